@@ -1,0 +1,212 @@
+"""The things the workbench keeps: engines, roles, leases and audit entries.
+
+Names follow Vault's AWS secrets engine so trainees learn the real thing.
+Times are UTC seconds since the epoch (floats), which sort, subtract and
+store without time-zone surprises.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class CredentialType(enum.StrEnum):
+    """The four ways Vault's AWS engine hands out credentials."""
+
+    IAM_USER = "iam_user"
+    ASSUMED_ROLE = "assumed_role"
+    FEDERATION_TOKEN = "federation_token"
+    SESSION_TOKEN = "session_token"
+
+    @property
+    def is_sts(self) -> bool:
+        """STS credentials end at AWS's expiry; there is nothing to delete."""
+        return self is not CredentialType.IAM_USER
+
+
+class LeaseState(enum.StrEnum):
+    """Where a lease is in its life; see DESIGN.md for the transitions."""
+
+    PENDING = "pending"
+    PROPAGATING = "propagating"
+    ACTIVE = "active"
+    REVOKING = "revoking"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    IRREVOCABLE = "irrevocable"
+    FAILED = "failed"
+
+    @property
+    def is_live(self) -> bool:
+        """A live lease may still hold working credentials in AWS."""
+        return self in LIVE_STATES
+
+
+LIVE_STATES = frozenset(
+    {
+        LeaseState.PENDING,
+        LeaseState.PROPAGATING,
+        LeaseState.ACTIVE,
+        LeaseState.REVOKING,
+        LeaseState.IRREVOCABLE,
+    }
+)
+
+DEFAULT_USERNAME_TEMPLATE = "wb-{{display_name}}-{{role_name}}-{{unix_time}}-{{random 8}}"
+
+
+@dataclass
+class RootConfig:
+    """How an engine reaches AWS: Vault's `aws/config/root`."""
+
+    access_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
+    profile: str | None = None
+    region: str = "us-east-1"
+    iam_endpoint: str | None = None
+    sts_endpoint: str | None = None
+    max_retries: int = 3
+    username_template: str = DEFAULT_USERNAME_TEMPLATE
+    expiry_guard: bool = True
+    readiness_probe: bool | None = None  # None: on for real AWS, off for custom endpoints
+
+    @property
+    def probe_enabled(self) -> bool:
+        """Whether to wait for new IAM keys to work before calling them active."""
+        if self.readiness_probe is not None:
+            return self.readiness_probe
+        return self.iam_endpoint is None and self.sts_endpoint is None
+
+    def public_view(self) -> dict[str, Any]:
+        """The config as `config read` shows it: never the secret key."""
+        return {
+            "access_key": self.access_key or "",
+            "secret_key_set": bool(self.secret_key),
+            "profile": self.profile or "",
+            "region": self.region,
+            "iam_endpoint": self.iam_endpoint or "",
+            "sts_endpoint": self.sts_endpoint or "",
+            "max_retries": self.max_retries,
+            "username_template": self.username_template,
+            "expiry_guard": self.expiry_guard,
+            "readiness_probe": self.probe_enabled,
+        }
+
+
+@dataclass
+class LeaseConfig:
+    """Vault's `aws/config/lease`: the default and maximum TTL of iam_user leases."""
+
+    lease: int = 3600
+    lease_max: int = 12 * 3600
+
+
+@dataclass
+class Engine:
+    """One mount of the AWS secrets engine, i.e. one AWS account."""
+
+    name: str
+    root: RootConfig = field(default_factory=RootConfig)
+    lease_config: LeaseConfig = field(default_factory=LeaseConfig)
+    enabled: bool = True
+    created_time: float = field(default_factory=time.time)
+
+
+@dataclass
+class Role:
+    """A credential template: the JSON body Vault's `aws/roles/NAME` takes."""
+
+    engine: str
+    name: str
+    credential_type: CredentialType
+    policy_document: str | None = None
+    policy_arns: list[str] = field(default_factory=list)
+    iam_groups: list[str] = field(default_factory=list)
+    iam_tags: dict[str, str] = field(default_factory=dict)
+    user_path: str = "/"
+    permissions_boundary_arn: str | None = None
+    role_arns: list[str] = field(default_factory=list)
+    default_sts_ttl: int | None = None
+    max_sts_ttl: int | None = None
+    session_tags: dict[str, str] = field(default_factory=dict)
+    external_id: str | None = None
+    mfa_serial_number: str | None = None
+    updated_time: float = field(default_factory=time.time)
+
+    def body(self) -> dict[str, Any]:
+        """The role as Vault's `read aws/roles/NAME` shows it."""
+        body: dict[str, Any] = {"credential_type": self.credential_type.value}
+        if self.policy_document:
+            body["policy_document"] = self.policy_document
+        for name in (
+            "policy_arns",
+            "iam_groups",
+            "iam_tags",
+            "role_arns",
+            "session_tags",
+        ):
+            value = getattr(self, name)
+            if value:
+                body[name] = value
+        if self.credential_type is CredentialType.IAM_USER:
+            body["user_path"] = self.user_path
+        for name in (
+            "permissions_boundary_arn",
+            "default_sts_ttl",
+            "max_sts_ttl",
+            "external_id",
+            "mfa_serial_number",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                body[name] = value
+        return body
+
+
+@dataclass
+class Lease:
+    """One issued credential and everything needed to end it."""
+
+    lease_id: str
+    engine: str
+    role: str
+    credential_type: CredentialType
+    state: LeaseState
+    issue_time: float
+    expire_time: float
+    max_expire_time: float
+    renewable: bool
+    iam_user_name: str | None = None
+    iam_user_path: str | None = None
+    access_key_id: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
+    session_token: str | None = field(default=None, repr=False)
+    role_arn: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    next_attempt_time: float | None = None
+    updated_time: float = field(default_factory=time.time)
+
+    @property
+    def ttl_seconds(self) -> int:
+        """Seconds left until expiry at this moment (never negative)."""
+        return max(0, int(self.expire_time - time.time()))
+
+    @property
+    def lease_duration(self) -> int:
+        """The TTL granted at issue or last renewal, as Vault reports it."""
+        return max(0, round(self.expire_time - self.issue_time))
+
+
+@dataclass
+class AuditRecord:
+    """One stored audit entry: Vault's JSON plus its place in the hash chain."""
+
+    seq: int
+    time: float
+    entry: dict[str, Any]
+    prev_hash: str
+    hash: str
