@@ -1,0 +1,100 @@
+"""The root `workbench` group, lazy sub-command loading and error rendering."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from workbench.cli.common import CliState
+from workbench.domain.errors import WorkbenchError
+
+# name -> "module:attribute"; imported only when the command runs, so that
+# `workbench --help` never pays for boto3, moto or textual.
+LAZY_COMMANDS = {
+    "audit": "workbench.cli.audit_cmd:audit",
+    "config": "workbench.cli.engine_cmd:config",
+    "creds": "workbench.cli.creds_cmd:creds",
+    "demo": "workbench.cli.demo_cmd:demo",
+    "engine": "workbench.cli.engine_cmd:engine",
+    "exec": "workbench.cli.creds_cmd:exec_command",
+    "init": "workbench.cli.store_cmd:init",
+    "lease": "workbench.cli.lease_cmd:lease",
+    "passwd": "workbench.cli.store_cmd:passwd",
+    "policy": "workbench.cli.policy_cmd:policy",
+    "reconcile": "workbench.cli.lease_cmd:reconcile",
+    "role": "workbench.cli.role_cmd:role",
+    "web": "workbench.cli.tui_cmd:web",
+    "worker": "workbench.cli.worker_cmd:worker",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            module_name, attribute = LAZY_COMMANDS[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True)
+@click.option(
+    "--home",
+    envvar="WORKBENCH_HOME",
+    type=click.Path(file_okay=False),
+    help="Folder of the store [env WORKBENCH_HOME; default: the platform data dir].",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Read the passphrase from this file (else WORKBENCH_PASSPHRASE, else a prompt).",
+)
+@click.option(
+    "--as",
+    "operator",
+    metavar="NAME",
+    help="Operator name recorded in the audit trail [default: the OS user].",
+)
+@click.version_option(package_name="lease-workbench")
+@click.pass_context
+def cli(
+    ctx: click.Context, home: str | None, passphrase_file: str | None, operator: str | None
+) -> None:
+    """Issue and revoke short-lived AWS credentials, as Vault's AWS secrets engine does.
+
+    With no command, opens the workbench (the TUI). `workbench demo` runs it
+    against an embedded AWS account, no account needed.
+    """
+    ctx.obj = CliState(home=home, passphrase_file=passphrase_file, operator=operator)
+    if ctx.invoked_subcommand is None:
+        from workbench.cli.tui_cmd import run_tui
+
+        run_tui(ctx.obj)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI: exit 0 done, 1 a clear error on stderr, 2 usage."""
+    try:
+        result: Any = cli.main(args=argv, prog_name="workbench", standalone_mode=False)
+    except WorkbenchError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    sys.exit(result if isinstance(result, int) else 0)

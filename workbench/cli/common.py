@@ -1,0 +1,112 @@
+"""State shared by every command: where the store is, how to unlock it, output."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from workbench.domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from workbench.service import Workbench
+    from workbench.store import Store
+
+PASSPHRASE_ENV = "WORKBENCH_PASSPHRASE"
+
+
+@dataclass
+class CliState:
+    """Global options, and the store/service opened on first use."""
+
+    home: str | None = None
+    passphrase_file: str | None = None
+    operator: str | None = None
+    _service: Workbench | None = field(default=None, repr=False)
+
+    @property
+    def home_path(self) -> Path:
+        from workbench.store.files import default_home
+
+        return Path(self.home).expanduser() if self.home else default_home()
+
+    @property
+    def operator_name(self) -> str:
+        if self.operator:
+            return self.operator
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "operator"
+
+    def passphrase(self, prompt: str = "Passphrase") -> str:
+        """From --passphrase-file, else $WORKBENCH_PASSPHRASE, else a hidden prompt."""
+        if self.passphrase_file:
+            text = Path(self.passphrase_file).read_text(encoding="utf-8")
+            return text.rstrip("\r\n")
+        if PASSPHRASE_ENV in os.environ:
+            return os.environ[PASSPHRASE_ENV]
+        if not sys.stdin.isatty():
+            raise InvalidInput(
+                f"no passphrase: set {PASSPHRASE_ENV} or pass --passphrase-file "
+                "(stdin is not a terminal, so there is nobody to ask)"
+            )
+        return str(click.prompt(prompt, hide_input=True))
+
+    def new_passphrase(self, prompt: str = "New passphrase") -> str:
+        """A new passphrase: prompted twice, or from the same sources as `passphrase`."""
+        if self.passphrase_file or PASSPHRASE_ENV in os.environ or not sys.stdin.isatty():
+            return self.passphrase(prompt)
+        return str(click.prompt(prompt, hide_input=True, confirmation_prompt=True))
+
+    def open_store(self) -> Store:
+        from workbench.store import Store
+
+        return Store.open(self.home_path, self.passphrase())
+
+    def service(self) -> Workbench:
+        """The unlocked service facade, closed when the command ends."""
+        if self._service is None:
+            from workbench.service import Workbench
+
+            self._service = Workbench(self.open_store(), operator=self.operator_name)
+            click.get_current_context().call_on_close(self._service.close)
+        return self._service
+
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+def emit_json(value: Any) -> None:
+    """Print JSON the way `vault ... -format=json` does: indented, sorted."""
+    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+def emit_table(headers: list[str], rows: list[list[str]]) -> None:
+    """A plain aligned table; text is printed as-is, never interpreted."""
+    widths = [len(header) for header in headers]
+    for row in rows:
+        widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=True)]
+    line = "  ".join(header.ljust(width) for header, width in zip(headers, widths, strict=True))
+    click.echo(line.rstrip())
+    click.echo("  ".join("-" * width for width in widths))
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def engine_option(function: Any) -> Any:
+    """The `--engine` option every engine-scoped command takes."""
+    return click.option(
+        "--engine",
+        "-e",
+        default="aws",
+        show_default=True,
+        envvar="WORKBENCH_ENGINE",
+        help="Engine (Vault: mount) to act on.",
+    )(function)

@@ -1,0 +1,180 @@
+"""Lease rows: the hot table, written on every issue, renew and revoke."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+from workbench.domain.models import LIVE_STATES, CredentialType, Lease, LeaseState
+from workbench.store.crypto import Cipher
+
+if TYPE_CHECKING:
+    from workbench.store.sqlite import Connection
+
+_COLUMNS = (
+    "lease_id",
+    "engine",
+    "role",
+    "credential_type",
+    "state",
+    "issue_time",
+    "expire_time",
+    "max_expire_time",
+    "renewable",
+    "iam_user_name",
+    "iam_user_path",
+    "access_key_id",
+    "secret_key",
+    "session_token",
+    "role_arn",
+    "error",
+    "attempts",
+    "next_attempt_time",
+    "updated_time",
+)
+_SECRET_COLUMNS = ("secret_key", "session_token")
+_PUBLIC_SELECT = ", ".join(
+    "NULL" if column in _SECRET_COLUMNS else column for column in _COLUMNS
+)
+_INSERT = f"INSERT INTO leases ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+_UPDATE = (
+    "UPDATE leases SET "
+    + ", ".join(f"{column} = ?" for column in _COLUMNS[1:])
+    + " WHERE lease_id = ?"
+)
+_LIVE = tuple(state.value for state in LIVE_STATES)
+_LIVE_SQL = f"state IN ({', '.join('?' * len(_LIVE))})"
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+class SqliteLeases:
+    """Leases with their secret key and session token sealed per row."""
+
+    def __init__(self, conn: Connection, cipher: Cipher) -> None:
+        self._conn = conn
+        self._cipher = cipher
+
+    def _values(self, lease: Lease) -> list[Any]:
+        seal = self._cipher.encrypt
+        return [
+            lease.lease_id,
+            lease.engine,
+            lease.role,
+            lease.credential_type.value,
+            lease.state.value,
+            lease.issue_time,
+            lease.expire_time,
+            lease.max_expire_time,
+            int(lease.renewable),
+            lease.iam_user_name,
+            lease.iam_user_path,
+            lease.access_key_id,
+            seal("leases", lease.lease_id, "secret_key", lease.secret_key),
+            seal("leases", lease.lease_id, "session_token", lease.session_token),
+            lease.role_arn,
+            lease.error,
+            lease.attempts,
+            lease.next_attempt_time,
+            lease.updated_time,
+        ]
+
+    def _lease(self, row: sqlite3.Row | tuple[Any, ...], secrets: bool) -> Lease:
+        values = dict(zip(_COLUMNS, row, strict=True))
+        lease_id = values["lease_id"]
+        if secrets:
+            for column in _SECRET_COLUMNS:
+                values[column] = self._cipher.decrypt("leases", lease_id, column, values[column])
+        values["credential_type"] = CredentialType(values["credential_type"])
+        values["state"] = LeaseState(values["state"])
+        values["renewable"] = bool(values["renewable"])
+        return Lease(**values)
+
+    def insert(self, lease: Lease) -> None:
+        with self._conn.transaction():
+            self._conn.execute(_INSERT, self._values(lease))
+
+    def update(self, lease: Lease) -> None:
+        values = self._values(lease)
+        with self._conn.transaction():
+            self._conn.execute(_UPDATE, [*values[1:], values[0]])
+
+    def get(self, lease_id: str, *, secrets: bool = False) -> Lease | None:
+        select = ", ".join(_COLUMNS) if secrets else _PUBLIC_SELECT
+        rows = self._conn.query(f"SELECT {select} FROM leases WHERE lease_id = ?", (lease_id,))  # noqa: S608
+        return self._lease(rows[0], secrets) if rows else None
+
+    def list(
+        self,
+        *,
+        prefix: str | None = None,
+        live_only: bool = True,
+        states: frozenset[LeaseState] | None = None,
+        limit: int | None = None,
+    ) -> list[Lease]:
+        where, params = self._where(prefix, live_only, states)
+        sql = f"SELECT {_PUBLIC_SELECT} FROM leases {where} ORDER BY issue_time, lease_id"  # noqa: S608
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [self._lease(row, False) for row in self._conn.query(sql, params)]
+
+    @staticmethod
+    def _where(
+        prefix: str | None, live_only: bool, states: frozenset[LeaseState] | None
+    ) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if prefix:
+            clauses.append("lease_id LIKE ? ESCAPE '\\'")
+            params.append(_like_prefix(prefix))
+        if states is not None:
+            clauses.append(f"state IN ({', '.join('?' * len(states))})")
+            params.extend(state.value for state in states)
+        elif live_only:
+            clauses.append(_LIVE_SQL)
+            params.extend(_LIVE)
+        return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    def count_live(self, prefix: str) -> int:
+        where, params = self._where(prefix, True, None)
+        return int(self._conn.query(f"SELECT count(*) FROM leases {where}", params)[0][0])  # noqa: S608
+
+    def due(self, now: float, limit: int = 1000) -> list[Lease]:
+        """Live leases whose expiry or retry time has come, soonest first."""
+        sql = (
+            f"SELECT {_PUBLIC_SELECT} FROM leases WHERE state IN (?, ?, ?, ?) "  # noqa: S608
+            "AND coalesce(next_attempt_time, expire_time) <= ? "
+            "ORDER BY coalesce(next_attempt_time, expire_time) LIMIT ?"
+        )
+        params = [
+            LeaseState.ACTIVE.value,
+            LeaseState.PROPAGATING.value,
+            LeaseState.REVOKING.value,
+            LeaseState.IRREVOCABLE.value,
+            now,
+            limit,
+        ]
+        return [self._lease(row, False) for row in self._conn.query(sql, params)]
+
+    def next_due_time(self) -> float | None:
+        """When the next live lease expires or is due a retry."""
+        rows = self._conn.query(
+            "SELECT min(coalesce(next_attempt_time, expire_time)) FROM leases "
+            "WHERE state IN (?, ?, ?, ?)",
+            (
+                LeaseState.ACTIVE.value,
+                LeaseState.PROPAGATING.value,
+                LeaseState.REVOKING.value,
+                LeaseState.IRREVOCABLE.value,
+            ),
+        )
+        value = rows[0][0]
+        return float(value) if value is not None else None
+
+    def delete(self, lease_id: str) -> bool:
+        with self._conn.transaction():
+            cursor = self._conn.execute("DELETE FROM leases WHERE lease_id = ?", (lease_id,))
+        return cursor.rowcount > 0

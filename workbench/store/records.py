@@ -1,0 +1,235 @@
+"""Engine, role, audit and lock rows: small tables written rarely."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from workbench.domain.errors import StoreCorrupted
+from workbench.domain.models import CredentialType, Engine, LeaseConfig, Role, RootConfig
+from workbench.store.crypto import Cipher
+
+if TYPE_CHECKING:
+    from workbench.store.sqlite import Connection
+
+
+class SqliteEngines:
+    """Engines; the root secret key is sealed, the rest is JSON."""
+
+    def __init__(self, conn: Connection, cipher: Cipher) -> None:
+        self._conn = conn
+        self._cipher = cipher
+
+    def _engine(self, row: tuple[Any, ...]) -> Engine:
+        name, enabled, created_time, config_text, secret_blob = row
+        try:
+            config = json.loads(config_text)
+            root = RootConfig(**config["root"])
+            lease_config = LeaseConfig(**config["lease"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise StoreCorrupted(f"engine {name!r} has a damaged config ({error})") from None
+        root.secret_key = self._cipher.decrypt("engines", name, "root_secret_key", secret_blob)
+        return Engine(
+            name=name,
+            root=root,
+            lease_config=lease_config,
+            enabled=bool(enabled),
+            created_time=created_time,
+        )
+
+    def get(self, name: str) -> Engine | None:
+        rows = self._conn.query(
+            "SELECT name, enabled, created_time, config, root_secret_key "
+            "FROM engines WHERE name = ?",
+            (name,),
+        )
+        return self._engine(rows[0]) if rows else None
+
+    def list(self) -> list[Engine]:
+        rows = self._conn.query(
+            "SELECT name, enabled, created_time, config, root_secret_key FROM engines ORDER BY name"
+        )
+        return [self._engine(row) for row in rows]
+
+    def put(self, engine: Engine) -> None:
+        root = asdict(engine.root)
+        secret = root.pop("secret_key")
+        config = json.dumps({"root": root, "lease": asdict(engine.lease_config)})
+        blob = self._cipher.encrypt("engines", engine.name, "root_secret_key", secret)
+        with self._conn.transaction():
+            self._conn.execute(
+                "INSERT INTO engines (name, enabled, created_time, config, root_secret_key) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "enabled = excluded.enabled, config = excluded.config, "
+                "root_secret_key = excluded.root_secret_key",
+                (engine.name, int(engine.enabled), engine.created_time, config, blob),
+            )
+
+
+_ROLE_SECRET = "policy_document"
+
+
+class SqliteRoles:
+    """Roles; the policy document is sealed, the other fields are JSON."""
+
+    def __init__(self, conn: Connection, cipher: Cipher) -> None:
+        self._conn = conn
+        self._cipher = cipher
+
+    def _role(self, row: tuple[Any, ...]) -> Role:
+        engine, name, credential_type, body_text, policy_blob, updated_time = row
+        row_key = f"{engine}/{name}"
+        try:
+            body = json.loads(body_text)
+        except ValueError:
+            raise StoreCorrupted(f"role {row_key!r} has a damaged body") from None
+        policy = self._cipher.decrypt("roles", row_key, _ROLE_SECRET, policy_blob)
+        return Role(
+            engine=engine,
+            name=name,
+            credential_type=CredentialType(credential_type),
+            policy_document=policy,
+            updated_time=updated_time,
+            **body,
+        )
+
+    _SELECT = "SELECT engine, name, credential_type, body, policy_document, updated_time FROM roles"
+
+    def get(self, engine: str, name: str) -> Role | None:
+        rows = self._conn.query(self._SELECT + " WHERE engine = ? AND name = ?", (engine, name))
+        return self._role(rows[0]) if rows else None
+
+    def list(self, engine: str | None = None) -> list[Role]:
+        if engine is None:
+            rows = self._conn.query(self._SELECT + " ORDER BY engine, name")
+        else:
+            rows = self._conn.query(self._SELECT + " WHERE engine = ? ORDER BY name", (engine,))
+        return [self._role(row) for row in rows]
+
+    def put(self, role: Role) -> None:
+        body = asdict(role)
+        for key in ("engine", "name", "credential_type", _ROLE_SECRET, "updated_time"):
+            body.pop(key)
+        row_key = f"{role.engine}/{role.name}"
+        blob = self._cipher.encrypt("roles", row_key, _ROLE_SECRET, role.policy_document)
+        with self._conn.transaction():
+            self._conn.execute(
+                "INSERT INTO roles (engine, name, credential_type, body, policy_document, "
+                "updated_time) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(engine, name) DO UPDATE SET "
+                "credential_type = excluded.credential_type, body = excluded.body, "
+                "policy_document = excluded.policy_document, updated_time = excluded.updated_time",
+                (
+                    role.engine,
+                    role.name,
+                    role.credential_type.value,
+                    json.dumps(body),
+                    blob,
+                    role.updated_time,
+                ),
+            )
+
+    def delete(self, engine: str, name: str) -> bool:
+        with self._conn.transaction():
+            cursor = self._conn.execute(
+                "DELETE FROM roles WHERE engine = ? AND name = ?", (engine, name)
+            )
+        return cursor.rowcount > 0
+
+
+_AUDIT_COLUMNS = (
+    "seq",
+    "time",
+    "request_id",
+    "type",
+    "path",
+    "operation",
+    "is_error",
+    "entry",
+    "prev_hash",
+    "hash",
+)
+
+
+class SqliteAudit:
+    """The audit table: append-only rows linked by hash (see workbench.audit)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def head(self) -> tuple[int, str]:
+        """The last entry's sequence number and hash ((0, "") when empty)."""
+        rows = self._conn.query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        return (int(rows[0][0]), str(rows[0][1])) if rows else (0, "")
+
+    def insert(self, row: dict[str, Any]) -> int:
+        columns = [column for column in _AUDIT_COLUMNS if column in row]
+        sql = (
+            f"INSERT INTO audit ({', '.join(columns)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' * len(columns))})"
+        )
+        with self._conn.transaction():
+            cursor = self._conn.execute(sql, [row[column] for column in columns])
+        return int(cursor.lastrowid or 0)
+
+    def iterate(
+        self, *, after_seq: int = 0, newest: int | None = None, path_prefix: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Entries in order; `newest` keeps only the last N."""
+        clauses, params = ["seq > ?"], [after_seq]
+        if path_prefix:
+            clauses.append("substr(path, 1, ?) = ?")
+            params.extend([len(path_prefix), path_prefix])
+        where = " AND ".join(clauses)
+        columns = ", ".join(_AUDIT_COLUMNS)
+        if newest is not None:
+            sql = (
+                f"SELECT * FROM (SELECT {columns} FROM audit WHERE {where} "  # noqa: S608
+                f"ORDER BY seq DESC LIMIT {int(newest)}) ORDER BY seq"
+            )
+        else:
+            sql = f"SELECT {columns} FROM audit WHERE {where} ORDER BY seq"  # noqa: S608
+        with self._conn.lock:
+            cursor = self._conn.raw.execute(sql, params)
+            while batch := cursor.fetchmany(2000):
+                for row in batch:
+                    yield dict(zip(_AUDIT_COLUMNS, row, strict=True))
+
+    def count(self) -> int:
+        return int(self._conn.query("SELECT count(*) FROM audit")[0][0])
+
+
+class SqliteLocks:
+    """Named locks with a heartbeat: the one-worker-per-store rule."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def acquire(self, name: str, holder: str, now: float, stale_after: float) -> bool:
+        with self._conn.transaction():
+            rows = self._conn.query("SELECT holder, heartbeat FROM locks WHERE name = ?", (name,))
+            if rows and rows[0][0] != holder and now - float(rows[0][1]) < stale_after:
+                return False
+            self._conn.execute(
+                "INSERT INTO locks (name, holder, heartbeat) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, "
+                "heartbeat = excluded.heartbeat",
+                (name, holder, now),
+            )
+        return True
+
+    def heartbeat(self, name: str, holder: str, now: float) -> bool:
+        with self._conn.transaction():
+            cursor = self._conn.execute(
+                "UPDATE locks SET heartbeat = ? WHERE name = ? AND holder = ?", (now, name, holder)
+            )
+        return cursor.rowcount > 0
+
+    def release(self, name: str, holder: str) -> None:
+        with self._conn.transaction():
+            self._conn.execute("DELETE FROM locks WHERE name = ? AND holder = ?", (name, holder))
+
+    def holder(self, name: str) -> tuple[str, float] | None:
+        rows = self._conn.query("SELECT holder, heartbeat FROM locks WHERE name = ?", (name,))
+        return (str(rows[0][0]), float(rows[0][1])) if rows else None

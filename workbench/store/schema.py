@@ -1,0 +1,82 @@
+"""Numbered schema migrations; `meta.schema_version` records the last applied."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _m1_initial(db: sqlite_utils.Database) -> None:
+    db["engines"].create(
+        {
+            "name": str,
+            "enabled": int,
+            "created_time": float,
+            "config": str,
+            "root_secret_key": bytes,
+        },
+        pk="name",
+    )
+    db["roles"].create(
+        {
+            "engine": str,
+            "name": str,
+            "credential_type": str,
+            "body": str,
+            "policy_document": bytes,
+            "updated_time": float,
+        },
+        pk=("engine", "name"),
+    )
+    db["leases"].create(
+        {
+            "lease_id": str,
+            "engine": str,
+            "role": str,
+            "credential_type": str,
+            "state": str,
+            "issue_time": float,
+            "expire_time": float,
+            "max_expire_time": float,
+            "renewable": int,
+            "iam_user_name": str,
+            "iam_user_path": str,
+            "access_key_id": str,
+            "secret_key": bytes,
+            "session_token": bytes,
+            "role_arn": str,
+            "error": str,
+            "attempts": int,
+            "next_attempt_time": float,
+            "updated_time": float,
+        },
+        pk="lease_id",
+        not_null={"engine", "role", "state", "issue_time", "expire_time"},
+    )
+    db["leases"].create_index(["state", "expire_time"])
+    db["leases"].create_index(["engine", "role"])
+    db["leases"].create_index(["access_key_id"])
+    db.execute(
+        """CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            time REAL NOT NULL,
+            request_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            path TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            is_error INTEGER NOT NULL,
+            entry TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )"""
+    )
+    db["audit"].create_index(["path"])
+    db["audit_devices"].create(
+        {"name": str, "kind": str, "options": str, "created_time": float}, pk="name"
+    )
+    db["locks"].create({"name": str, "holder": str, "heartbeat": float}, pk="name")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial]
+SCHEMA_VERSION = len(MIGRATIONS)
