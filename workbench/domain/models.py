@@ -188,6 +188,7 @@ class Lease:
     error: str | None = None
     attempts: int = 0
     next_attempt_time: float | None = None
+    owner: str | None = None  # "host:pid" of the process issuing or revoking it
     updated_time: float = field(default_factory=time.time)
 
     @property

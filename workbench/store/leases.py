@@ -30,6 +30,7 @@ _COLUMNS = (
     "error",
     "attempts",
     "next_attempt_time",
+    "owner",
     "updated_time",
 )
 _SECRET_COLUMNS = ("secret_key", "session_token")
@@ -79,6 +80,7 @@ class SqliteLeases:
             lease.error,
             lease.attempts,
             lease.next_attempt_time,
+            lease.owner,
             lease.updated_time,
         ]
 
@@ -173,6 +175,34 @@ class SqliteLeases:
         )
         value = rows[0][0]
         return float(value) if value is not None else None
+
+    def claim(self, lease_id: str, *, now: float, hold: float, owner: str) -> Lease | None:
+        """Atomically take a live lease for revocation; None if someone else holds it.
+
+        A lease already `revoking` is taken only once its holder's time is up,
+        so two processes never revoke the same lease at once.
+        """
+        with self._conn.transaction():
+            cursor = self._conn.execute(
+                "UPDATE leases SET state = ?, next_attempt_time = ?, owner = ?, updated_time = ? "
+                "WHERE lease_id = ? AND (state IN (?, ?, ?) "
+                "OR (state = ? AND coalesce(next_attempt_time, 0) <= ?))",
+                (
+                    LeaseState.REVOKING.value,
+                    now + hold,
+                    owner,
+                    now,
+                    lease_id,
+                    LeaseState.ACTIVE.value,
+                    LeaseState.PROPAGATING.value,
+                    LeaseState.IRREVOCABLE.value,
+                    LeaseState.REVOKING.value,
+                    now,
+                ),
+            )
+            if cursor.rowcount == 0:
+                return None
+            return self.get(lease_id, secrets=False)
 
     def delete(self, lease_id: str) -> bool:
         with self._conn.transaction():

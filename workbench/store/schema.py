@@ -49,6 +49,7 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
             "error": str,
             "attempts": int,
             "next_attempt_time": float,
+            "owner": str,
             "updated_time": float,
         },
         pk="lease_id",

@@ -1,0 +1,71 @@
+"""Turn botocore's exceptions into one-line AwsError messages without secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from workbench.domain.errors import AwsError
+
+
+class AwsCallError(AwsError):
+    """An AWS API error with its code kept for callers that branch on it."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def error_code(error: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError (or our AwsCallError)."""
+    if isinstance(error, AwsCallError):
+        return error.code
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None
+
+
+@contextmanager
+def translate(action: str) -> Iterator[None]:
+    """Re-raise botocore failures during `action` as AwsError."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        ProfileNotFound,
+    )
+    from botocore.parsers import ResponseParserError
+
+    try:
+        yield
+    except ClientError as error:
+        code = error_code(error) or "Unknown"
+        message = error.response.get("Error", {}).get("Message") or str(error)
+        hint = ""
+        if code in {"InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied"}:
+            hint = "; check the engine's root credentials (`workbench config read`)"
+        raise AwsCallError(f"AWS refused {action}: {code}: {message}{hint}", code) from None
+    except EndpointConnectionError as error:
+        raise AwsCallError(
+            f"AWS could not be reached for {action}: {error}; "
+            "check the endpoint URL and the network",
+            "EndpointConnectionError",
+        ) from None
+    except NoCredentialsError:
+        raise AwsCallError(
+            f"no AWS credentials for {action}: set them with "
+            "`workbench config root --access-key ... --secret-key ...` or `--profile`",
+            "NoCredentials",
+        ) from None
+    except ProfileNotFound as error:
+        raise AwsCallError(f"{error}; check `workbench config root --profile`", "ProfileNotFound")
+    except ResponseParserError:
+        raise AwsCallError(
+            f"the endpoint gave an unreadable answer to {action} (not implemented there?)",
+            "ResponseParserError",
+        ) from None
+    except BotoCoreError as error:
+        raise AwsCallError(f"AWS call failed during {action}: {error}", type(error).__name__)

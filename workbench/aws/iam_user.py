@@ -1,0 +1,277 @@
+"""The iam_user credential: create a user with its policies and one key; remove it all.
+
+Issuance runs in DESIGN.md's crash-safe order; revocation is complete and
+idempotent (`NoSuchEntity` counts as done) and removes everything real AWS
+would refuse to delete a user over.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.aws.clients import AwsClients
+from workbench.aws.errors import AwsCallError, error_code, translate
+from workbench.domain.faults import fault_point
+
+INLINE_POLICY_NAME = "workbench-policy"
+
+
+@dataclass(frozen=True)
+class IamUserPlan:
+    """What to create for one iam_user lease (all decided before any AWS call)."""
+
+    user_name: str
+    path: str
+    policy_document: str | None
+    policy_arns: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
+    permissions_boundary_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuedKeys:
+    """An access key pair as CreateAccessKey returned it."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+
+
+def create_user(clients: AwsClients, plan: IamUserPlan) -> IssuedKeys:
+    """Create the user, attach and put its policies, join groups, make its key.
+
+    On any failure the caller rolls back with `delete_user` (which tolerates
+    whatever was not created yet).
+    """
+    iam = clients.iam
+    create_args: dict[str, Any] = {"UserName": plan.user_name, "Path": plan.path}
+    if plan.tags:
+        create_args["Tags"] = [{"Key": key, "Value": value} for key, value in plan.tags]
+    if plan.permissions_boundary_arn:
+        create_args["PermissionsBoundary"] = plan.permissions_boundary_arn
+    fault_point("iam.CreateUser")
+    with translate("CreateUser"):
+        iam.create_user(**create_args)
+    for arn in plan.policy_arns:
+        fault_point("iam.AttachUserPolicy")
+        with translate(f"AttachUserPolicy {arn}"):
+            iam.attach_user_policy(UserName=plan.user_name, PolicyArn=arn)
+    if plan.policy_document:
+        fault_point("iam.PutUserPolicy")
+        with translate("PutUserPolicy"):
+            iam.put_user_policy(
+                UserName=plan.user_name,
+                PolicyName=INLINE_POLICY_NAME,
+                PolicyDocument=plan.policy_document,
+            )
+    for group in plan.groups:
+        fault_point("iam.AddUserToGroup")
+        with translate(f"AddUserToGroup {group}"):
+            iam.add_user_to_group(UserName=plan.user_name, GroupName=group)
+    fault_point("iam.CreateAccessKey")
+    with translate("CreateAccessKey"):
+        key = iam.create_access_key(UserName=plan.user_name)["AccessKey"]
+    fault_point("iam.created")
+    return IssuedKeys(key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def put_inline_policy(clients: AwsClients, user_name: str, policy_document: str) -> None:
+    """Rewrite the user's inline policy (renew moves the expiry guard)."""
+    with translate("PutUserPolicy"):
+        clients.iam.put_user_policy(
+            UserName=user_name, PolicyName=INLINE_POLICY_NAME, PolicyDocument=policy_document
+        )
+
+
+def _each(call: Callable[..., dict[str, Any]], key: str, **args: Any) -> list[dict[str, Any]]:
+    """All items of a list call, or none if the user is already gone."""
+    items: list[dict[str, Any]] = []
+    marker: str | None = None
+    while True:
+        page = call(**args, **({"Marker": marker} if marker else {}))
+        items.extend(page.get(key, []))
+        if not page.get("IsTruncated"):
+            return items
+        marker = page.get("Marker")
+
+
+def _ignore_missing(action: str, call: Callable[[], Any]) -> None:
+    try:
+        with translate(action):
+            call()
+    except AwsCallError as error:
+        if error.code != "NoSuchEntity":
+            raise
+
+
+def delete_user(clients: AwsClients, user_name: str) -> bool:
+    """Remove the user and everything attached to it; False if it was already gone."""
+    iam = clients.iam
+    try:
+        with translate("GetUser"):
+            iam.get_user(UserName=user_name)
+    except AwsCallError as error:
+        if error.code == "NoSuchEntity":
+            return False
+        raise
+    user = {"UserName": user_name}
+
+    def listing(action: str, call: Callable[..., dict[str, Any]], key: str) -> list[Any]:
+        try:
+            with translate(action):
+                return _each(call, key, **user)
+        except AwsCallError as error:
+            if error.code == "NoSuchEntity":
+                return []
+            raise
+
+    fault_point("iam.revoke.DeleteAccessKey")
+    for key in listing("ListAccessKeys", iam.list_access_keys, "AccessKeyMetadata"):
+        _ignore_missing(
+            "DeleteAccessKey",
+            lambda k=key: iam.delete_access_key(UserName=user_name, AccessKeyId=k["AccessKeyId"]),
+        )
+    _ignore_missing("DeleteLoginProfile", lambda: iam.delete_login_profile(UserName=user_name))
+    for device in listing("ListMFADevices", iam.list_mfa_devices, "MFADevices"):
+        serial = device["SerialNumber"]
+        _ignore_missing(
+            "DeactivateMFADevice",
+            lambda s=serial: iam.deactivate_mfa_device(UserName=user_name, SerialNumber=s),
+        )
+        if ":mfa/" in serial:
+            _ignore_missing(
+                "DeleteVirtualMFADevice",
+                lambda s=serial: iam.delete_virtual_mfa_device(SerialNumber=s),
+            )
+    for cert in listing("ListSigningCertificates", iam.list_signing_certificates, "Certificates"):
+        _ignore_missing(
+            "DeleteSigningCertificate",
+            lambda c=cert: iam.delete_signing_certificate(
+                UserName=user_name, CertificateId=c["CertificateId"]
+            ),
+        )
+    for ssh in listing("ListSSHPublicKeys", iam.list_ssh_public_keys, "SSHPublicKeys"):
+        _ignore_missing(
+            "DeleteSSHPublicKey",
+            lambda k=ssh: iam.delete_ssh_public_key(
+                UserName=user_name, SSHPublicKeyId=k["SSHPublicKeyId"]
+            ),
+        )
+    for cred in _service_credentials(clients, user_name):
+        _ignore_missing(
+            "DeleteServiceSpecificCredential",
+            lambda c=cred: iam.delete_service_specific_credential(
+                UserName=user_name, ServiceSpecificCredentialId=c["ServiceSpecificCredentialId"]
+            ),
+        )
+    fault_point("iam.revoke.DeleteUserPolicy")
+    for name in listing("ListUserPolicies", iam.list_user_policies, "PolicyNames"):
+        _ignore_missing(
+            "DeleteUserPolicy",
+            lambda n=name: iam.delete_user_policy(UserName=user_name, PolicyName=n),
+        )
+    for policy in listing("ListAttachedUserPolicies", iam.list_attached_user_policies,
+                          "AttachedPolicies"):
+        _ignore_missing(
+            "DetachUserPolicy",
+            lambda p=policy: iam.detach_user_policy(UserName=user_name, PolicyArn=p["PolicyArn"]),
+        )
+    for group in listing("ListGroupsForUser", iam.list_groups_for_user, "Groups"):
+        _ignore_missing(
+            "RemoveUserFromGroup",
+            lambda g=group: iam.remove_user_from_group(
+                UserName=user_name, GroupName=g["GroupName"]
+            ),
+        )
+    fault_point("iam.revoke.DeleteUser")
+    _ignore_missing("DeleteUser", lambda: iam.delete_user(UserName=user_name))
+    return True
+
+
+def _service_credentials(clients: AwsClients, user_name: str) -> list[dict[str, Any]]:
+    """Service-specific credentials; an endpoint that lacks the call has none."""
+    action = "ListServiceSpecificCredentials"
+    if action in clients.unsupported:
+        return []
+    try:
+        with translate(action):
+            page = clients.client("iam-once").list_service_specific_credentials(
+                UserName=user_name
+            )
+    except AwsCallError as error:
+        if error.code in {"NotImplemented", "InvalidAction", "ResponseParserError"}:
+            clients.unsupported.add(action)
+            return []
+        if error.code == "NoSuchEntity":
+            return []
+        raise
+    return list(page.get("ServiceSpecificCredentials", []))
+
+
+def list_users(clients: AwsClients, path_prefix: str) -> list[dict[str, Any]]:
+    """IAM users under a path, with their tags (for reconcile and the IAM view)."""
+    iam = clients.iam
+    users: list[dict[str, Any]] = []
+    with translate("ListUsers"):
+        for page in iam.get_paginator("list_users").paginate(PathPrefix=path_prefix):
+            users.extend(page.get("Users", []))
+    return users
+
+
+def user_tags(clients: AwsClients, user_name: str) -> dict[str, str]:
+    with translate("ListUserTags"):
+        tags = clients.iam.list_user_tags(UserName=user_name).get("Tags", [])
+    return {tag["Key"]: tag["Value"] for tag in tags}
+
+
+def describe_user(clients: AwsClients, user_name: str) -> dict[str, Any] | None:
+    """What IAM holds for a user (keys, policies, groups, tags), or None if absent."""
+    iam = clients.iam
+    try:
+        with translate("GetUser"):
+            user = iam.get_user(UserName=user_name)["User"]
+    except AwsCallError as error:
+        if error.code == "NoSuchEntity":
+            return None
+        raise
+    with translate("describe user"):
+        policies = {
+            name: iam.get_user_policy(UserName=user_name, PolicyName=name)["PolicyDocument"]
+            for name in iam.list_user_policies(UserName=user_name)["PolicyNames"]
+        }
+        return {
+            "path": user["Path"],
+            "tags": {t["Key"]: t["Value"] for t in user.get("Tags", [])},
+            "access_keys": [
+                k["AccessKeyId"]
+                for k in iam.list_access_keys(UserName=user_name)["AccessKeyMetadata"]
+            ],
+            "attached_policies": sorted(
+                p["PolicyArn"]
+                for p in iam.list_attached_user_policies(UserName=user_name)["AttachedPolicies"]
+            ),
+            "groups": sorted(
+                g["GroupName"] for g in iam.list_groups_for_user(UserName=user_name)["Groups"]
+            ),
+            "inline_policies": {
+                name: doc if isinstance(doc, dict) else json.loads(doc)
+                for name, doc in policies.items()
+            },
+        }
+
+
+__all__ = [
+    "INLINE_POLICY_NAME",
+    "IamUserPlan",
+    "IssuedKeys",
+    "create_user",
+    "delete_user",
+    "describe_user",
+    "error_code",
+    "list_users",
+    "put_inline_policy",
+    "user_tags",
+]

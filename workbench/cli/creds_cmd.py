@@ -1,0 +1,110 @@
+"""`workbench creds ROLE` and `workbench exec ROLE -- CMD`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import click
+import humanize
+
+from workbench.cli.common import CliState, emit_table, engine_option, pass_state
+from workbench.domain.durations import format_duration
+from workbench.domain.errors import InvalidInput, WorkbenchError
+
+FORMATS = ["table", "json", "env", "credential-process", "profile"]
+
+
+def _ttl_options(function: object) -> object:
+    for option in reversed(
+        [
+            click.option("--ttl", help="Lease TTL, e.g. 15m (capped by the role/engine max)."),
+            click.option("--role-arn", help="For assumed_role roles that list several ARNs."),
+            click.option("--mfa-code", help="For session_token roles with an MFA serial."),
+        ]
+    ):
+        function = option(function)  # type: ignore[operator]
+    return function
+
+
+@click.command()
+@engine_option
+@click.argument("role_name", metavar="ROLE")
+@_ttl_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@pass_state
+def creds(state: CliState, engine: str, role_name: str, ttl: str | None, role_arn: str | None,
+          mfa_code: str | None, fmt: str) -> None:
+    """Issue a credential from ROLE (Vault: read aws/creds/ROLE).
+
+    `--format credential-process` prints the AWS CLI's JSON, so a profile can
+    say `credential_process = workbench creds ROLE --format credential-process`.
+    """
+    issued = state.service().issue(engine, role_name, ttl=ttl, role_arn=role_arn,
+                                   mfa_code=mfa_code)
+    for warning in issued.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if fmt != "table":
+        click.echo(issued.render(fmt))
+        return
+    lease = issued.lease
+    rows = [
+        ["lease_id", lease.lease_id],
+        ["lease_duration", format_duration(lease.lease_duration)],
+        ["lease_renewable", str(lease.renewable).lower()],
+        ["access_key", lease.access_key_id or ""],
+        ["secret_key", lease.secret_key or ""],
+        ["session_token", lease.session_token or "<nil>"],
+    ]
+    if lease.iam_user_name:
+        rows.append(["iam_user", lease.iam_user_name])
+    emit_table(["KEY", "VALUE"], rows)
+
+
+@click.command("exec", context_settings={"ignore_unknown_options": True})
+@engine_option
+@click.argument("role_name", metavar="ROLE")
+@_ttl_options
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@pass_state
+def exec_command(state: CliState, engine: str, role_name: str, ttl: str | None,
+                 role_arn: str | None, mfa_code: str | None, command: tuple[str, ...]) -> int:
+    """Issue a credential, run COMMAND with AWS_* set, revoke when it exits.
+
+    The command's exit status is passed through. Ctrl+C reaches the command;
+    the credential is revoked however it ends.
+    """
+    if not command:
+        raise InvalidInput("give a command after --, e.g. workbench exec webapp -- aws s3 ls")
+    service = state.service()
+    issued = service.issue(engine, role_name, ttl=ttl, role_arn=role_arn, mfa_code=mfa_code)
+    lease = issued.lease
+    for warning in issued.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"workbench: {lease.lease_id} issued, expires in "
+        f"{humanize.naturaldelta(lease.expire_time - lease.issue_time)}",
+        err=True,
+    )
+    env = {**os.environ, **issued.environment()}
+    env.pop("WORKBENCH_PASSPHRASE", None)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the child gets Ctrl+C
+    try:
+        try:
+            status = subprocess.call(list(command), env=env)
+        except OSError as error:
+            raise InvalidInput(f"cannot run {command[0]!r}: {error.strerror}") from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        try:
+            service.revoke(lease.lease_id)
+            click.echo(f"workbench: {lease.lease_id} revoked", err=True)
+        except WorkbenchError as error:
+            click.echo(f"workbench: revoking {lease.lease_id} failed: {error}; "
+                       "the worker retries it", err=True)
+    if status < 0:  # killed by a signal: report it the way a shell would
+        return 128 - status
+    sys.stdout.flush()
+    return status

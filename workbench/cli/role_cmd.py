@@ -1,0 +1,99 @@
+"""`workbench role ...`: write, import, read, list, delete."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from workbench.cli.common import CliState, emit_json, emit_table, engine_option, pass_state
+from workbench.domain.errors import InvalidInput
+
+
+@click.group()
+def role() -> None:
+    """Roles: credential templates (Vault: aws/roles/NAME)."""
+
+
+def _print_findings(findings: list[object], source: str) -> None:
+    if findings:
+        from workbench.policy import format_findings
+
+        click.echo(format_findings(findings, source), err=True)  # type: ignore[arg-type]
+
+
+@role.command("write")
+@engine_option
+@click.argument("name")
+@click.option("--file", "file_", required=True, type=click.Path(dir_okay=False),
+              help="Role JSON: the body Vault's aws/roles/NAME takes.")
+@pass_state
+def role_write(state: CliState, engine: str, name: str, file_: str) -> None:
+    """Write role NAME from a JSON file (refused if its policy has errors)."""
+    path = Path(file_)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"{file_}: cannot read the role file ({error})") from None
+    written, findings = state.service().write_role(engine, name, text, source=file_)
+    _print_findings(findings, file_)
+    click.echo(f"Role {name!r} ({written.credential_type.value}) written to engine {engine!r}.")
+
+
+@role.command("import")
+@engine_option
+@click.argument("paths", nargs=-1, required=True)
+@pass_state
+def role_import(state: CliState, engine: str, paths: tuple[str, ...]) -> None:
+    """Write every role file given (or every *.json in a folder); all or none."""
+    results = state.service().import_roles(engine, list(paths))
+    for written, findings in results:
+        _print_findings(findings, written.name)
+        click.echo(f"Role {written.name!r} ({written.credential_type.value}) written.")
+
+
+@role.command("read")
+@engine_option
+@click.argument("name")
+@pass_state
+def role_read(state: CliState, engine: str, name: str) -> None:
+    """Show role NAME as JSON (Vault's read shape)."""
+    found = state.service().read_role(engine, name)
+    body = found.body()
+    if "policy_document" in body:
+        try:
+            body["policy_document"] = json.loads(body["policy_document"])
+        except ValueError:
+            pass
+    emit_json(body)
+
+
+@role.command("list")
+@engine_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@pass_state
+def role_list(state: CliState, engine: str, fmt: str) -> None:
+    """List the engine's roles."""
+    service = state.service()
+    roles = service.list_roles(engine)
+    if fmt == "json":
+        emit_json([r.name for r in roles])
+        return
+    emit_table(
+        ["ROLE", "TYPE", "LIVE LEASES"],
+        [[r.name, r.credential_type.value, str(service.live_lease_count(engine, r.name))]
+         for r in roles],
+    )
+
+
+@role.command("delete")
+@engine_option
+@click.argument("name")
+@click.option("--revoke-leases", is_flag=True, help="Revoke the role's live leases first.")
+@pass_state
+def role_delete(state: CliState, engine: str, name: str, revoke_leases: bool) -> None:
+    """Delete role NAME (refused while it has live leases, unless --revoke-leases)."""
+    revoked = state.service().delete_role(engine, name, revoke_leases=revoke_leases)
+    suffix = f" after revoking {revoked} lease(s)" if revoked else ""
+    click.echo(f"Role {name!r} deleted{suffix}.")

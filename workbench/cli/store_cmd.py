@@ -1,0 +1,69 @@
+"""`workbench init` and `workbench passwd`: create the store, change its passphrase."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from workbench.cli.common import CliState, pass_state
+from workbench.domain.errors import InvalidInput
+
+MIN_PASSPHRASE = 8
+NEW_PASSPHRASE_ENV = "WORKBENCH_NEW_PASSPHRASE"
+
+
+def _check_strength(passphrase: str) -> None:
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise InvalidInput(
+            f"the passphrase is too short ({len(passphrase)} characters); "
+            f"use at least {MIN_PASSPHRASE}"
+        )
+
+
+@click.command()
+@pass_state
+def init(state: CliState) -> None:
+    """Create the encrypted store and the engine `aws`.
+
+    Refuses to touch an existing store.
+    """
+    from workbench.service import Workbench
+    from workbench.store import Store
+
+    home = state.home_path
+    if Store.exists(home):
+        raise InvalidInput(
+            f"a store already exists at {Store.db_path(home)}; nothing was changed"
+        )
+    passphrase = state.new_passphrase("Passphrase for the new store")
+    _check_strength(passphrase)
+    service = Workbench(Store.create(home, passphrase), operator=state.operator_name)
+    try:
+        service.enable_engine("aws")
+    finally:
+        service.close()
+    click.echo(f"Created the store at {Store.db_path(home)} with engine 'aws'.")
+    click.echo("Next: workbench config root --access-key ... --secret-key ... (or --profile)")
+
+
+@click.command()
+@click.option(
+    "--new-passphrase-file",
+    type=click.Path(dir_okay=False, exists=True),
+    help=f"Read the new passphrase from this file (else ${NEW_PASSPHRASE_ENV}, else a prompt).",
+)
+@pass_state
+def passwd(state: CliState, new_passphrase_file: str | None) -> None:
+    """Change the store's passphrase (the data key is re-wrapped, data untouched)."""
+    service = state.service()
+    if new_passphrase_file:
+        new = Path(new_passphrase_file).read_text(encoding="utf-8").rstrip("\r\n")
+    elif NEW_PASSPHRASE_ENV in os.environ:
+        new = os.environ[NEW_PASSPHRASE_ENV]
+    else:
+        new = str(click.prompt("New passphrase", hide_input=True, confirmation_prompt=True))
+    _check_strength(new)
+    service.change_passphrase(new)
+    click.echo("Passphrase changed; the old one no longer opens the store.")

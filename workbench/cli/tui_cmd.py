@@ -1,0 +1,24 @@
+"""`workbench` with no command: the TUI; `workbench web`: the same in a browser."""
+
+from __future__ import annotations
+
+import click
+
+from workbench.cli.common import CliState, pass_state
+
+
+def run_tui(state: CliState) -> None:
+    """Open the workbench TUI (unlock screen first)."""
+    from workbench.tui.app import WorkbenchApp
+
+    WorkbenchApp(home=state.home_path, operator=state.operator_name).run()
+
+
+@click.command()
+@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
+@pass_state
+def web(state: CliState, port: int) -> None:
+    """Serve the TUI in a browser on 127.0.0.1 (for training rooms)."""
+    from workbench.tui.web import serve
+
+    serve(state, port)

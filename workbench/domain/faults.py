@@ -1,0 +1,32 @@
+"""Test-only fault points: die or fail at a named step of a sequence.
+
+`WORKBENCH_FAULT=kill:iam.CreateUser` SIGKILLs the process just before that
+step; `fail:iam.CreateUser` raises there. Crash-safety tests use it to stop a
+real process at every step; without the variable each call is one dict lookup.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+FAULT_ENV = "WORKBENCH_FAULT"
+
+
+class InjectedFault(RuntimeError):
+    """Raised at a `fail:` fault point."""
+
+
+def fault_point(name: str) -> None:
+    """Die or raise here if the environment asks for it."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    for item in spec.split(","):
+        action, _, point = item.partition(":")
+        if point != name:
+            continue
+        if action == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if action == "fail":
+            raise InjectedFault(f"injected failure at {name}")

@@ -1,0 +1,92 @@
+"""What every service operation shares: the store, the audit log, AWS clients."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from workbench.audit import AuditLog
+from workbench.aws import AwsClients, ClientSpec
+from workbench.domain.errors import InvalidInput, NotFound
+from workbench.domain.models import Engine, Role
+from workbench.store import Store
+
+
+
+def current_owner() -> str:
+    """`host:pid` of this process (recomputed: the pid changes after fork)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_is_dead(owner: str | None) -> bool:
+    """True if `owner` names a process on this host that no longer runs."""
+    if not owner:
+        return True
+    host, _, pid_text = owner.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class ServiceContext:
+    """Shared by the facade and the worker: one store, one audit log, cached clients."""
+
+    def __init__(
+        self, store: Store, audit: AuditLog, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.audit = audit
+        self.clock = clock
+        self._clients: dict[ClientSpec, AwsClients] = {}
+        self._lock = threading.Lock()
+
+    def engine(self, name: str, *, enabled: bool = True) -> Engine:
+        """The named engine, or NotFound with the way to make it."""
+        engine = self.store.engines.get(name)
+        if engine is None:
+            known = ", ".join(e.name for e in self.store.engines.list()) or "none"
+            raise NotFound(
+                f"engine {name!r} not found (engines: {known}); "
+                f"create it with `workbench engine enable {name}`"
+            )
+        if enabled and not engine.enabled:
+            raise InvalidInput(
+                f"engine {name!r} is disabled; `workbench engine enable {name}` turns it back on"
+            )
+        return engine
+
+    def role(self, engine: str, name: str) -> Role:
+        role = self.store.roles.get(engine, name)
+        if role is None:
+            raise NotFound(
+                f"role {name!r} not found in engine {engine!r}; "
+                f"`workbench role list --engine {engine}` shows the roles"
+            )
+        return role
+
+    def clients(self, engine: Engine) -> AwsClients:
+        """The engine's shared clients; rebuilt only when its root config changes."""
+        root = engine.root
+        spec = ClientSpec(
+            region=root.region,
+            access_key=root.access_key,
+            secret_key=root.secret_key,
+            profile=root.profile,
+            iam_endpoint=root.iam_endpoint,
+            sts_endpoint=root.sts_endpoint,
+            max_retries=root.max_retries,
+        )
+        with self._lock:
+            clients = self._clients.get(spec)
+            if clients is None:
+                clients = self._clients[spec] = AwsClients(spec)
+            return clients

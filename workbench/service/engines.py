@@ -1,0 +1,157 @@
+"""Engines and their config: Vault's mounts, `config/root` and `config/lease`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+from workbench.aws import root as aws_root
+from workbench.domain.durations import parse_duration
+from workbench.domain.errors import Conflict, InvalidInput
+from workbench.domain.models import Engine, LeaseConfig, RootConfig
+from workbench.domain.naming import check_template
+from workbench.service.base import ServicePart
+from workbench.service.roles import check_name
+
+REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+
+
+def _check_endpoint(option: str, url: str | None) -> str | None:
+    if not url:
+        return None
+    parsed = urlparse(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise InvalidInput(f"{option} {url!r} is not an http(s) URL, e.g. https://iam.amazonaws.com")
+    return url.rstrip("/")
+
+
+class EngineOps(ServicePart):
+    """Enable, disable, list and configure engines."""
+
+    def list_engines(self) -> list[Engine]:
+        return self.ctx.store.engines.list()
+
+    def get_engine(self, name: str) -> Engine:
+        return self.ctx.engine(name, enabled=False)
+
+    def enable_engine(self, name: str) -> Engine:
+        """Create engine `name`, or turn a disabled one back on (its roles kept)."""
+        check_name("engine", name)
+        with self.audit.operation("update", f"sys/mounts/{name}", {"type": "aws"}):
+            engine = self.ctx.store.engines.get(name)
+            if engine is not None and engine.enabled:
+                raise Conflict(f"engine {name!r} is already enabled")
+            if engine is None:
+                engine = Engine(name=name)
+            engine.enabled = True
+            self.ctx.store.engines.put(engine)
+        return engine
+
+    def disable_engine(self, name: str) -> Engine:
+        """Turn an engine off; refused while it has live leases (revoke them first)."""
+        engine = self.ctx.engine(name)
+        live = self.ctx.store.leases.count_live(f"{name}/")
+        if live:
+            raise Conflict(
+                f"engine {name!r} has {live} live lease(s); revoke them first with "
+                f"`workbench lease revoke --prefix {name}/`"
+            )
+        with self.audit.operation("delete", f"sys/mounts/{name}"):
+            engine.enabled = False
+            self.ctx.store.engines.put(engine)
+        return engine
+
+    def write_root_config(self, engine_name: str, **changes: Any) -> RootConfig:
+        """Change the given fields of `config/root`; the others stay as they are.
+
+        Fields: access_key + secret_key, profile, region, iam_endpoint,
+        sts_endpoint, max_retries, username_template, expiry_guard,
+        readiness_probe.
+        """
+        engine = self.ctx.engine(engine_name, enabled=False)
+        root = engine.root
+        unknown = set(changes) - set(RootConfig.__dataclass_fields__)
+        if unknown:
+            raise InvalidInput(f"unknown root config field(s): {', '.join(sorted(unknown))}")
+        given = dict(changes)
+        if ("access_key" in given) != ("secret_key" in given):
+            raise InvalidInput("give --access-key and --secret-key together")
+        if given.get("access_key") and given.get("profile"):
+            raise InvalidInput("give either --access-key/--secret-key or --profile, not both")
+        if "region" in given and not REGION_RE.match(given["region"] or ""):
+            raise InvalidInput(f"region {given['region']!r} is not an AWS region, e.g. us-east-1")
+        for option in ("iam_endpoint", "sts_endpoint"):
+            if option in given:
+                given[option] = _check_endpoint(f"--{option.replace('_', '-')}", given[option])
+        if "max_retries" in given and not 0 <= int(given["max_retries"]) <= 20:
+            raise InvalidInput("max retries must be between 0 and 20")
+        if "username_template" in given:
+            check_template(given["username_template"])
+        audit_data = {key: value for key, value in given.items() if value is not None}
+        with self.audit.operation("update", f"{engine_name}/config/root", audit_data):
+            if given.get("access_key"):
+                root.profile = None
+            if given.get("profile"):
+                root.access_key = root.secret_key = None
+            for key, value in given.items():
+                setattr(root, key, value)
+            self.ctx.store.engines.put(engine)
+        return root
+
+    def write_lease_config(self, engine_name: str, lease: str, lease_max: str) -> LeaseConfig:
+        engine = self.ctx.engine(engine_name, enabled=False)
+        config = LeaseConfig(
+            lease=parse_duration(lease, what="--lease"),
+            lease_max=parse_duration(lease_max, what="--lease-max"),
+        )
+        if config.lease <= 0 or config.lease_max <= 0:
+            raise InvalidInput("--lease and --lease-max must be longer than 0s")
+        if config.lease > config.lease_max:
+            raise InvalidInput("--lease is longer than --lease-max; the default cannot exceed the cap")
+        data = {"lease": str(config.lease), "lease_max": str(config.lease_max)}
+        with self.audit.operation("update", f"{engine_name}/config/lease", data):
+            engine.lease_config = config
+            self.ctx.store.engines.put(engine)
+        return config
+
+    def read_config(self, engine_name: str) -> dict[str, Any]:
+        """`config read`: root and lease config, never the secret key."""
+        engine = self.ctx.engine(engine_name, enabled=False)
+        with self.audit.operation("read", f"{engine_name}/config/root") as op:
+            view = {
+                "engine": engine.name,
+                "enabled": engine.enabled,
+                **engine.root.public_view(),
+                "lease": engine.lease_config.lease,
+                "lease_max": engine.lease_config.lease_max,
+            }
+            op.respond(data=view)
+        return view
+
+    def test_connection(self, engine_name: str) -> dict[str, str]:
+        """sts:GetCallerIdentity with the engine's root credentials."""
+        engine = self.ctx.engine(engine_name, enabled=False)
+        with self.audit.operation("read", f"{engine_name}/config/root/identity") as op:
+            identity = self.ctx.clients(engine).caller_identity()
+            op.respond(data=identity)
+        return identity
+
+    def rotate_root(self, engine_name: str) -> str:
+        """Replace the stored root key with a new one; returns the new access key id."""
+        engine = self.ctx.engine(engine_name, enabled=False)
+        root = engine.root
+        if not (root.access_key and root.secret_key):
+            raise InvalidInput(
+                f"engine {engine_name!r} has no stored access key to rotate (it uses "
+                "a profile or the ambient credential chain)"
+            )
+        old_key = root.access_key
+        with self.audit.operation("update", f"{engine_name}/config/rotate-root") as op:
+            clients = self.ctx.clients(engine)
+            user_name, new_key = aws_root.create_root_key(clients)
+            root.access_key, root.secret_key = new_key.access_key_id, new_key.secret_access_key
+            self.ctx.store.engines.put(engine)
+            aws_root.delete_root_key(self.ctx.clients(engine), user_name, old_key)
+            op.respond(data={"access_key": new_key.access_key_id})
+        return new_key.access_key_id

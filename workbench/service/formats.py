@@ -1,0 +1,92 @@
+"""The shapes an issued credential is handed over in (CLI `--format`, TUI copy keys)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.domain.models import Lease
+
+
+@dataclass
+class IssuedCredential:
+    """A freshly issued credential: the only moment its secret is shown."""
+
+    lease: Lease
+    request_id: str
+    region: str
+    iam_endpoint: str | None = None
+    sts_endpoint: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def vault_json(self) -> dict[str, Any]:
+        """`vault read -format=json aws/creds/ROLE`."""
+        return {
+            "request_id": self.request_id,
+            "lease_id": self.lease.lease_id,
+            "lease_duration": self.lease.lease_duration,
+            "renewable": self.lease.renewable,
+            "data": {
+                "access_key": self.lease.access_key_id,
+                "secret_key": self.lease.secret_key,
+                "session_token": self.lease.session_token,
+            },
+            "warnings": self.warnings or None,
+        }
+
+    def credential_process(self) -> dict[str, Any]:
+        """The AWS CLI's credential_process JSON."""
+        answer: dict[str, Any] = {
+            "Version": 1,
+            "AccessKeyId": self.lease.access_key_id,
+            "SecretAccessKey": self.lease.secret_key,
+            "Expiration": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.lease.expire_time)),
+        }
+        if self.lease.session_token:
+            answer["SessionToken"] = self.lease.session_token
+        return answer
+
+    def environment(self) -> dict[str, str]:
+        """The AWS_* variables a program needs to use the credential."""
+        env = {
+            "AWS_ACCESS_KEY_ID": self.lease.access_key_id or "",
+            "AWS_SECRET_ACCESS_KEY": self.lease.secret_key or "",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+        }
+        if self.lease.session_token:
+            env["AWS_SESSION_TOKEN"] = self.lease.session_token
+        if self.iam_endpoint:
+            env["AWS_ENDPOINT_URL_IAM"] = self.iam_endpoint
+        if self.sts_endpoint:
+            env["AWS_ENDPOINT_URL_STS"] = self.sts_endpoint
+        return env
+
+    def env_exports(self) -> str:
+        return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in self.environment().items())
+
+    def credentials_profile(self, profile: str = "workbench") -> str:
+        """An `~/.aws/credentials` section."""
+        lines = [
+            f"[{profile}]",
+            f"aws_access_key_id = {self.lease.access_key_id}",
+            f"aws_secret_access_key = {self.lease.secret_key}",
+        ]
+        if self.lease.session_token:
+            lines.append(f"aws_session_token = {self.lease.session_token}")
+        return "\n".join(lines)
+
+    def render(self, fmt: str) -> str:
+        """One of the formats by name: json, env, credential-process, profile."""
+        if fmt == "json":
+            return json.dumps(self.vault_json(), indent=2)
+        if fmt == "credential-process":
+            return json.dumps(self.credential_process())
+        if fmt == "env":
+            return self.env_exports()
+        if fmt == "profile":
+            return self.credentials_profile()
+        raise ValueError(fmt)

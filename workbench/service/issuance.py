@@ -1,0 +1,250 @@
+"""Issuing credentials: the crash-safe iam_user sequence and the three STS types."""
+
+from __future__ import annotations
+
+import time
+
+from workbench.aws import iam_user as aws_iam
+from workbench.aws import sts as aws_sts
+from workbench.aws.clients import AwsClients
+from workbench.domain.errors import AwsError, InvalidInput, WorkbenchError
+from workbench.domain.faults import fault_point
+from workbench.domain.models import CredentialType, Engine, Lease, LeaseState, Role
+from workbench.domain.naming import new_lease_id, render_username
+from workbench.service.base import ServicePart
+from workbench.service.context import current_owner
+from workbench.service.formats import IssuedCredential
+from workbench.service.guard import inline_policy
+from workbench.service.ttl import decide_ttl
+
+INLINE_POLICY_LIMIT = 2048
+READINESS_TIMEOUT_SECONDS = 30.0
+FEDERATION_NAME_MAX = 32
+
+
+def _size(text: str) -> int:
+    return sum(1 for char in text if not char.isspace())
+
+
+class CredentialOps(ServicePart):
+    """`creds ROLE`: Vault's `aws/creds/ROLE` and `aws/sts/ROLE`."""
+
+    readiness_timeout: float = READINESS_TIMEOUT_SECONDS
+
+    def issue(
+        self,
+        engine_name: str,
+        role_name: str,
+        *,
+        ttl: str | int | None = None,
+        role_arn: str | None = None,
+        mfa_code: str | None = None,
+    ) -> IssuedCredential:
+        """Issue one credential; its lease is stored before AWS is called."""
+        engine = self.ctx.engine(engine_name)
+        role = self.ctx.role(engine_name, role_name)
+        decision = decide_ttl(engine, role, ttl)
+        request = {"ttl": decision.ttl, "role_arn": role_arn, "mfa_code": mfa_code}
+        path = f"{engine.name}/{'sts' if role.credential_type.is_sts else 'creds'}/{role.name}"
+        with self.audit.operation("read", path, {k: v for k, v in request.items() if v}) as op:
+            if role.credential_type is CredentialType.IAM_USER:
+                lease = self._issue_iam_user(engine, role, decision.ttl)
+            else:
+                lease = self._issue_sts(engine, role, decision.ttl, role_arn, mfa_code)
+            op.respond(
+                data={
+                    "access_key": lease.access_key_id,
+                    "secret_key": lease.secret_key,
+                    "session_token": lease.session_token,
+                    "lease_duration": lease.lease_duration,
+                },
+                lease_id=lease.lease_id,
+            )
+        return IssuedCredential(
+            lease=lease,
+            request_id=op.request_id,
+            region=engine.root.region,
+            iam_endpoint=engine.root.iam_endpoint,
+            sts_endpoint=engine.root.sts_endpoint,
+            warnings=[decision.warning] if decision.warning else [],
+        )
+
+    # -- iam_user -------------------------------------------------------------
+
+    def _issue_iam_user(self, engine: Engine, role: Role, ttl: int) -> Lease:
+        now = self.ctx.clock()
+        expire_time = now + ttl
+        policy = inline_policy(
+            role.policy_document, expire_time if engine.root.expiry_guard else None
+        )
+        if policy and _size(policy) > INLINE_POLICY_LIMIT:
+            raise InvalidInput(
+                f"role {role.name!r}: its inline policy with the expiry guard is "
+                f"{_size(policy)} characters; IAM allows {INLINE_POLICY_LIMIT} (excluding "
+                "whitespace). Move statements into managed policies (policy_arns)"
+            )
+        lease = Lease(
+            lease_id=new_lease_id(engine.name, role.name),
+            engine=engine.name,
+            role=role.name,
+            credential_type=role.credential_type,
+            state=LeaseState.PENDING,
+            issue_time=now,
+            expire_time=expire_time,
+            max_expire_time=now + engine.lease_config.lease_max,
+            renewable=True,
+            iam_user_name=render_username(
+                engine.root.username_template, display_name=self.operator, role_name=role.name
+            ),
+            iam_user_path=role.user_path,
+            owner=current_owner(),
+            updated_time=now,
+        )
+        plan = aws_iam.IamUserPlan(
+            user_name=lease.iam_user_name or "",
+            path=role.user_path,
+            policy_document=policy,
+            policy_arns=tuple(role.policy_arns),
+            groups=tuple(role.iam_groups),
+            tags=tuple(role.iam_tags.items()),
+            permissions_boundary_arn=role.permissions_boundary_arn,
+        )
+        self.ctx.store.leases.insert(lease)
+        fault_point("lease.pending")
+        clients = self.ctx.clients(engine)
+        try:
+            keys = aws_iam.create_user(clients, plan)
+        except BaseException as error:
+            self._roll_back(clients, lease, error)
+            if isinstance(error, WorkbenchError | KeyboardInterrupt | SystemExit):
+                raise
+            raise AwsError(f"issuing {lease.lease_id} failed: {error}") from None
+        fault_point("lease.keys")
+        lease.access_key_id = keys.access_key_id
+        lease.secret_key = keys.secret_access_key
+        probe = engine.root.probe_enabled
+        lease.state = LeaseState.PROPAGATING if probe else LeaseState.ACTIVE
+        lease.owner = None
+        lease.updated_time = self.ctx.clock()
+        self.ctx.store.leases.update(lease)
+        if probe:
+            self._wait_until_usable(clients, lease)
+        return lease
+
+    def _roll_back(self, clients: AwsClients, lease: Lease, cause: BaseException) -> None:
+        """Delete whatever part of the user was made; mark the lease failed."""
+        lease.error = f"issuance failed: {cause}"
+        lease.updated_time = self.ctx.clock()
+        try:
+            aws_iam.delete_user(clients, lease.iam_user_name or "")
+        except WorkbenchError as cleanup_error:
+            # The user may still exist: leave the lease to the worker, which
+            # keeps trying to delete it and then marks it failed.
+            lease.state = LeaseState.REVOKING
+            lease.next_attempt_time = self.ctx.clock()
+            lease.error += f"; rollback pending: {cleanup_error}"
+        else:
+            lease.state = LeaseState.FAILED
+        lease.owner = None
+        self.ctx.store.leases.update(lease)
+
+    def _wait_until_usable(self, clients: AwsClients, lease: Lease) -> None:
+        """Readiness probe: GetCallerIdentity with the new key until IAM knows it."""
+        probe = clients.with_keys(lease.access_key_id or "", lease.secret_key or "", None)
+        deadline = time.monotonic() + self.readiness_timeout
+        while True:
+            try:
+                probe.caller_identity()
+                break
+            except AwsError:
+                if time.monotonic() > deadline:
+                    return  # stays `propagating`; the table shows it
+                time.sleep(0.5)
+        lease.state = LeaseState.ACTIVE
+        lease.updated_time = self.ctx.clock()
+        self.ctx.store.leases.update(lease)
+
+    # -- STS ------------------------------------------------------------------
+
+    def _issue_sts(
+        self, engine: Engine, role: Role, ttl: int, role_arn: str | None, mfa_code: str | None
+    ) -> Lease:
+        clients = self.ctx.clients(engine)
+        session_name = render_username(
+            engine.root.username_template, display_name=self.operator, role_name=role.name
+        )
+        kind = role.credential_type
+        if kind is CredentialType.ASSUMED_ROLE:
+            chosen = self._choose_role_arn(role, role_arn)
+            creds = aws_sts.assume_role(
+                clients,
+                role_arn=chosen,
+                session_name=session_name,
+                duration=ttl,
+                policy_document=role.policy_document,
+                policy_arns=tuple(role.policy_arns),
+                session_tags=tuple(role.session_tags.items()),
+                external_id=role.external_id,
+            )
+        elif kind is CredentialType.FEDERATION_TOKEN:
+            chosen = None
+            creds = aws_sts.federation_token(
+                clients,
+                name=render_username(
+                    engine.root.username_template,
+                    display_name=self.operator,
+                    role_name=role.name,
+                    max_length=FEDERATION_NAME_MAX,
+                ),
+                duration=ttl,
+                policy_document=role.policy_document,
+                policy_arns=tuple(role.policy_arns),
+            )
+        else:
+            chosen = None
+            if role.mfa_serial_number and not mfa_code:
+                raise InvalidInput(
+                    f"role {role.name!r} requires MFA: pass --mfa-code with the current code "
+                    f"of {role.mfa_serial_number}"
+                )
+            creds = aws_sts.session_token(
+                clients,
+                duration=ttl,
+                mfa_serial_number=role.mfa_serial_number,
+                mfa_code=mfa_code,
+            )
+        now = self.ctx.clock()
+        lease = Lease(
+            lease_id=new_lease_id(engine.name, role.name),
+            engine=engine.name,
+            role=role.name,
+            credential_type=kind,
+            state=LeaseState.ACTIVE,
+            issue_time=now,
+            expire_time=creds.expiration,
+            max_expire_time=creds.expiration,
+            renewable=False,
+            access_key_id=creds.access_key_id,
+            secret_key=creds.secret_access_key,
+            session_token=creds.session_token,
+            role_arn=chosen,
+            updated_time=now,
+        )
+        self.ctx.store.leases.insert(lease)
+        return lease
+
+    @staticmethod
+    def _choose_role_arn(role: Role, role_arn: str | None) -> str:
+        if role_arn:
+            if role_arn not in role.role_arns:
+                raise InvalidInput(
+                    f"--role-arn {role_arn} is not one of role {role.name!r}'s role_arns: "
+                    f"{', '.join(role.role_arns)}"
+                )
+            return role_arn
+        if len(role.role_arns) == 1:
+            return role.role_arns[0]
+        raise InvalidInput(
+            f"role {role.name!r} lists several role_arns; choose one with --role-arn: "
+            f"{', '.join(role.role_arns)}"
+        )

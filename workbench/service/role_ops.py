@@ -1,0 +1,121 @@
+"""Roles: write (validated), import, read, list and delete."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from workbench.domain.errors import Conflict, InvalidInput, WorkbenchError
+from workbench.domain.models import CredentialType, Role
+from workbench.service.base import ServicePart
+from workbench.service.guard import guard_size
+from workbench.service.roles import parse_role, read_role_file, role_files
+
+if TYPE_CHECKING:
+    from workbench.policy import Finding
+
+
+def role_prefix(engine: str, name: str) -> str:
+    """The lease id prefix of every credential a role handed out."""
+    return f"{engine}/creds/{name}/"
+
+
+class RoleOps(ServicePart):
+    """Vault's `aws/roles/NAME`."""
+
+    def check_role(self, engine_name: str, name: str, body: dict[str, Any] | str) -> tuple[Role, list[Finding]]:
+        """Parse and validate without storing (the TUI's editor calls this as you type)."""
+        from workbench.policy import PolicyKind, validate_policy
+
+        engine = self.ctx.engine(engine_name, enabled=False)
+        role = parse_role(engine.name, name, body)
+        findings: list[Finding] = []
+        if role.policy_document:
+            if role.credential_type is CredentialType.IAM_USER:
+                reserved = guard_size() if engine.root.expiry_guard else 0
+                findings = validate_policy(
+                    role.policy_document, PolicyKind.INLINE_USER, reserved_chars=reserved
+                )
+            else:
+                findings = validate_policy(role.policy_document, PolicyKind.SESSION)
+        return role, findings
+
+    def write_role(
+        self, engine_name: str, name: str, body: dict[str, Any] | str, *, source: str = "role"
+    ) -> tuple[Role, list[Finding]]:
+        """Store a role; refused (with every finding) while its policy has ERRORs."""
+        from workbench.policy import format_findings, has_errors
+
+        role, findings = self.check_role(engine_name, name, body)
+        if has_errors(findings):
+            raise InvalidInput(
+                f"role {name!r}: the policy document has errors; nothing was saved\n"
+                + format_findings(findings, source)
+            )
+        data = role.body()
+        with self.audit.operation("update", f"{engine_name}/roles/{name}", data):
+            role.updated_time = self.ctx.clock()
+            self.ctx.store.roles.put(role)
+        return role, findings
+
+    def import_roles(
+        self, engine_name: str, paths: list[str]
+    ) -> list[tuple[Role, list[Finding]]]:
+        """Write every role file; all are checked first, so none is stored if one is bad."""
+        from workbench.policy import format_findings, has_errors
+
+        files = role_files(paths)
+        checked: list[tuple[str, str, str]] = []
+        problems: list[str] = []
+        for name, path in files:
+            text = read_role_file(path)
+            try:
+                _role, findings = self.check_role(engine_name, name, text)
+            except WorkbenchError as error:
+                problems.append(f"{path}: {error}")
+                continue
+            if has_errors(findings):
+                problems.append(format_findings(findings, str(path)))
+            checked.append((name, text, str(path)))
+        if problems:
+            raise InvalidInput("no role was imported:\n" + "\n".join(problems))
+        with self.ctx.store.transaction():
+            return [self.write_role(engine_name, name, text, source=src) for name, text, src in checked]
+
+    def read_role(self, engine_name: str, name: str) -> Role:
+        with self.audit.operation("read", f"{engine_name}/roles/{name}"):
+            return self.ctx.role(engine_name, name)
+
+    def list_roles(self, engine_name: str) -> list[Role]:
+        self.ctx.engine(engine_name, enabled=False)
+        return self.ctx.store.roles.list(engine_name)
+
+    def live_lease_count(self, engine_name: str, name: str) -> int:
+        return self.ctx.store.leases.count_live(role_prefix(engine_name, name))
+
+    def delete_role(self, engine_name: str, name: str, *, revoke_leases: bool = False) -> int:
+        """Delete a role; with live leases, refuse unless asked to revoke them first.
+
+        Returns how many leases were revoked.
+        """
+        self.ctx.role(engine_name, name)
+        live = self.live_lease_count(engine_name, name)
+        revoked = 0
+        with self.audit.operation(
+            "delete", f"{engine_name}/roles/{name}", {"revoke_leases": revoke_leases}
+        ):
+            if live and not revoke_leases:
+                raise Conflict(
+                    f"role {name!r} has {live} live lease(s); revoke them with "
+                    f"`workbench role delete {name} --revoke-leases` or "
+                    f"`workbench lease revoke --prefix {role_prefix(engine_name, name)}`"
+                )
+            if live:
+                outcome = self.revoke_prefix(role_prefix(engine_name, name))  # type: ignore[attr-defined]
+                revoked = len(outcome.revoked)
+                if outcome.failed:
+                    raise Conflict(
+                        f"role {name!r} kept: {len(outcome.failed)} of its leases could not be "
+                        "revoked (see `workbench lease list`)"
+                    )
+            self.ctx.store.roles.delete(engine_name, name)
+        return revoked
