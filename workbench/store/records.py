@@ -174,13 +174,25 @@ class SqliteAudit:
         return int(cursor.lastrowid or 0)
 
     def iterate(
-        self, *, after_seq: int = 0, newest: int | None = None, path_prefix: str | None = None
+        self,
+        *,
+        after_seq: int = 0,
+        newest: int | None = None,
+        path_prefix: str | None = None,
+        operation: str | None = None,
+        errors_only: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Entries in order; `newest` keeps only the last N."""
-        clauses, params = ["seq > ?"], [after_seq]
+        """Entries in order; `newest` keeps only the last N that match."""
+        clauses: list[str] = ["seq > ?"]
+        params: list[Any] = [after_seq]
         if path_prefix:
             clauses.append("substr(path, 1, ?) = ?")
             params.extend([len(path_prefix), path_prefix])
+        if operation:
+            clauses.append("operation = ?")
+            params.append(operation)
+        if errors_only:
+            clauses.append("is_error != 0")
         where = " AND ".join(clauses)
         columns = ", ".join(_AUDIT_COLUMNS)
         if newest is not None:
@@ -196,8 +208,53 @@ class SqliteAudit:
                 for row in batch:
                     yield dict(zip(_AUDIT_COLUMNS, row, strict=True))
 
+    def chain(self, *, after_seq: int = 0) -> Iterator[tuple[Any, ...]]:
+        """Rows as bare tuples in seq order, for walking the hash chain fast.
+
+        Each tuple is (seq, request_id, type, path, operation, is_error,
+        entry, prev_hash, hash).
+        """
+        sql = (
+            "SELECT seq, request_id, type, path, operation, is_error, entry, prev_hash, hash "
+            "FROM audit WHERE seq > ? ORDER BY seq"
+        )
+        with self._conn.lock:
+            cursor = self._conn.raw.execute(sql, (after_seq,))
+            while batch := cursor.fetchmany(5000):
+                yield from batch
+
     def count(self) -> int:
         return int(self._conn.query("SELECT count(*) FROM audit")[0][0])
+
+    # -- devices (the audit_devices table) ---------------------------------------
+
+    def devices(self) -> list[dict[str, Any]]:
+        """Enabled audit devices (beyond the table itself), oldest first."""
+        rows = self._conn.query(
+            "SELECT name, kind, options, created_time FROM audit_devices "
+            "ORDER BY created_time, name"
+        )
+        return [
+            {"name": name, "kind": kind, "options": json.loads(options or "{}"), "created_time": t}
+            for name, kind, options, t in rows
+        ]
+
+    def add_device(
+        self, name: str, kind: str, options: dict[str, Any], created_time: float
+    ) -> bool:
+        """Record a device; False when one of that name exists already."""
+        with self._conn.transaction():
+            cursor = self._conn.execute(
+                "INSERT INTO audit_devices (name, kind, options, created_time) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(name) DO NOTHING",
+                (name, kind, json.dumps(options, sort_keys=True), created_time),
+            )
+        return cursor.rowcount > 0
+
+    def remove_device(self, name: str) -> bool:
+        with self._conn.transaction():
+            cursor = self._conn.execute("DELETE FROM audit_devices WHERE name = ?", (name,))
+        return cursor.rowcount > 0
 
 
 class SqliteLocks:
