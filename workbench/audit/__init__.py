@@ -1,0 +1,27 @@
+"""The audit device: Vault-shaped entries, HMAC'd secrets, a hash chain, files.
+
+Imports only `workbench.store` and `workbench.domain`.
+"""
+
+from workbench.audit.devices import FILE_KIND, STORE_DEVICE
+from workbench.audit.entries import OPERATIONS, canonical, chain_hash, file_line, split_line
+from workbench.audit.log import AuditLog, AuditOperation
+from workbench.audit.redact import HMAC_PREFIX, SECRET_KEYS, is_secret_key
+from workbench.audit.verify import HEAD_META_KEY, VerifyResult
+
+__all__ = [
+    "FILE_KIND",
+    "HEAD_META_KEY",
+    "HMAC_PREFIX",
+    "OPERATIONS",
+    "SECRET_KEYS",
+    "STORE_DEVICE",
+    "AuditLog",
+    "AuditOperation",
+    "VerifyResult",
+    "canonical",
+    "chain_hash",
+    "file_line",
+    "is_secret_key",
+    "split_line",
+]

@@ -1,0 +1,316 @@
+"""`AuditLog`: request/response entries around every operation, fail-closed.
+
+Usage, in the service layer (never inside an open store transaction, so the
+request entry is committed before anything acts):
+
+    with audit.operation("update", "aws/creds/webapp", {"ttl": "15m"}) as op:
+        lease = issue(...)
+        op.respond(data={"access_key": ..., "secret_key": ...}, lease_id=lease.lease_id)
+
+The request entry is written to every device before the body runs; if any
+device cannot take it, `AuditFailure` is raised and the body never runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.audit.devices import (
+    FILE_KIND,
+    STORE_DEVICE,
+    DeviceSet,
+    check_file_path,
+    describe_os_error,
+    open_private,
+)
+from workbench.audit.entries import (
+    OPERATIONS,
+    REQUEST,
+    RESPONSE,
+    auth_block,
+    build_entry,
+    canonical,
+)
+from workbench.audit.redact import Hasher
+from workbench.audit.verify import VerifyResult, verify_chain
+from workbench.audit.writer import ChainWriter, DeviceFailure
+from workbench.domain.errors import AuditFailure, Conflict, InvalidInput, NotFound
+from workbench.domain.models import AuditRecord
+from workbench.store import Store
+
+_DEVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+@dataclass
+class AuditOperation:
+    """The operation in progress: the body fills in what the response entry shows."""
+
+    request_id: str
+    operation: str
+    path: str
+    lease_id: str | None = None
+    response_data: dict[str, Any] | None = None
+    error: str = ""
+    _responded: bool = field(default=False, repr=False)
+
+    def respond(self, data: dict[str, Any] | None = None, *, lease_id: str | None = None) -> None:
+        """Set the response data (secrets are HMAC'd when written) and lease id."""
+        if data is not None:
+            self.response_data = data
+        if lease_id is not None:
+            self.lease_id = lease_id
+        self._responded = True
+
+    def fail(self, message: str) -> None:
+        """Record an error in the response without raising (a partial failure)."""
+        self.error = message
+
+
+class AuditLog:
+    """The audit trail of one store, written as `operator`."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        operator: str,
+        remote_address: str = "local",
+        fsync: bool = True,
+    ) -> None:
+        self._store = store
+        self.operator = operator
+        self.remote_address = remote_address
+        self._hasher = Hasher(store.hmac_key)
+        self._auth = auth_block(operator)
+        self._devices = DeviceSet(store, fsync=fsync)
+        self._writer = ChainWriter(store, self._hasher, self._devices)
+
+    # -- hashing ---------------------------------------------------------------
+
+    def hash_value(self, value: str) -> str:
+        """`hmac-sha256:<hex>` of `value`, exactly as it appears in entries."""
+        return self._hasher.hash_value(value)
+
+    # -- operations ----------------------------------------------------------------
+
+    @contextmanager
+    def operation(
+        self, operation: str, path: str, data: dict[str, Any] | None = None
+    ) -> Iterator[AuditOperation]:
+        """Audit one operation: request entry first (or refuse), response after."""
+        if operation not in OPERATIONS:
+            raise ValueError(f"{operation!r} is not one of Vault's operations")
+        op = AuditOperation(request_id=str(uuid.uuid4()), operation=operation, path=path)
+        request_data = self._hasher.redact(data) if data is not None else None
+        try:
+            self._append(REQUEST, op, request_data)
+        except _WriteFailed as failed:
+            message = f"{failed.describe('request')}; the operation was refused"
+            self._record_failure(op, request_data, message, failed.skip)
+            raise AuditFailure(message) from None
+        try:
+            yield op
+        except BaseException as error:
+            op.error = str(error) or type(error).__name__
+            try:
+                self._append(RESPONSE, op, request_data)
+            except _WriteFailed as failed:
+                self._record_failure(op, request_data, op.error, failed.skip, request=False)
+            raise
+        try:
+            self._append(RESPONSE, op, request_data)
+        except _WriteFailed as failed:
+            message = (
+                f"{failed.describe('response')}; the operation completed but its result is withheld"
+            )
+            self._record_failure(op, request_data, message, failed.skip, request=False)
+            raise AuditFailure(message) from None
+
+    def _entry_text(self, entry_type: str, op: AuditOperation, request_data: Any) -> str:
+        response_data = None
+        if entry_type == RESPONSE and op.response_data is not None:
+            response_data = self._hasher.redact(op.response_data)
+        entry = build_entry(
+            entry_type=entry_type,
+            timestamp=time.time(),
+            auth=self._auth,
+            request_id=op.request_id,
+            operation=op.operation,
+            path=op.path,
+            request_data=request_data,
+            remote_address=self.remote_address,
+            error=op.error,
+            lease_id=op.lease_id if entry_type == RESPONSE else None,
+            response_data=response_data,
+        )
+        return canonical(entry)
+
+    def _append(
+        self,
+        entry_type: str,
+        op: AuditOperation,
+        request_data: Any,
+        skip: frozenset[str] = frozenset(),
+    ) -> None:
+        text = self._entry_text(entry_type, op, request_data)
+        try:
+            self._writer.append(
+                text,
+                entry_type=entry_type,
+                request_id=op.request_id,
+                path=op.path,
+                operation=op.operation,
+                is_error=bool(op.error),
+                skip=skip,
+            )
+        except DeviceFailure as failure:
+            raise _WriteFailed(failure.device, failure.target, failure.reason, skip) from None
+        except sqlite3.Error as error:
+            raise _WriteFailed(STORE_DEVICE, "", str(error), skip) from None
+
+    def _record_failure(
+        self,
+        op: AuditOperation,
+        request_data: Any,
+        message: str,
+        skip: frozenset[str],
+        *,
+        request: bool = True,
+    ) -> None:
+        """Report a device failure on every device that still works (best effort)."""
+        op.error = message
+        kinds = (REQUEST, RESPONSE) if request else (RESPONSE,)
+        for entry_type in kinds:
+            for _ in range(len(self._devices.current()) + 2):
+                try:
+                    self._append(entry_type, op, request_data, skip)
+                    break
+                except _WriteFailed as failed:
+                    if failed.device == STORE_DEVICE:
+                        return  # the table itself is failing: nothing more can be recorded
+                    skip = failed.skip | {failed.device}
+
+    # -- reading -------------------------------------------------------------------
+
+    def verify(self) -> VerifyResult:
+        """Walk the hash chain and check it ends at the authenticated head."""
+        return verify_chain(self._store, self._hasher)
+
+    def entries(
+        self,
+        *,
+        newest: int | None = None,
+        after_seq: int = 0,
+        path_prefix: str | None = None,
+        operation: str | None = None,
+        errors_only: bool = False,
+    ) -> Iterator[AuditRecord]:
+        """Stored entries in order, filtered as `audit tail` asks."""
+        rows = self._store.audit.iterate(
+            after_seq=after_seq,
+            newest=newest,
+            path_prefix=path_prefix,
+            operation=operation,
+            errors_only=errors_only,
+        )
+        for row in rows:
+            yield AuditRecord(
+                seq=int(row["seq"]),
+                time=float(row["time"]),
+                entry=json.loads(row["entry"]),
+                prev_hash=str(row["prev_hash"]),
+                hash=str(row["hash"]),
+            )
+
+    def count(self) -> int:
+        return self._store.audit.count()
+
+    # -- devices -------------------------------------------------------------------
+
+    def devices(self) -> list[dict[str, Any]]:
+        """Every device, the store's own table first: name, kind, path, created_time."""
+        listed: list[dict[str, Any]] = [
+            {"name": STORE_DEVICE, "kind": "table", "path": str(self._store.path)},
+        ]
+        for row in self._store.audit.devices():
+            listed.append(
+                {
+                    "name": row["name"],
+                    "kind": row["kind"],
+                    "path": str(row["options"].get("file_path", "")),
+                    "created_time": row["created_time"],
+                }
+            )
+        return listed
+
+    def enable_file_device(self, path: str, *, name: str = FILE_KIND) -> None:
+        """Add a JSON-lines file device (created 0600); audited as `sys/audit/NAME`."""
+        data = {"type": FILE_KIND, "options": {"file_path": path}}
+        with self.operation("update", f"sys/audit/{name}", data) as op:
+            _check_device_name(name)
+            try:
+                resolved = check_file_path(path)
+                os.close(open_private(resolved))
+            except OSError as error:
+                raise InvalidInput(
+                    f"cannot write audit entries to {path} ({describe_os_error(error)})"
+                ) from None
+            if not self._store.audit.add_device(
+                name, FILE_KIND, {"file_path": resolved}, created_time=time.time()
+            ):
+                raise Conflict(
+                    f"audit device {name!r} is already enabled; disable it first "
+                    "or choose another name with --name"
+                )
+            self._devices.invalidate()
+            op.respond(data={"name": name, "file_path": resolved})
+
+    def disable_device(self, name: str) -> None:
+        """Remove a device; the store's own table cannot be removed."""
+        with self.operation("delete", f"sys/audit/{name}"):
+            if name == STORE_DEVICE:
+                raise InvalidInput(
+                    "the store's own audit table cannot be disabled: it holds the chain "
+                    "`workbench audit verify` checks"
+                )
+            if not self._store.audit.remove_device(name):
+                raise NotFound(f"no audit device named {name!r}; `workbench audit list` shows them")
+            self._devices.invalidate()
+
+    def close(self) -> None:
+        """Nothing is held open between entries; kept for the service's symmetry."""
+        self._devices.invalidate()
+
+
+def _check_device_name(name: str) -> None:
+    if name == STORE_DEVICE or not _DEVICE_NAME.fullmatch(name):
+        raise InvalidInput(
+            f"{name!r} cannot name an audit device: use letters, digits, '.', '_' or '-' "
+            f"(and not {STORE_DEVICE!r})"
+        )
+
+
+class _WriteFailed(Exception):
+    """A device refused an entry (internal: becomes AuditFailure)."""
+
+    def __init__(self, device: str, target: str, reason: str, skip: frozenset[str]) -> None:
+        super().__init__(device)
+        self.device = device
+        self.target = target
+        self.reason = reason
+        self.skip = skip
+
+    def describe(self, what: str) -> str:
+        where = f" to {self.target}" if self.target else ""
+        return (
+            f"audit device {self.device!r} could not write the {what} entry{where} ({self.reason})"
+        )

@@ -1,0 +1,109 @@
+"""Appending one entry to the chain and to every device, in one transaction.
+
+The append runs inside `store.transaction()` (BEGIN IMMEDIATE), so entries
+written by several processes at once still form one chain. File devices are
+written before the commit: if one fails, the table row is rolled back and the
+caller refuses the operation.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from workbench.audit.devices import DeviceSet, describe_os_error
+from workbench.audit.entries import chain_hash, file_line
+from workbench.audit.redact import Hasher
+from workbench.audit.verify import HEAD_META_KEY, head_meta_value
+from workbench.store import Store
+
+
+class DeviceFailure(Exception):
+    """A file device could not take an entry; the transaction is rolled back."""
+
+    def __init__(self, device: str, target: str, reason: str) -> None:
+        super().__init__(f"audit device {device!r} failed ({reason})")
+        self.device = device
+        self.target = target
+        self.reason = reason
+
+
+class ChainWriter:
+    """Links each new entry to the authenticated head and moves the head on."""
+
+    def __init__(self, store: Store, hasher: Hasher, devices: DeviceSet) -> None:
+        self._store = store
+        self._hasher = hasher
+        self._devices = devices
+
+    def append(
+        self,
+        entry_text: str,
+        *,
+        entry_type: str,
+        request_id: str,
+        path: str,
+        operation: str,
+        is_error: bool,
+        skip: frozenset[str] = frozenset(),
+    ) -> int:
+        """Write one entry everywhere; returns its seq. Raises DeviceFailure, sqlite3.Error."""
+        error_flag = int(is_error)
+        with self._store.transaction():
+            devices = [device for device in self._devices.current() if device.name not in skip]
+            seq, prev_hash = self._next_link()
+            entry_hash = chain_hash(
+                seq, prev_hash, entry_type, request_id, path, operation, error_flag, entry_text
+            )
+            self._store.audit.insert(
+                {
+                    "seq": seq,
+                    "time": time.time(),
+                    "request_id": request_id,
+                    "type": entry_type,
+                    "path": path,
+                    "operation": operation,
+                    "is_error": error_flag,
+                    "entry": entry_text,
+                    "prev_hash": prev_hash,
+                    "hash": entry_hash,
+                }
+            )
+            self._store.set_meta(HEAD_META_KEY, head_meta_value(self._hasher, seq, entry_hash))
+            if devices:
+                line = file_line(seq, entry_text, prev_hash, entry_hash)
+                for device in devices:
+                    try:
+                        device.write(line)
+                    except OSError as error:
+                        raise DeviceFailure(
+                            device.name, device.path, describe_os_error(error)
+                        ) from None
+        return seq
+
+    def _next_link(self) -> tuple[int, str]:
+        """The next seq and the hash it follows.
+
+        It follows the authenticated head, not merely the table's last row: an
+        entry deleted from the end must stay visible as a gap, and a forged row
+        appended at the end must stay outside the chain.
+        """
+        table_seq, table_hash = self._store.audit.head()
+        head = self._authenticated_head()
+        if head is None:
+            return table_seq + 1, table_hash
+        head_seq, head_hash = head
+        return max(table_seq, head_seq) + 1, head_hash
+
+    def _authenticated_head(self) -> tuple[int, str] | None:
+        raw = self._store.get_meta(HEAD_META_KEY)
+        if raw is None:
+            return None
+        try:
+            value = json.loads(raw)
+            seq, entry_hash, mac = int(value["seq"]), str(value["hash"]), str(value["mac"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        if head_meta_value(self._hasher, seq, entry_hash) != raw or not mac:
+            return None
+        return seq, entry_hash
