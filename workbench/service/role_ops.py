@@ -52,6 +52,9 @@ class RoleOps(ServicePart):
                 + format_findings(findings, source)
             )
         data = role.body()
+        if role.policy_document:
+            # Policy documents are kept encrypted; the audit trail holds their HMAC.
+            data["policy_document"] = self.audit.hash_value(role.policy_document)
         with self.audit.operation("update", f"{engine_name}/roles/{name}", data):
             role.updated_time = self.ctx.clock()
             self.ctx.store.roles.put(role)
@@ -78,8 +81,7 @@ class RoleOps(ServicePart):
             checked.append((name, text, str(path)))
         if problems:
             raise InvalidInput("no role was imported:\n" + "\n".join(problems))
-        with self.ctx.store.transaction():
-            return [self.write_role(engine_name, name, text, source=src) for name, text, src in checked]
+        return [self.write_role(engine_name, name, text, source=src) for name, text, src in checked]
 
     def read_role(self, engine_name: str, name: str) -> Role:
         with self.audit.operation("read", f"{engine_name}/roles/{name}"):

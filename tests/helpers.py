@@ -1,0 +1,99 @@
+"""Test helpers: run the real CLI, inject AWS faults the way botocore sees them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+from tests.conftest import PASSPHRASE, MotoServer
+
+WORKBENCH = [sys.executable, "-m", "workbench"]
+
+
+def cli_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+    env.update({"WORKBENCH_HOME": str(home), "WORKBENCH_PASSPHRASE": PASSPHRASE, **extra})
+    return env
+
+
+def run_cli(home: Path, *args: str, timeout: float = 60, **extra: str) -> subprocess.CompletedProcess[str]:
+    """Run `workbench ARGS` in a fresh process, as a user would."""
+    return subprocess.run(
+        [*WORKBENCH, *args],
+        env=cli_env(home, **extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def setup_cli_store(home: Path, server: MotoServer) -> None:
+    """A store on disk (fast KDF) with engine `aws` on the moto server."""
+    from tests.conftest import FAST_KDF, make_service
+    from workbench.store import KdfParams, Store
+
+    store = Store.create(home, PASSPHRASE, KdfParams.fresh(**FAST_KDF))
+    service = make_service(store, server)
+    service.close()
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_kwargs: Any) -> Any:
+        yield self._body
+
+
+def aws_error(status: int, code: str, message: str = "injected") -> AWSResponse:
+    body = (
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+        f"<Message>{message}</Message></Error><RequestId>x</RequestId></ErrorResponse>"
+    ).encode()
+    return AWSResponse("http://injected", status, {"Content-Type": "text/xml"}, _Raw(body))
+
+
+class FaultInjector:
+    """Fail chosen IAM/STS operations on a client: a count, or forever."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.injected = 0
+        self._handlers: list[tuple[str, Callable[..., Any]]] = []
+
+    def fail(self, operation: str, kind: str, times: int | None = 1) -> None:
+        """kind: throttle, 500, connection, or an error code (AccessDenied...)."""
+        remaining = [times]
+        service = self.client.meta.service_model.service_name
+
+        def handler(request: Any, **_kwargs: Any) -> Any:
+            if remaining[0] is not None:
+                if remaining[0] <= 0:
+                    return None
+                remaining[0] -= 1
+            self.injected += 1
+            if kind == "throttle":
+                return aws_error(400, "Throttling", "Rate exceeded")
+            if kind == "500":
+                return aws_error(500, "InternalFailure", "injected server error")
+            if kind == "connection":
+                from botocore.exceptions import EndpointConnectionError
+
+                raise EndpointConnectionError(endpoint_url=request.url)
+            return aws_error(403, kind, f"injected {kind}")
+
+        event = f"before-send.{service}.{operation}"
+        self.client.meta.events.register_first(event, handler)
+        self._handlers.append((event, handler))
+
+    def clear(self) -> None:
+        for event, handler in self._handlers:
+            self.client.meta.events.unregister(event, handler)
+        self._handlers.clear()

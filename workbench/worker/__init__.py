@@ -1,0 +1,6 @@
+"""The background revoker: expiry scheduler, retries and crash recovery."""
+
+from workbench.worker.lock import WorkerLock
+from workbench.worker.runner import LeaseWorker, WorkerEvent
+
+__all__ = ["LeaseWorker", "WorkerEvent", "WorkerLock"]
