@@ -142,7 +142,7 @@ def check_resource(entry: Entry, ctx: Context) -> None:
         ctx.report.error(
             "MISSING_ARN_REGION",
             f'{service} ARNs of this kind include a Region; add one, or "*" for any.',
-            at(3),
+            at(3) - 1,
             entry.path,
         )
     if account and not any(shape.has_account for shape in candidates):

@@ -124,18 +124,18 @@ def _check_key(member: Member, path: str, ctx: Context) -> str | None:
         return None  # identity-provider keys (accounts.google.com:aud, saml:aud, ...)
     catalogue = ctx.catalogue
     key_type = catalogue.condition_type(key)
+    if key_type is not None and key.endswith("/"):
+        ctx.report.error(
+            "MISSING_TAG_KEY_IN_CONDITION",
+            f"Add the tag key after the slash, e.g. {key}team.",
+            member.key_start,
+            path,
+        )
+        return None
     if key_type is not None:
         return key_type
     if lower_prefix == "aws":
         table = GLOBAL_KEY_NAMES
-        if key.endswith("/") and key.lower()[:-1] + "/" in catalogue.global_keys:
-            ctx.report.error(
-                "MISSING_TAG_KEY_IN_CONDITION",
-                f"Add the tag key after the slash: {key}TagName.",
-                member.key_start,
-                path,
-            )
-            return None
         ctx.report.error(
             "INVALID_GLOBAL_CONDITION_KEY",
             f"{show(key)} is not an AWS global condition key.{did_you_mean(key, table)}",
@@ -156,14 +156,6 @@ def _check_key(member: Member, path: str, ctx: Context) -> str | None:
         )
         return None
     names = [spelling for spelling, _ in service.conditions.values()]
-    if key.endswith("/") and key.lower() in service.conditions:
-        ctx.report.error(
-            "MISSING_TAG_KEY_IN_CONDITION",
-            f"Add the tag key after the slash: {key}TagName.",
-            member.key_start,
-            path,
-        )
-        return None
     ctx.report.error(
         "INVALID_SERVICE_CONDITION_KEY",
         f"{service.prefix} has no condition key {show(key)}.{did_you_mean(key, names)}",
