@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from workbench.audit.devices import (
@@ -60,7 +60,6 @@ class AuditOperation:
     lease_id: str | None = None
     response_data: dict[str, Any] | None = None
     error: str = ""
-    _responded: bool = field(default=False, repr=False)
 
     def respond(self, data: dict[str, Any] | None = None, *, lease_id: str | None = None) -> None:
         """Set the response data (secrets are HMAC'd when written) and lease id."""
@@ -68,7 +67,6 @@ class AuditOperation:
             self.response_data = data
         if lease_id is not None:
             self.lease_id = lease_id
-        self._responded = True
 
     def fail(self, message: str) -> None:
         """Record an error in the response without raising (a partial failure)."""

@@ -1,0 +1,168 @@
+"""`workbench audit ...`: read, check and route the audit trail."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from workbench.cli.common import CliState, emit_table, pass_state
+
+if TYPE_CHECKING:
+    from workbench.domain.models import AuditRecord
+
+FOLLOW_POLL_SECONDS = 0.5
+_CONTROL = {code: f"\\x{code:02x}" for code in [*range(0x20), 0x7F]}
+
+
+def printable(text: str) -> str:
+    """Outside text made safe for a terminal: control characters shown escaped."""
+    return text.translate(_CONTROL)
+
+
+def text_line(record: AuditRecord) -> str:
+    """One entry as a line: time, type, operator, operation, path, lease id, error."""
+    entry = record.entry
+    request = entry.get("request") or {}
+    response = entry.get("response") or {}
+    secret = response.get("secret") or {}
+    auth = entry.get("auth") or {}
+    fields = [
+        str(entry.get("time", "")),
+        f"{entry.get('type', ''):<8}",
+        str(auth.get("display_name", "")),
+        f"{request.get('operation', ''):<6}",
+        str(request.get("path", "")),
+        str(secret.get("lease_id", "") or "-"),
+    ]
+    error = str(entry.get("error") or "")
+    if error:
+        fields.append(f"error: {error}")
+    return printable("  ".join(fields))
+
+
+def json_line(record: AuditRecord) -> str:
+    """One entry as the JSON-lines file device writes it."""
+    from workbench.audit import canonical, file_line
+
+    return file_line(record.seq, canonical(record.entry), record.prev_hash, record.hash).rstrip(
+        "\n"
+    )
+
+
+def _emit(records: Iterable[AuditRecord], output_format: str) -> int:
+    last = 0
+    render = json_line if output_format == "json" else text_line
+    for record in records:
+        click.echo(render(record))
+        last = record.seq
+    return last
+
+
+@click.group()
+def audit() -> None:
+    """The audit trail: Vault-shaped entries, secrets HMAC'd, hash-chained."""
+
+
+@audit.command()
+@click.option("-n", "count", default=20, show_default=True, type=click.IntRange(min=0))
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new entries as they come.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--path", "path_prefix", metavar="PREFIX", help="Only paths starting with this.")
+@click.option(
+    "--operation",
+    type=click.Choice(["create", "read", "update", "delete", "list"]),
+    help="Only this Vault operation.",
+)
+@click.option("--errors", "errors_only", is_flag=True, help="Only entries that carry an error.")
+@pass_state
+def tail(
+    state: CliState,
+    *,
+    count: int,
+    follow: bool,
+    output_format: str,
+    path_prefix: str | None,
+    operation: str | None,
+    errors_only: bool,
+) -> None:
+    """Print the newest N entries (secrets appear only as hmac-sha256:...)."""
+    log = state.service().audit
+    filters: dict[str, Any] = {
+        "path_prefix": path_prefix,
+        "operation": operation,
+        "errors_only": errors_only,
+    }
+    last = _emit(list(log.entries(newest=count, **filters)), output_format)
+    if not follow:
+        return
+    if not last:
+        last = max((record.seq for record in log.entries(newest=1)), default=0)
+    try:
+        while True:
+            time.sleep(FOLLOW_POLL_SECONDS)
+            last = _emit(list(log.entries(after_seq=last, **filters)), output_format) or last
+    except KeyboardInterrupt:
+        return
+
+
+@audit.command()
+@pass_state
+@click.pass_context
+def verify(ctx: click.Context, state: CliState) -> None:
+    """Walk the hash chain; exit 1 naming the first entry changed, removed, inserted or moved."""
+    result = state.service().audit.verify()
+    if result.ok:
+        click.echo(f"ok: {result.count} entries verified; head seq {result.head_seq}")
+        click.echo(f"head hash: {result.head_hash or '(empty)'}")
+        return
+    click.echo(f"audit chain broken: {printable(result.problem or 'unknown problem')}")
+    click.echo(f"{result.count} entries verified before it")
+    ctx.exit(1)
+
+
+@audit.command("hash")
+@click.argument("value")
+@pass_state
+def hash_command(state: CliState, value: str) -> None:
+    """Print VALUE's HMAC as entries show it, to find where a leaked secret was issued."""
+    click.echo(state.service().audit.hash_value(value))
+
+
+@audit.command()
+@click.argument("kind", type=click.Choice(["file"]))
+@click.option("--path", "file_path", required=True, metavar="P", help="JSON-lines file to append.")
+@click.option("--name", default="file", show_default=True, help="Name of the device.")
+@pass_state
+def enable(state: CliState, kind: str, file_path: str, name: str) -> None:
+    """Add an audit device: a JSON-lines file (0600) for SIEM ingestion."""
+    state.service().audit.enable_file_device(file_path, name=name)
+    click.echo(f"enabled audit device '{printable(name)}' ({kind}: {printable(file_path)})")
+
+
+@audit.command()
+@click.argument("name")
+@pass_state
+def disable(state: CliState, name: str) -> None:
+    """Remove an audit device (the store's own table stays)."""
+    state.service().audit.disable_device(name)
+    click.echo(f"disabled audit device '{printable(name)}'")
+
+
+@audit.command("list")
+@pass_state
+def list_command(state: CliState) -> None:
+    """List audit devices: the store's table always, then any files."""
+    rows = [
+        [printable(str(device["name"])), str(device["kind"]), printable(str(device["path"]))]
+        for device in state.service().audit.devices()
+    ]
+    emit_table(["NAME", "KIND", "PATH"], rows)
