@@ -1,0 +1,5 @@
+"""The embedded AWS account for live demos and training (moto on loopback)."""
+
+from workbench.demo.scenario import Demo, DemoInfo
+
+__all__ = ["Demo", "DemoInfo"]

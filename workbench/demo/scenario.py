@@ -1,0 +1,111 @@
+"""`workbench demo`: a temporary store wired to an embedded AWS, seeded with activity."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.demo.server import EmbeddedAws, bootstrap_account
+from workbench.service import Workbench
+from workbench.store import Store
+
+# Shipped inside the package; the repository's sample-roles/ links here.
+SAMPLE_ROLES = Path(__file__).resolve().parent / "sample_roles"
+# (role, ttl): staggered so expiry happens while the audience watches.
+SEEDED_LEASES = (("webapp", "30s"), ("analytics", "60s"), ("backup", "90s"), ("webapp", "2m"),
+                 ("deploy", "15m"))
+DEMO_LEASE, DEMO_LEASE_MAX = "2m", "5m"
+
+
+@dataclass
+class DemoInfo:
+    """What the banner and the terminal say about the running demo."""
+
+    endpoint: str
+    home: Path
+    notes: list[str] = field(default_factory=list)
+    example: str = ""
+
+
+def sample_roles_dir() -> Path:
+    """The repository's sample-roles/ folder."""
+    if not SAMPLE_ROLES.is_dir():
+        raise FileNotFoundError(f"sample roles not found at {SAMPLE_ROLES}")
+    return SAMPLE_ROLES
+
+
+class Demo:
+    """Start and stop the demo: server, store, engine, roles and seeded leases."""
+
+    def __init__(self, *, keep: bool = False, authorization: bool = True,
+                 operator: str = "trainer",
+                 seeded: tuple[tuple[str, str], ...] = SEEDED_LEASES) -> None:
+        self.keep = keep
+        self.authorization = authorization
+        self.operator = operator
+        self.seeded = seeded
+        self.passphrase = secrets.token_urlsafe(24)
+        self.home = Path(tempfile.mkdtemp(prefix="workbench-demo-")) / "store"
+        self.aws: EmbeddedAws | None = None
+        self.service: Workbench | None = None
+        self.info: DemoInfo | None = None
+
+    def start(self) -> Workbench:
+        self.aws = aws = EmbeddedAws()
+        access_key, secret_key = bootstrap_account(aws)
+        if self.authorization:
+            aws.enable_authorization()
+        store = Store.create(self.home, self.passphrase)
+        service = self.service = Workbench(store, operator=self.operator)
+        service.enable_engine("aws")
+        service.write_root_config(
+            "aws",
+            access_key=access_key,
+            secret_key=secret_key,
+            iam_endpoint=aws.url,
+            sts_endpoint=aws.url,
+            max_retries=2,
+            # moto reads every DateGreaterThan as true once authorization is on,
+            # so the guard would deny everything there.
+            expiry_guard=not self.authorization,
+            readiness_probe=False,
+        )
+        service.write_lease_config("aws", DEMO_LEASE, DEMO_LEASE_MAX)
+        service.import_roles("aws", [str(sample_roles_dir())])
+        issued = []
+        for role, ttl in self.seeded:
+            issued.append(service.issue("aws", role, ttl=ttl))
+        notes = [
+            f"Embedded AWS (moto) at {aws.url}; account {'123456789012'}.",
+            f"Leases default to {DEMO_LEASE} (max {DEMO_LEASE_MAX}) so expiry happens live.",
+        ]
+        if self.authorization:
+            notes.append(
+                "moto's authorization is on (keys are checked); the expiry guard is off "
+                "because moto treats every DateGreaterThan condition as true."
+            )
+        example = ""
+        live = [c for c in issued if c.lease.credential_type.value == "iam_user"]
+        if live:
+            sample = max(live, key=lambda c: c.lease.expire_time)
+            example = (
+                f"AWS_ACCESS_KEY_ID={sample.lease.access_key_id} "
+                f"AWS_SECRET_ACCESS_KEY={sample.lease.secret_key} "
+                f"aws --endpoint-url {aws.url} --region us-east-1 sts get-caller-identity"
+            )
+        self.info = DemoInfo(endpoint=aws.url, home=self.home, notes=notes, example=example)
+        return service
+
+    def stop(self) -> None:
+        """Close the store, stop the server, remove the store unless --keep."""
+        if self.service is not None:
+            self.service.close()
+            self.service = None
+        if self.aws is not None:
+            self.aws.stop()
+            self.aws = None
+        if not self.keep:
+            shutil.rmtree(self.home.parent, ignore_errors=True)
