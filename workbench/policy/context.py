@@ -70,4 +70,16 @@ def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str:
     if exact is not None and exact != word:
         return f" Did you mean {exact!r}?"
     close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=cutoff)
+    if not close and len(word) <= 6:  # difflib's ratio is harsh on short words: s4 -> s3
+        close = [choice for choice in lowered if _one_edit_apart(word.lower(), choice)][:1]
     return f" Did you mean {lowered[close[0]]!r}?" if close else ""
+
+
+def _one_edit_apart(first: str, second: str) -> bool:
+    """True when one substitution, insertion or deletion turns `first` into `second`."""
+    if abs(len(first) - len(second)) > 1 or first == second:
+        return False
+    if len(first) == len(second):
+        return sum(a != b for a, b in zip(first, second, strict=True)) == 1
+    shorter, longer = sorted((first, second), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
