@@ -174,3 +174,17 @@ def test_importing_the_package_is_cheap_and_layered() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[] True"
+
+
+def test_without_the_catalogue_grammar_is_still_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catalogue_module, "source_path", lambda: None)
+    catalogue_module.reset_catalogue()
+    try:
+        findings = validate_policy(
+            _policy(["s3:GetObjekt"], "arn:aws:s3:::b/*").replace("Allow", "allow")
+        )
+        codes = {f.code for f in findings}
+        assert codes == {"INVALID_EFFECT", "CATALOGUE_UNAVAILABLE"}
+        assert catalogue_info()["source"] == "unavailable"
+    finally:
+        catalogue_module.reset_catalogue()
