@@ -6,6 +6,7 @@ import os
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,9 +38,31 @@ class MotoServer:
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
 
-    def reset(self) -> None:
-        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+    def _post(self, path: str, body: bytes = b"") -> None:
+        request = urllib.request.Request(
+            f"{self.url}{path}", data=body, method="POST", headers={"Content-Type": "text/plain"}
+        )
         urllib.request.urlopen(request, timeout=10).read()  # noqa: S310 - loopback
+
+    def reset(self) -> None:
+        self.set_authorization(False)
+        self._post("/moto-api/reset")
+
+    def set_authorization(self, on: bool) -> None:
+        """moto checks keys and policies when on (all servers in a process share it)."""
+        self._post("/moto-api/reset-auth", b"0" if on else str(10**12).encode())
+
+    def client(self, service: str, **credentials: Any) -> Any:
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id=credentials.get("access_key", "testing"),
+            aws_secret_access_key=credentials.get("secret_key", "testing"),
+            aws_session_token=credentials.get("session_token"),
+        )
 
     def stop(self) -> None:
         self._server.stop()
@@ -74,6 +97,17 @@ def iam_client(server: MotoServer):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def iam(aws: MotoServer):  # type: ignore[no-untyped-def]
     return iam_client(aws)
+
+
+@pytest.fixture
+def authorized(aws: MotoServer) -> Iterator[tuple[MotoServer, str, str]]:
+    """The account with an admin user (returned keys) and moto's authorization on."""
+    from workbench.demo.server import bootstrap_account
+
+    access_key, secret_key = bootstrap_account(aws)  # type: ignore[arg-type]
+    aws.set_authorization(True)
+    yield aws, access_key, secret_key
+    aws.set_authorization(False)
 
 
 @pytest.fixture

@@ -11,9 +11,13 @@ from workbench.domain.errors import AwsError
 class AwsCallError(AwsError):
     """An AWS API error with its code kept for callers that branch on it."""
 
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: str, code: str, *, definite: bool = False) -> None:
         super().__init__(message)
         self.code = code
+        # True when the call certainly changed nothing in AWS (AWS answered
+        # with an error, or nothing was sent); False when it may have landed.
+        self.definite = definite
+        self.first_step = False  # set by a sequence when its first call failed
 
 
 def error_code(error: BaseException) -> str | None:
@@ -47,7 +51,9 @@ def translate(action: str) -> Iterator[None]:
         hint = ""
         if code in {"InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied"}:
             hint = "; check the engine's root credentials (`workbench config read`)"
-        raise AwsCallError(f"AWS refused {action}: {code}: {message}{hint}", code) from None
+        raise AwsCallError(
+            f"AWS refused {action}: {code}: {message}{hint}", code, definite=True
+        ) from None
     except EndpointConnectionError as error:
         raise AwsCallError(
             f"AWS could not be reached for {action}: {error}; "
@@ -59,9 +65,12 @@ def translate(action: str) -> Iterator[None]:
             f"no AWS credentials for {action}: set them with "
             "`workbench config root --access-key ... --secret-key ...` or `--profile`",
             "NoCredentials",
+            definite=True,
         ) from None
     except ProfileNotFound as error:
-        raise AwsCallError(f"{error}; check `workbench config root --profile`", "ProfileNotFound")
+        raise AwsCallError(
+            f"{error}; check `workbench config root --profile`", "ProfileNotFound", definite=True
+        ) from None
     except ResponseParserError:
         raise AwsCallError(
             f"the endpoint gave an unreadable answer to {action} (not implemented there?)",

@@ -53,8 +53,12 @@ def create_user(clients: AwsClients, plan: IamUserPlan) -> IssuedKeys:
     if plan.permissions_boundary_arn:
         create_args["PermissionsBoundary"] = plan.permissions_boundary_arn
     fault_point("iam.CreateUser")
-    with translate("CreateUser"):
-        iam.create_user(**create_args)
+    try:
+        with translate("CreateUser"):
+            iam.create_user(**create_args)
+    except AwsCallError as error:
+        error.first_step = True  # with error.definite: no user exists to roll back
+        raise
     for arn in plan.policy_arns:
         fault_point("iam.AttachUserPolicy")
         with translate(f"AttachUserPolicy {arn}"):

@@ -90,12 +90,16 @@ def exec_command(state: CliState, engine: str, role_name: str, ttl: str | None,
     )
     env = {**os.environ, **issued.environment()}
     env.pop("WORKBENCH_PASSPHRASE", None)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the child gets Ctrl+C
     try:
-        try:
-            status = subprocess.call(list(command), env=env)
-        except OSError as error:
-            raise InvalidInput(f"cannot run {command[0]!r}: {error.strerror}") from None
+        child = subprocess.Popen(list(command), env=env)
+    except OSError as error:
+        service.revoke(lease.lease_id)
+        raise InvalidInput(f"cannot run {command[0]!r}: {error.strerror}") from None
+    # Ctrl+C goes to the whole foreground group: let the child decide, and
+    # revoke however it ends.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        status = child.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
         try:

@@ -7,6 +7,7 @@ import time
 from workbench.aws import iam_user as aws_iam
 from workbench.aws import sts as aws_sts
 from workbench.aws.clients import AwsClients
+from workbench.aws.errors import AwsCallError
 from workbench.domain.errors import AwsError, InvalidInput, WorkbenchError
 from workbench.domain.faults import fault_point
 from workbench.domain.models import CredentialType, Engine, Lease, LeaseState, Role
@@ -135,8 +136,10 @@ class CredentialOps(ServicePart):
         """Delete whatever part of the user was made; mark the lease failed."""
         lease.error = f"issuance failed: {cause}"
         lease.updated_time = self.ctx.clock()
+        nothing_made = isinstance(cause, AwsCallError) and cause.definite and cause.first_step
         try:
-            aws_iam.delete_user(clients, lease.iam_user_name or "")
+            if not nothing_made:
+                aws_iam.delete_user(clients, lease.iam_user_name or "")
         except WorkbenchError as cleanup_error:
             # The user may still exist: leave the lease to the worker, which
             # keeps trying to delete it and then marks it failed.

@@ -1,0 +1,97 @@
+"""Failures half-way: the partial IAM user is removed and the lease is `failed`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer
+from tests.helpers import FaultInjector
+from workbench.domain.errors import AwsError, InvalidInput
+from workbench.domain.models import LeaseState
+from workbench.service import Workbench
+from workbench.store import KdfParams, Store
+
+ROLE = {
+    "credential_type": "iam_user",
+    "iam_groups": ["devs"],
+    "policy_document": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]},
+}
+
+
+@pytest.mark.parametrize("operation", ["AttachUserPolicy", "PutUserPolicy", "AddUserToGroup",
+                                       "CreateAccessKey"])
+def test_failure_half_way_rolls_back(service: Workbench, iam: Any, operation: str) -> None:
+    arn = iam.create_policy(PolicyName="p", PolicyDocument=json.dumps(ROLE["policy_document"]))
+    iam.create_group(GroupName="devs")
+    service.write_role("aws", "webapp", {**ROLE, "policy_arns": [arn["Policy"]["Arn"]]})
+    faults = FaultInjector(service.ctx.clients(service.get_engine("aws")).iam)
+    faults.fail(operation, "AccessDenied", times=None)
+    with pytest.raises(AwsError, match=f"AWS refused {operation}.*AccessDenied"):
+        service.issue("aws", "webapp")
+    faults.clear()
+    assert iam.list_users()["Users"] == []
+    assert iam.get_group(GroupName="devs")["Users"] == []
+    (lease,) = service.list_leases(include_history=True)
+    assert lease.state is LeaseState.FAILED
+    assert operation in (lease.error or "")
+    assert service.list_leases() == []
+
+
+def test_transient_errors_are_retried_by_botocore(service: Workbench, iam: Any) -> None:
+    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
+    faults = FaultInjector(service.ctx.clients(service.get_engine("aws")).iam)
+    faults.fail("CreateUser", "throttle", times=1)
+    faults.fail("CreateAccessKey", "500", times=1)
+    faults.fail("PutUserPolicy", "connection", times=1)
+    lease = service.issue("aws", "webapp").lease
+    assert faults.injected == 3
+    assert lease.state is LeaseState.ACTIVE
+    assert [u["UserName"] for u in iam.list_users()["Users"]] == [lease.iam_user_name]
+
+
+def test_aws_refusing_root_credentials_is_clear(authorized: tuple[MotoServer, str, str],
+                                                tmp_path: Path) -> None:
+    aws, access_key, _secret = authorized
+    store = Store.create(tmp_path / "h", PASSPHRASE, KdfParams.fresh(**FAST_KDF))
+    service = Workbench(store, operator="tester")
+    service.enable_engine("aws")
+    service.write_root_config("aws", access_key=access_key, secret_key="wrong-secret",
+                              iam_endpoint=aws.url, sts_endpoint=aws.url, max_retries=0,
+                              expiry_guard=False)
+    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
+    with pytest.raises(AwsError, match="check the engine's root credentials"):
+        service.issue("aws", "webapp")
+    (lease,) = service.list_leases(include_history=True)
+    assert lease.state is LeaseState.FAILED
+    users = aws.client("iam", access_key=access_key, secret_key=_secret).list_users()["Users"]
+    assert [u["UserName"] for u in users] == ["workbench-root"]
+    service.close()
+
+
+def test_rotate_root_replaces_the_key(authorized: tuple[MotoServer, str, str],
+                                      tmp_path: Path) -> None:
+    aws, access_key, secret_key = authorized
+    store = Store.create(tmp_path / "h", PASSPHRASE, KdfParams.fresh(**FAST_KDF))
+    service = Workbench(store, operator="tester")
+    service.enable_engine("aws")
+    service.write_root_config("aws", access_key=access_key, secret_key=secret_key,
+                              iam_endpoint=aws.url, sts_endpoint=aws.url)
+    new_key = service.rotate_root("aws")
+    assert new_key != access_key
+    iam = aws.client("iam", access_key=access_key, secret_key=secret_key)
+    with pytest.raises(Exception, match="InvalidClientTokenId|not valid"):
+        iam.list_users()
+    assert service.test_connection("aws")["arn"].endswith("user/workbench-root")
+    assert "secret" not in json.dumps(service.read_config("aws")).replace("secret_key_set", "")
+    service.close()
+
+
+def test_rotate_root_needs_stored_keys(service: Workbench) -> None:
+    service.write_root_config("aws", profile="default")
+    with pytest.raises(InvalidInput, match="no stored access key"):
+        service.rotate_root("aws")

@@ -1,0 +1,113 @@
+"""Revoke, revoke-prefix, renew and force: nothing left behind in IAM."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from workbench.aws.iam_user import describe_user
+from workbench.domain.errors import NotFound, NotRenewable
+from workbench.domain.models import LeaseState
+from workbench.service import Workbench
+
+
+def _setup_full_role(service: Workbench, iam: Any) -> None:
+    arn = iam.create_policy(
+        PolicyName="p",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}),
+    )["Policy"]["Arn"]
+    iam.create_group(GroupName="devs")
+    service.write_role("aws", "webapp", {
+        "credential_type": "iam_user", "policy_arns": [arn], "iam_groups": ["devs"],
+        "iam_tags": {"team": "web"},
+        "policy_document": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]},
+    })
+
+
+def _users(iam: Any) -> list[str]:
+    return [u["UserName"] for u in iam.list_users()["Users"]]
+
+
+def test_revoke_removes_everything_and_is_idempotent(service: Workbench, iam: Any) -> None:
+    _setup_full_role(service, iam)
+    lease = service.issue("aws", "webapp").lease
+    user = lease.iam_user_name or ""
+    # Things an operator might have added by hand: real AWS refuses DeleteUser over them.
+    iam.create_login_profile(UserName=user, Password="Xx-1234567890!")
+    iam.create_access_key(UserName=user)
+    iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=SSH_KEY)
+    assert service.revoke(lease.lease_id).state is LeaseState.REVOKED
+    assert user not in _users(iam)
+    assert iam.get_group(GroupName="devs")["Users"] == []
+    assert service.revoke(lease.lease_id).state is LeaseState.REVOKED
+    assert service.list_leases() == []
+    assert service.list_leases(include_history=True)[0].state is LeaseState.REVOKED
+
+
+def test_revoke_prefix_revokes_exactly_the_prefix(service: Workbench, iam: Any) -> None:
+    _setup_full_role(service, iam)
+    service.write_role("aws", "other", {"credential_type": "iam_user"})
+    web = [service.issue("aws", "webapp").lease for _ in range(12)]
+    other = service.issue("aws", "other").lease
+    result = service.revoke_prefix("aws/creds/webapp/")
+    assert result.ok and sorted(result.revoked) == sorted(lease.lease_id for lease in web)
+    assert _users(iam) == [other.iam_user_name]
+    assert [lease.lease_id for lease in service.list_leases()] == [other.lease_id]
+    again = service.revoke_prefix("aws/creds/webapp/")
+    assert again.revoked == [] and again.ok
+
+
+def test_renew_counts_from_now_caps_and_rewrites_the_guard(service: Workbench, iam: Any) -> None:
+    clock = [time.time()]
+    service.ctx.clock = lambda: clock[0]
+    service.write_lease_config("aws", "10m", "30m")
+    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
+    lease = service.issue("aws", "webapp").lease
+    clock[0] += 300
+    renewed, warnings = service.renew(lease.lease_id, "15m")
+    assert renewed.expire_time == pytest.approx(clock[0] + 900)
+    assert warnings == []
+    user = describe_user(service.ctx.clients(service.get_engine("aws")), lease.iam_user_name or "")
+    guard = user["inline_policies"]["workbench-policy"]["Statement"][-1]  # type: ignore[index]
+    expected = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock[0] + 900))
+    assert guard["Condition"]["DateGreaterThan"]["aws:CurrentTime"] == expected
+    renewed, warnings = service.renew(lease.lease_id, "1h")
+    assert renewed.expire_time == pytest.approx(lease.issue_time + 1800)
+    assert warnings and "capped" in warnings[0]
+    clock[0] = lease.issue_time + 1801
+    with pytest.raises(NotRenewable, match="max TTL"):
+        service.renew(lease.lease_id, "5m")
+
+
+def test_sts_leases_are_not_renewable(service: Workbench) -> None:
+    service.write_role("aws", "tok", {"credential_type": "session_token"})
+    lease = service.issue("aws", "tok").lease
+    with pytest.raises(NotRenewable, match="cannot be renewed"):
+        service.renew(lease.lease_id)
+
+
+def test_force_revoke_drops_the_record_without_aws(service: Workbench, iam: Any) -> None:
+    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
+    lease = service.issue("aws", "webapp").lease
+    forced = service.revoke(lease.lease_id, force=True)
+    assert forced.state is LeaseState.REVOKED and "force" in (forced.error or "")
+    assert lease.iam_user_name in _users(iam)  # AWS untouched: reconcile finds it
+
+
+def test_unknown_lease_is_named(service: Workbench) -> None:
+    with pytest.raises(NotFound, match="lease 'aws/creds/x/y' not found"):
+        service.revoke("aws/creds/x/y")
+
+
+SSH_KEY = (
+    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDdBXRXqLjC8MlM5wM8yYQFL5ZwkgHo6Eqe1xYDFw4M9BhkqHxU"
+    "gBD4qYpLrL3l/BmQ0uQjKp8D5rl95e2GcSCYMtPbwKqpCszH1K1ttqF4g8Ymr6ZoWWZ3HOIxMVGUqCk1rTs1/Xo"
+    "Qe1nT5HMAKZPn3vOt0T6E7yO0j9SPLjqzmwYnlTQbwZZ0Z7TB1lZCk1ecoUrNIc8rs5y3D6GJN8sd8qDTLdwH0p"
+    "ioBJ8xw03LfYXhuwnbKypy4YVAfyKc6XYtbL4oHNqCftcLGu7MErdyRyh0cfgaXjIoEzd9fRxt55Z0yVa8SzGqq"
+    "OFVdx1RR60ZPvWVF4nQ1BzkSZTdXyO5y0TQTq4Lb test@example"
+)
