@@ -1,0 +1,77 @@
+"""A small activity graph: credentials issued and revoked per minute, last 30 minutes."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.widget import Widget
+
+from workbench.domain.models import Lease, LeaseState
+
+MINUTES = 30
+BARS = " ▁▂▃▄▅▆▇█"
+ENDED = frozenset({LeaseState.REVOKED, LeaseState.EXPIRED})
+
+
+class ActivityGraph(Widget):
+    """Two sparklines fed from lease snapshots: ids that appear, ids that end."""
+
+    COMPONENT_CLASSES = {"activity--issued", "activity--revoked"}
+    DEFAULT_CSS = """
+    ActivityGraph { height: 2; }
+    ActivityGraph > .activity--issued { color: $success; }
+    ActivityGraph > .activity--revoked { color: $error; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._issued: Counter[int] = Counter()
+        self._revoked: Counter[int] = Counter()
+        self._known: set[str] | None = None
+
+    def _now(self) -> float:
+        return float(getattr(self.app, "clock", time.time)())
+
+    def seed(self, history: Iterable[Lease]) -> None:
+        """Count what happened before the app started (leases with their history)."""
+        since = self._now() - MINUTES * 60
+        for lease in history:
+            if lease.issue_time >= since:
+                self._issued[int(lease.issue_time // 60)] += 1
+            if lease.state in ENDED and lease.updated_time >= since:
+                self._revoked[int(lease.updated_time // 60)] += 1
+        self.refresh()
+
+    def observe(self, live: Iterable[Lease]) -> None:
+        """Compare a new snapshot of live leases with the last: new ones were issued,
+        missing ones ended (revoked, expired)."""
+        leases = {lease.lease_id: lease for lease in live}
+        now_minute = int(self._now() // 60)
+        if self._known is not None:
+            for lease_id in leases.keys() - self._known:
+                self._issued[int(leases[lease_id].issue_time // 60)] += 1
+            self._revoked[now_minute] += len(self._known - leases.keys())
+        self._known = set(leases)
+        self.refresh()
+
+    def _line(self, label: str, counts: Counter[int], now_minute: int, component: str) -> Text:
+        values = [counts.get(now_minute - back, 0) for back in range(MINUTES - 1, -1, -1)]
+        peak = max(values) or 1
+        bars = "".join(
+            BARS[0] if value == 0 else BARS[max(1, round(value / peak * (len(BARS) - 1)))]
+            for value in values
+        )
+        text = Text(f"{label:<8}", style="bold")
+        text.append(bars, style=self.get_component_rich_style(component))
+        text.append(f"  {sum(values)} in {MINUTES} min, {values[-1]} this minute", style="dim")
+        return text
+
+    def render(self) -> Text:
+        now_minute = int(self._now() // 60)
+        text = self._line("issued", self._issued, now_minute, "activity--issued")
+        text.append("\n")
+        text.append_text(self._line("revoked", self._revoked, now_minute, "activity--revoked"))
+        return text

@@ -1,0 +1,172 @@
+"""`WorkbenchApp`: unlock, then the five panes; owns the service and the revoker thread."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+
+from workbench.tui.commands import WorkbenchCommands
+
+if TYPE_CHECKING:
+    from workbench.service import Workbench
+
+
+class DemoInfo(Protocol):
+    """What the demo tells the app to show in its banner (workbench.demo passes a dataclass)."""
+
+    endpoint: str
+    notes: list[str]
+    example: str
+
+
+class LeaseWorkerEvent(Message):
+    """The background revoker did something (revoked, expired, failed, ...)."""
+
+    def __init__(self, kind: str, lease_id: str | None, message: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.lease_id = lease_id
+        self.message = message
+
+
+class WorkbenchApp(App[None]):
+    """Lease Workbench: engines, roles, leases, audit and IAM, keyboard-first."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Lease Workbench"
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave the workbench"),
+        Binding("f1", "help", "Help", id="app.help", tooltip="What each pane and key does"),
+        Binding(
+            "ctrl+t",
+            "change_theme",
+            "Theme",
+            id="app.theme",
+            show=False,
+            tooltip="Pick a colour theme",
+        ),
+    ]
+
+    engine: reactive[str] = reactive("aws")
+    """The engine (Vault: mount) the panes act on."""
+
+    def __init__(
+        self,
+        home: Path,
+        operator: str,
+        *,
+        service: Workbench | None = None,
+        demo: DemoInfo | None = None,
+        start_worker: bool = True,
+    ) -> None:
+        super().__init__()
+        self.home = Path(home)
+        self.operator = operator
+        self.demo = demo
+        self.start_worker = start_worker
+        self.clock: Callable[[], float] = time.time
+        """Wall clock for countdowns; tests freeze it for snapshots."""
+        self._service = service
+        self._owns_service = service is None
+        self._lease_worker: Any = None
+
+    @property
+    def service(self) -> Workbench:
+        """The unlocked service; only the main screen (after unlock) asks for it."""
+        if self._service is None:
+            raise RuntimeError("the store is still locked")
+        return self._service
+
+    @property
+    def unlocked(self) -> bool:
+        return self._service is not None
+
+    def on_mount(self) -> None:
+        if self._service is not None:
+            self._open_workbench()
+            return
+        from workbench.store import Store
+        from workbench.tui.unlock import UnlockScreen
+
+        screen = UnlockScreen(self.home, self.operator, exists=Store.exists(self.home))
+        self.push_screen(screen, self._unlocked)
+
+    def _unlocked(self, service: Workbench | None) -> None:
+        if service is not None:
+            self._service = service
+            self._open_workbench()
+
+    def _open_workbench(self) -> None:
+        from workbench.tui.main_screen import MainScreen
+
+        engines = self.service.list_engines()
+        enabled = [engine.name for engine in engines if engine.enabled]
+        if enabled and self.engine not in enabled:
+            self.engine = enabled[0]
+        self.push_screen(MainScreen(demo=self.demo))
+        if self.start_worker:
+            self._start_lease_worker()
+
+    # -- the background revoker ------------------------------------------------
+
+    def _start_lease_worker(self) -> None:
+        """Run the revoker in its own thread; it stands by if another process leads."""
+        try:
+            from workbench.worker import LeaseWorker  # type: ignore[attr-defined,unused-ignore]
+        except ImportError:
+            self.notify(
+                "The background revoker is not available in this build; "
+                "expired leases are revoked by `workbench worker`.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self._lease_worker = LeaseWorker(self.service, on_event=self._forward_worker_event)
+        self._lease_worker.start()
+
+    def _forward_worker_event(self, event: Any) -> None:
+        """Called on the revoker's thread: only post a message, never touch widgets."""
+        self.post_message(
+            LeaseWorkerEvent(str(event.kind), event.lease_id, str(event.message or ""))
+        )
+
+    def on_lease_worker_event(self, event: LeaseWorkerEvent) -> None:
+        from workbench.tui.main_screen import MainScreen
+
+        if event.kind in {"failed", "irrevocable"}:
+            self.notify(
+                event.message or f"lease {event.lease_id} is {event.kind}",
+                title=f"Revoker: {event.kind}",
+                severity="error",
+                markup=False,
+            )
+        elif event.kind == "standby":
+            self.notify(
+                "Another process runs the revoker for this store; this one stands by.",
+                markup=False,
+            )
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.lease_worker_event(event.kind, event.lease_id)
+
+    # -- app-wide actions -------------------------------------------------------
+
+    def action_help(self) -> None:
+        from workbench.tui.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def on_unmount(self) -> None:
+        if self._lease_worker is not None:
+            self._lease_worker.stop(timeout=10.0)
+            self._lease_worker = None
+        if self._service is not None and self._owns_service:
+            self._service.close()

@@ -1,0 +1,266 @@
+"""The audit stream: a live tail with filters, entry detail as JSON, chain verification."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, cast
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
+from textual.worker import Worker, get_current_worker
+
+from workbench.audit import OPERATIONS, VerifyResult
+from workbench.domain.models import AuditRecord
+from workbench.tui.display import report_worker_error, utc_stamp
+
+if TYPE_CHECKING:
+    from workbench.service import Workbench
+    from workbench.tui.app import WorkbenchApp
+
+INITIAL_ENTRIES = 500
+MAX_ROWS = 2000
+DEBOUNCE_SECONDS = 0.3
+
+
+class AuditStream(Vertical):
+    """Every request and response as it is written; errors stand out."""
+
+    BINDINGS = [
+        Binding(
+            "v",
+            "verify",
+            "Verify chain",
+            id="audit.verify",
+            tooltip="Walk the hash chain and report the first broken entry",
+        ),
+        Binding(
+            "e",
+            "toggle_errors",
+            "Errors only",
+            id="audit.errors",
+            tooltip="Show only entries that carry an error",
+        ),
+        Binding(
+            "slash", "filter", "Filter path", id="audit.filter", tooltip="Filter by path prefix"
+        ),
+    ]
+
+    class Loaded(Message):
+        """Entries read in a worker: the whole view (`replace`) or the new tail."""
+
+        def __init__(self, records: list[AuditRecord], cursor: int, replace: bool) -> None:
+            super().__init__()
+            self.records = records
+            self.cursor = cursor
+            self.replace = replace
+
+    class Verified(Message):
+        def __init__(self, result: VerifyResult) -> None:
+            super().__init__()
+            self.result = result
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._records: dict[int, AuditRecord] = {}
+        self._cursor = 0
+        self._timer: Timer | None = None
+        self._loaded = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="audit-toolbar"):
+            yield Input(placeholder="/ path prefix, e.g. aws/creds/", id="audit-path")
+            yield Select(
+                [(Text(operation), operation) for operation in sorted(OPERATIONS)],
+                prompt="any operation",
+                id="audit-operation",
+            )
+            yield Checkbox("errors only (e)", id="audit-errors")
+            yield Button("Verify chain (v)", id="audit-verify-button")
+        yield Static("", id="audit-verify")
+        with Horizontal(id="audit-body"):
+            table: DataTable[str | Text] = DataTable(id="audit-table", cursor_type="row")
+            yield table
+            with VerticalScroll(id="audit-detail-box"):
+                yield Static("", id="audit-detail")
+
+    @property
+    def service(self) -> Workbench:
+        return cast("WorkbenchApp", self.app).service
+
+    def on_mount(self) -> None:
+        table = self.query_one("#audit-table", DataTable)
+        for label, key, width in (
+            ("Time (UTC)", "time", 19),
+            ("Type", "type", 8),
+            ("Op", "operation", 6),
+            ("Path", "path", 34),
+            ("Error", "error", 30),
+        ):
+            table.add_column(label, key=key, width=width)
+
+    # -- loading --------------------------------------------------------------------
+
+    def _filters(self) -> tuple[str | None, str | None, bool]:
+        path = self.query_one("#audit-path", Input).value.strip() or None
+        operation = self.query_one("#audit-operation", Select).value
+        errors = self.query_one("#audit-errors", Checkbox).value
+        return path, operation if isinstance(operation, str) else None, errors
+
+    def tick(self) -> None:
+        """Fetch what was appended since the last look (the pane is visible)."""
+        if not self._loaded:
+            self.reload()
+        else:
+            self.load_entries(self.service, self._cursor, *self._filters())
+
+    def reload(self) -> None:
+        self._loaded = True
+        self.load_entries(self.service, None, *self._filters())
+
+    @work(
+        thread=True,
+        group="audit-load",
+        exclusive=True,
+        exit_on_error=False,
+        description="Read the audit trail",
+    )
+    def load_entries(
+        self,
+        service: Workbench,
+        after: int | None,
+        path: str | None,
+        operation: str | None,
+        errors_only: bool,
+    ) -> None:
+        # Entries up to the count taken first are all committed before the read, so the
+        # next tail can start there even when the filter matched none of them.
+        count = service.audit.count()
+        records = list(
+            service.audit.entries(
+                newest=INITIAL_ENTRIES if after is None else None,
+                after_seq=after or 0,
+                path_prefix=path,
+                operation=operation,
+                errors_only=errors_only,
+            )
+        )
+        cursor = max([count, after or 0, *(record.seq for record in records)])
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Loaded(records, cursor, replace=after is None))
+
+    def on_audit_stream_loaded(self, event: Loaded) -> None:
+        table = self.query_one("#audit-table", DataTable)
+        following = table.cursor_row >= table.row_count - 1
+        if event.replace:
+            table.clear()
+            self._records.clear()
+        self._cursor = max(self._cursor, event.cursor) if not event.replace else event.cursor
+        for record in event.records:
+            if record.seq in self._records:
+                continue
+            self._records[record.seq] = record
+            table.add_row(*self._cells(record), key=str(record.seq))
+        while table.row_count > MAX_ROWS:
+            oldest = min(self._records)
+            del self._records[oldest]
+            table.remove_row(str(oldest))
+        if event.records and (following or event.replace):
+            table.move_cursor(row=table.row_count - 1, animate=False)
+        if not self._records:
+            self.query_one("#audit-detail", Static).update(Text("No entries match.", style="dim"))
+
+    @staticmethod
+    def _cells(record: AuditRecord) -> list[Text]:
+        entry = record.entry
+        request = entry.get("request") or {}
+        error = str(entry.get("error") or "")
+        style = "bold red" if error else ""
+        return [
+            Text(utc_stamp(record.time), style=style),
+            Text(str(entry.get("type", "")), style=style),
+            Text(str(request.get("operation", "")), style=style),
+            Text(str(request.get("path", "")), style=style),
+            Text(error, style=style),
+        ]
+
+    @on(DataTable.RowHighlighted, "#audit-table")
+    def _show_detail(self, event: DataTable.RowHighlighted) -> None:
+        record = self._records.get(int(event.row_key.value or 0))
+        if record is None:
+            return
+        text = json.dumps(record.entry, indent=2, sort_keys=True, ensure_ascii=False)
+        detail = Syntax(text, "json", word_wrap=True, background_color="default", theme="ansi_dark")
+        self.query_one("#audit-detail", Static).update(detail)
+
+    # -- filters ------------------------------------------------------------------------
+
+    @on(Input.Changed, "#audit-path")
+    def _path_changed(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(DEBOUNCE_SECONDS, self.reload)
+
+    @on(Input.Submitted, "#audit-path")
+    def _path_done(self) -> None:
+        self.query_one("#audit-table").focus()
+
+    @on(Select.Changed, "#audit-operation")
+    @on(Checkbox.Changed, "#audit-errors")
+    def _filter_changed(self) -> None:
+        self.reload()
+
+    def action_filter(self) -> None:
+        self.query_one("#audit-path", Input).focus()
+
+    def action_toggle_errors(self) -> None:
+        self.query_one("#audit-errors", Checkbox).toggle()
+
+    # -- verify ---------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#audit-verify-button")
+    def action_verify(self) -> None:
+        self.query_one("#audit-verify", Static).update(Text("Verifying the chain…"))
+        self.verify_chain(self.service)
+
+    @work(
+        thread=True,
+        group="audit-verify",
+        exclusive=True,
+        exit_on_error=False,
+        description="Verify the audit chain",
+    )
+    def verify_chain(self, service: Workbench) -> None:
+        self.post_message(self.Verified(service.audit.verify()))
+
+    def on_audit_stream_verified(self, event: Verified) -> None:
+        result = event.result
+        if result.ok:
+            text = Text(
+                f"Chain verified ✓  {result.count} entries, head #{result.head_seq} "
+                f"{result.head_hash[:16]}…",
+                style="bold green",
+            )
+            self.app.notify(f"Audit chain verified: {result.count} entries.", markup=False)
+        else:
+            where = f" (entry #{result.bad_seq})" if result.bad_seq is not None else ""
+            text = Text(f"Chain BROKEN{where}: {result.problem}", style="bold red")
+            self.app.notify(
+                f"Audit chain broken{where}: {result.problem}",
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
+            if result.bad_seq is not None and result.bad_seq in self._records:
+                table = self.query_one("#audit-table", DataTable)
+                table.move_cursor(row=table.get_row_index(str(result.bad_seq)))
+        self.query_one("#audit-verify", Static).update(text)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_error(self, event)

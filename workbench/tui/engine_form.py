@@ -1,0 +1,335 @@
+"""Engine config: root credentials, endpoints, retries, template and lease TTLs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Input, Label, Select, Static
+from textual.worker import Worker
+
+from workbench.domain.durations import format_duration
+from workbench.domain.models import Engine
+from workbench.tui.confirm import ConfirmScreen, PromptScreen
+from workbench.tui.display import report_worker_error
+
+if TYPE_CHECKING:
+    from workbench.service import Workbench
+    from workbench.tui.app import WorkbenchApp
+
+# (field, label, placeholder); the secret key is separate: it is never filled in.
+ROOT_FIELDS = (
+    ("access_key", "Access key ID", "AKIA... (blank: a profile or the ambient credentials)"),
+    ("profile", "Profile", "a named profile from ~/.aws/config"),
+    ("region", "Region", "us-east-1"),
+    ("iam_endpoint", "IAM endpoint", "blank: AWS's own"),
+    ("sts_endpoint", "STS endpoint", "blank: AWS's own"),
+    ("max_retries", "Max retries", "0-20"),
+    ("username_template", "Username template", "wb-{{display_name}}-{{role_name}}-..."),
+)
+LEASE_FIELDS = (
+    ("lease", "Lease (default TTL)", "e.g. 1h"),
+    ("lease_max", "Lease max", "e.g. 12h"),
+)
+
+
+class EngineForm(VerticalScroll):
+    """Switch, add and disable engines; edit one engine's `config/root` and `config/lease`."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="engines.save", tooltip="Save the engine's config"),
+        Binding(
+            "f5",
+            "test_connection",
+            "Test connection",
+            id="engines.test",
+            tooltip="sts:GetCallerIdentity with the root credentials",
+        ),
+        Binding(
+            "ctrl+r",
+            "rotate_root",
+            "Rotate root",
+            id="engines.rotate",
+            tooltip="Replace the stored root key with a new one (asks first)",
+        ),
+        Binding(
+            "ctrl+n",
+            "add_engine",
+            "Add engine",
+            id="engines.add",
+            tooltip="Enable a new engine (one AWS account)",
+        ),
+    ]
+
+    class Loaded(Message):
+        """The engines, and optionally the one to switch to."""
+
+        def __init__(self, engines: list[Engine], switch_to: str | None = None) -> None:
+            super().__init__()
+            self.engines = engines
+            self.switch_to = switch_to
+
+    class Saved(Message):
+        """The config was written; `what` says which parts."""
+
+        def __init__(self, what: str) -> None:
+            super().__init__()
+            self.what = what
+
+    class ConnectionTested(Message):
+        def __init__(self, identity: dict[str, str]) -> None:
+            super().__init__()
+            self.identity = identity
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._view: dict[str, Any] = {}
+        self._engines: dict[str, Engine] = {}
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="form-row", id="engine-toolbar"):
+            yield Label("Engine", classes="form-label")
+            yield Select([], allow_blank=True, id="engine-select", prompt="engine", compact=True)
+            yield Button("Add", id="engine-add", compact=True)
+            yield Button("Disable", id="engine-toggle", variant="warning", compact=True)
+        yield Label("Root config (Vault: config/root)", classes="section-title")
+        for name, label, placeholder in ROOT_FIELDS[:1]:
+            yield self._row(name, label, placeholder)
+        with Horizontal(classes="form-row"):
+            yield Label("Secret key", classes="form-label")
+            yield Input(password=True, id="field-secret_key", placeholder="not set", compact=True)
+        for name, label, placeholder in ROOT_FIELDS[1:]:
+            yield self._row(name, label, placeholder)
+        yield Label("Lease config (Vault: config/lease)", classes="section-title")
+        for name, label, placeholder in LEASE_FIELDS:
+            yield self._row(name, label, placeholder)
+        with Horizontal(classes="button-row"):
+            yield Button("Save (ctrl+s)", id="engine-save", variant="primary", compact=True)
+            yield Button("Test connection (f5)", id="engine-test", compact=True)
+            yield Button("Rotate root (ctrl+r)", id="engine-rotate", variant="error", compact=True)
+        yield Static("", id="engine-result")
+
+    @staticmethod
+    def _row(name: str, label: str, placeholder: str) -> Horizontal:
+        return Horizontal(
+            Label(label, classes="form-label"),
+            Input(placeholder=placeholder, id=f"field-{name}", compact=True),
+            classes="form-row",
+        )
+
+    @property
+    def service(self) -> Workbench:
+        return cast("WorkbenchApp", self.app).service
+
+    @property
+    def engine(self) -> str:
+        return cast("WorkbenchApp", self.app).engine
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "engine", self._engine_changed, init=False)
+        self.reload()
+
+    def reload(self) -> None:
+        self.post_message(self.Loaded(self.service.list_engines()))
+
+    def on_engine_form_loaded(self, event: Loaded) -> None:
+        self._engines = {engine.name: engine for engine in event.engines}
+        if event.switch_to:
+            cast("WorkbenchApp", self.app).engine = event.switch_to
+        select: Select[str] = self.query_one("#engine-select", Select)
+        select.set_options(
+            (Text(name if engine.enabled else f"{name} (disabled)"), name)
+            for name, engine in self._engines.items()
+        )
+        if self.engine in self._engines:
+            select.value = self.engine
+        self._fill()
+
+    def _engine_changed(self) -> None:
+        select: Select[str] = self.query_one("#engine-select", Select)
+        if select.value != self.engine and self.engine in self._engines:
+            select.value = self.engine
+        self._fill()
+
+    @on(Select.Changed, "#engine-select")
+    def _switch(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.engine:
+            cast("WorkbenchApp", self.app).engine = event.value
+
+    def _fill(self) -> None:
+        """Show the engine's config; the secret key field stays empty, always."""
+        engine = self._engines.get(self.engine)
+        if engine is None:
+            return
+        self._view = {
+            **engine.root.public_view(),
+            "lease": format_duration(engine.lease_config.lease),
+            "lease_max": format_duration(engine.lease_config.lease_max),
+        }
+        for name, _label, _placeholder in (*ROOT_FIELDS, *LEASE_FIELDS):
+            self.query_one(f"#field-{name}", Input).value = str(self._view[name])
+        secret = self.query_one("#field-secret_key", Input)
+        secret.value = ""
+        secret.placeholder = (
+            "stored (never shown); type a new one to replace it"
+            if self._view["secret_key_set"]
+            else "not set"
+        )
+        self.query_one("#engine-toggle", Button).label = "Disable" if engine.enabled else "Enable"
+
+    # -- save ----------------------------------------------------------------------
+
+    def _changes(self) -> tuple[dict[str, Any], tuple[str, str] | None]:
+        def value(name: str) -> str:
+            return self.query_one(f"#field-{name}", Input).value.strip()
+
+        root: dict[str, Any] = {}
+        for name, _label, _placeholder in ROOT_FIELDS:
+            if value(name) != str(self._view.get(name, "")):
+                root[name] = value(name) or None
+        secret = self.query_one("#field-secret_key", Input).value
+        if secret:
+            root["secret_key"] = secret
+            root["access_key"] = value("access_key") or None
+        lease = None
+        if value("lease") != self._view.get("lease") or value("lease_max") != self._view.get(
+            "lease_max"
+        ):
+            lease = (value("lease"), value("lease_max"))
+        return root, lease
+
+    @on(Button.Pressed, "#engine-save")
+    def action_save(self) -> None:
+        root, lease = self._changes()
+        if not root and lease is None:
+            self.app.notify("Nothing changed.", markup=False)
+            return
+        retries = root.get("max_retries", "0")
+        if not (retries or "").isdigit():
+            self.app.notify(
+                "Max retries must be a whole number (0-20).", severity="error", markup=False
+            )
+            return
+        if "max_retries" in root:
+            root["max_retries"] = int(retries)
+        if "access_key" in root and "secret_key" not in root:
+            self.app.notify(
+                "Type the secret key too: an access key is stored with its secret.",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.save_config(self.service, self.engine, root, lease)
+
+    @work(thread=True, group="engine-ops", exit_on_error=False, description="Save the config")
+    def save_config(
+        self, service: Workbench, engine: str, root: dict[str, Any], lease: tuple[str, str] | None
+    ) -> None:
+        parts = []
+        if root:
+            service.write_root_config(engine, **root)
+            parts.append("config/root")
+        if lease is not None:
+            service.write_lease_config(engine, *lease)
+            parts.append("config/lease")
+        self.post_message(self.Saved(" and ".join(parts)))
+
+    def on_engine_form_saved(self, event: Saved) -> None:
+        self.query_one("#field-secret_key", Input).value = ""
+        self.reload()
+        self.app.notify(f"Saved {self.engine}/{event.what}.", markup=False)
+
+    # -- test connection, rotate root ---------------------------------------------
+
+    @on(Button.Pressed, "#engine-test")
+    def action_test_connection(self) -> None:
+        self.query_one("#engine-result", Static).update(Text("Testing the connection…"))
+        self.test_connection(self.service, self.engine)
+
+    @work(thread=True, group="engine-ops", exit_on_error=False, description="Test connection")
+    def test_connection(self, service: Workbench, engine: str) -> None:
+        self.post_message(self.ConnectionTested(service.test_connection(engine)))
+
+    def on_engine_form_connection_tested(self, event: ConnectionTested) -> None:
+        identity = event.identity
+        text = Text("Connected ✓\n", style="bold green")
+        text.append(f"Account  {identity.get('account', '')}\nARN      {identity.get('arn', '')}")
+        self.query_one("#engine-result", Static).update(text)
+        self.app.notify(f"Connected as {identity.get('arn', '')}", markup=False)
+
+    @on(Button.Pressed, "#engine-rotate")
+    def action_rotate_root(self) -> None:
+        engine = self.engine
+
+        def rotate(confirmed: bool | None) -> None:
+            if confirmed:
+                self.rotate_root(self.service, engine)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Rotate root",
+                f"Rotate the root key of engine {engine}? A new access key is created in AWS, "
+                "stored, and the old one is deleted: anything else using it stops working.",
+                yes_label="Rotate",
+            ),
+            rotate,
+        )
+
+    @work(thread=True, group="engine-ops", exit_on_error=False, description="Rotate root")
+    def rotate_root(self, service: Workbench, engine: str) -> None:
+        new_key = service.rotate_root(engine)
+        self.post_message(self.Saved(f"config/rotate-root (new access key {new_key})"))
+
+    # -- add, enable, disable ---------------------------------------------------------
+
+    @on(Button.Pressed, "#engine-add")
+    def action_add_engine(self) -> None:
+        def add(name: str | None) -> None:
+            if name and name.strip():
+                self.enable_engine(self.service, name.strip())
+
+        self.app.push_screen(
+            PromptScreen("Add an engine (one AWS account)", placeholder="e.g. prod"), add
+        )
+
+    @work(thread=True, group="engine-ops", exit_on_error=False, description="Enable engine")
+    def enable_engine(self, service: Workbench, name: str) -> None:
+        engine = service.enable_engine(name)
+        self.post_message(self.Loaded(service.list_engines(), switch_to=engine.name))
+
+    @on(Button.Pressed, "#engine-toggle")
+    def action_toggle_engine(self) -> None:
+        engine = self._engines.get(self.engine)
+        if engine is None:
+            return
+        if not engine.enabled:
+            self.enable_engine(self.service, engine.name)
+            return
+
+        def disable(confirmed: bool | None) -> None:
+            if confirmed:
+                self.disable_engine(self.service, engine.name)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Disable engine",
+                f"Disable engine {engine.name}? Its roles are kept; "
+                "it is refused while the engine has live leases.",
+                yes_label="Disable",
+            ),
+            disable,
+        )
+
+    @work(thread=True, group="engine-ops", exit_on_error=False, description="Disable engine")
+    def disable_engine(self, service: Workbench, name: str) -> None:
+        service.disable_engine(name)
+        self.post_message(self.Loaded(service.list_engines()))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if report_worker_error(self, event):
+            self.query_one("#engine-result", Static).update("")

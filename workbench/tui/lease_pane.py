@@ -1,0 +1,398 @@
+"""The lease pane: the live table, its filter and graph, and the keys that act on leases."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.notifications import SeverityLevel
+from textual.widgets import Input, Static
+from textual.worker import Worker, get_current_worker
+
+from workbench.domain.models import Lease
+from workbench.service.formats import IssuedCredential
+from workbench.service.leases import PrefixRevocation
+from workbench.service.role_ops import role_prefix
+from workbench.tui.activity import ActivityGraph
+from workbench.tui.confirm import ConfirmScreen, PromptScreen
+from workbench.tui.display import report_worker_error
+from workbench.tui.issue_dialog import CredentialScreen, IssueRequest, IssueRequestScreen
+from workbench.tui.lease_table import COLUMNS, LeaseTable
+
+if TYPE_CHECKING:
+    from workbench.service import Workbench
+    from workbench.tui.app import WorkbenchApp
+
+OPS_GROUP = "lease-ops"
+
+
+class LeasePane(Vertical):
+    """Live leases: issue, renew, revoke (one, a role's, a prefix), copy, filter, sort."""
+
+    BINDINGS = [
+        Binding("i", "issue", "Issue", id="leases.issue", tooltip="Issue a credential from a role"),
+        Binding(
+            "r",
+            "renew",
+            "Renew",
+            id="leases.renew",
+            tooltip="Extend the selected iam_user lease by the engine's default TTL",
+        ),
+        Binding(
+            "x,delete",
+            "revoke",
+            "Revoke",
+            id="leases.revoke",
+            tooltip="Revoke the selected lease (asks first)",
+        ),
+        Binding(
+            "X",
+            "revoke_role",
+            "Revoke role",
+            id="leases.revoke-role",
+            tooltip="Revoke every live lease of the selected lease's role (asks first)",
+        ),
+        Binding(
+            "P",
+            "revoke_prefix",
+            "Revoke prefix",
+            id="leases.revoke-prefix",
+            tooltip="Revoke every live lease under a typed prefix (asks first)",
+        ),
+        Binding(
+            "c",
+            "copy",
+            "Copy id",
+            id="leases.copy",
+            tooltip="Copy the selected lease id to the clipboard",
+        ),
+        Binding("slash", "filter", "Filter", id="leases.filter", tooltip="Filter the table"),
+        Binding(
+            "s",
+            "sort",
+            "Sort",
+            id="leases.sort",
+            tooltip="Sort by the next column (again: S reverses)",
+        ),
+        Binding(
+            "S",
+            "reverse",
+            "Reverse",
+            show=False,
+            id="leases.reverse",
+            tooltip="Reverse the sort order",
+        ),
+    ]
+
+    class Loaded(Message):
+        """A fresh list of live leases, read in a worker."""
+
+        def __init__(self, leases: list[Lease]) -> None:
+            super().__init__()
+            self.leases = leases
+
+    class HistoryLoaded(Message):
+        """Every lease, history included, to seed the activity graph once."""
+
+        def __init__(self, leases: list[Lease]) -> None:
+            super().__init__()
+            self.leases = leases
+
+    class CredentialIssued(Message):
+        """IssueRequested -> CredentialIssued: the dialog shows it once."""
+
+        def __init__(self, issued: IssuedCredential) -> None:
+            super().__init__()
+            self.issued = issued
+
+    class LeaseRenewed(Message):
+        def __init__(self, lease: Lease, warnings: list[str]) -> None:
+            super().__init__()
+            self.lease = lease
+            self.warnings = warnings
+
+    class LeaseRevoked(Message):
+        """RevokeRequested -> LeaseRevoked (the lease's final state)."""
+
+        def __init__(self, lease: Lease) -> None:
+            super().__init__()
+            self.lease = lease
+
+    class PrefixRevoked(Message):
+        def __init__(self, outcome: PrefixRevocation) -> None:
+            super().__init__()
+            self.outcome = outcome
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._loaded_once = False
+        self._reload_after_ops = False
+        self._select_on_load: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="lease-toolbar"):
+            yield Input(
+                placeholder="/ filter: lease id, role, type, state, access key", id="lease-filter"
+            )
+            yield Static("", id="lease-count")
+        yield LeaseTable(id="lease-table")
+        yield ActivityGraph(id="lease-activity")
+
+    @property
+    def service(self) -> Workbench:
+        return cast("WorkbenchApp", self.app).service
+
+    @property
+    def table(self) -> LeaseTable:
+        return self.query_one(LeaseTable)
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    # -- loading ---------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """True while an issue/renew/revoke of ours runs (its writes do not move the token)."""
+        return any(
+            worker.group == OPS_GROUP and worker.is_running and worker.node is self
+            for worker in self.app.workers
+        )
+
+    def tick(self, store_changed: bool) -> None:
+        """Called once a second: redraw countdowns; reload if anything may have changed."""
+        self.table.refresh()
+        self.query_one(ActivityGraph).refresh()
+        if store_changed or self.busy or self._reload_after_ops:
+            self._reload_after_ops = self.busy
+            self.reload()
+
+    def reload(self) -> None:
+        self.load_leases(self.service)
+
+    @work(
+        thread=True,
+        group="lease-load",
+        exclusive=True,
+        exit_on_error=False,
+        description="Load leases",
+    )
+    def load_leases(self, service: Workbench) -> None:
+        leases = service.list_leases()
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Loaded(leases))
+
+    @work(thread=True, group="lease-history", exit_on_error=False, description="Load lease history")
+    def load_history(self, service: Workbench) -> None:
+        self.post_message(self.HistoryLoaded(service.list_leases(include_history=True)))
+
+    def on_lease_pane_loaded(self, event: Loaded) -> None:
+        self.table.set_leases(event.leases)
+        if self._select_on_load and self.table.select(self._select_on_load):
+            self._select_on_load = None
+        self.query_one(ActivityGraph).observe(event.leases)
+        self._show_count()
+        if not self._loaded_once:
+            self._loaded_once = True
+            self.load_history(self.service)
+
+    def on_lease_pane_history_loaded(self, event: HistoryLoaded) -> None:
+        self.query_one(ActivityGraph).seed(event.leases)
+
+    def _show_count(self) -> None:
+        table = self.table
+        shown, total = len(table.rows), table.lease_count
+        text = f"{total} live" if shown == total else f"{shown} of {total} live"
+        self.query_one("#lease-count", Static).update(Text(text))
+
+    # -- filter and sort ---------------------------------------------------------
+
+    @on(Input.Changed, "#lease-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+        self._show_count()
+
+    @on(Input.Submitted, "#lease-filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#lease-filter", Input).focus()
+
+    def action_sort(self) -> None:
+        keys = [column.key for column in COLUMNS]
+        table = self.table
+        table.sort_by(keys[(keys.index(table.sort_column) + 1) % len(keys)])
+
+    def action_reverse(self) -> None:
+        self.table.sort_by(self.table.sort_column)
+
+    # -- issue ---------------------------------------------------------------
+
+    def action_issue(self, role: str | None = None) -> None:
+        engine = cast("WorkbenchApp", self.app).engine
+        roles = self.service.list_roles(engine)
+        if not roles:
+            self.app.notify(
+                f"Engine {engine!r} has no roles yet; write one in the Roles pane (key 2).",
+                severity="warning",
+                markup=False,
+            )
+            return
+        selected = role or (self.table.selected.role if self.table.selected else None)
+
+        def issue(request: IssueRequest | None) -> None:
+            if request is not None:
+                self.issue_credential(self.service, engine, request)
+
+        self.app.push_screen(IssueRequestScreen(roles, selected=selected), issue)
+
+    @work(thread=True, group=OPS_GROUP, exit_on_error=False, description="Issue a credential")
+    def issue_credential(self, service: Workbench, engine: str, request: IssueRequest) -> None:
+        issued = service.issue(
+            engine,
+            request.role,
+            ttl=request.ttl,
+            role_arn=request.role_arn,
+            mfa_code=request.mfa_code,
+        )
+        self.post_message(self.CredentialIssued(issued))
+
+    def on_lease_pane_credential_issued(self, event: LeasePane.CredentialIssued) -> None:
+        self._reload_after_ops = True
+        self._select_on_load = event.issued.lease.lease_id
+        self.reload()
+        self.app.push_screen(CredentialScreen(event.issued))
+
+    # -- renew, revoke, copy --------------------------------------------------------
+
+    def _selected(self) -> Lease | None:
+        lease = self.table.selected
+        if lease is None:
+            self.app.notify("No lease is selected.", severity="warning", markup=False)
+        return lease
+
+    def action_renew(self) -> None:
+        lease = self._selected()
+        if lease is not None:
+            self.renew_lease(self.service, lease.lease_id)
+
+    @work(thread=True, group=OPS_GROUP, exit_on_error=False, description="Renew the lease")
+    def renew_lease(self, service: Workbench, lease_id: str) -> None:
+        lease, warnings = service.renew(lease_id)
+        self.post_message(self.LeaseRenewed(lease, warnings))
+
+    def on_lease_pane_lease_renewed(self, event: LeaseRenewed) -> None:
+        self.reload()
+        message = f"Renewed {event.lease.lease_id}; it now expires in {event.lease.ttl_seconds}s."
+        for warning in event.warnings:
+            message += f"\n{warning}"
+        self.app.notify(message, title="Renewed", markup=False)
+
+    def action_revoke(self) -> None:
+        lease = self._selected()
+        if lease is None:
+            return
+        lease_id = lease.lease_id
+
+        def revoke(confirmed: bool | None) -> None:
+            if confirmed:
+                self.revoke_lease(self.service, lease_id)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Revoke lease",
+                f"Revoke {lease_id}?\nIts credentials stop working.",
+                yes_label="Revoke",
+            ),
+            revoke,
+        )
+
+    @work(thread=True, group=OPS_GROUP, exit_on_error=False, description="Revoke the lease")
+    def revoke_lease(self, service: Workbench, lease_id: str) -> None:
+        self.post_message(self.LeaseRevoked(service.revoke(lease_id)))
+
+    def on_lease_pane_lease_revoked(self, event: LeaseRevoked) -> None:
+        self.reload()
+        self.app.notify(
+            f"{event.lease.lease_id} is {event.lease.state.value}.", title="Revoked", markup=False
+        )
+
+    def action_revoke_role(self) -> None:
+        lease = self._selected()
+        if lease is not None:
+            self._confirm_prefix(role_prefix(lease.engine, lease.role))
+
+    def action_revoke_prefix(self) -> None:
+        def typed(prefix: str | None) -> None:
+            if prefix and prefix.strip():
+                self._confirm_prefix(prefix.strip())
+
+        self.app.push_screen(
+            PromptScreen(
+                "Revoke every live lease under a prefix",
+                placeholder="e.g. aws/creds/webapp/",
+                describe=self._describe_prefix,
+                value=f"{cast('WorkbenchApp', self.app).engine}/creds/",
+            ),
+            typed,
+        )
+
+    def _matching(self, prefix: str) -> int:
+        return sum(1 for lease in self.table.rows if lease.lease_id.startswith(prefix))
+
+    def _describe_prefix(self, prefix: str) -> str:
+        if not prefix.strip():
+            return "Type a prefix: an engine (aws/), a role (aws/creds/webapp/) or a lease id."
+        return f"{self._matching(prefix.strip())} live lease(s) shown match this prefix."
+
+    def _confirm_prefix(self, prefix: str) -> None:
+        count = self._matching(prefix)
+
+        def revoke(confirmed: bool | None) -> None:
+            if confirmed:
+                self.revoke_prefix(self.service, prefix)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Revoke by prefix",
+                f"Revoke {count} live lease(s) under {prefix}?",
+                yes_label=f"Revoke {count}",
+            ),
+            revoke,
+        )
+
+    @work(thread=True, group=OPS_GROUP, exit_on_error=False, description="Revoke by prefix")
+    def revoke_prefix(self, service: Workbench, prefix: str) -> None:
+        self.post_message(self.PrefixRevoked(service.revoke_prefix(prefix)))
+
+    def on_lease_pane_prefix_revoked(self, event: PrefixRevoked) -> None:
+        self.reload()
+        outcome = event.outcome
+        message = f"Revoked {len(outcome.revoked)} lease(s) under {outcome.prefix}."
+        if outcome.sts_still_valid:
+            message += (
+                f"\n{len(outcome.sts_still_valid)} STS credential(s) stay valid in AWS "
+                "until they expire."
+            )
+        severity: SeverityLevel = "information"
+        if outcome.failed:
+            severity = "error"
+            first = next(iter(outcome.failed.values()))
+            message += f"\n{len(outcome.failed)} failed; first error: {first}"
+        self.app.notify(message, title="Revoke by prefix", severity=severity, markup=False)
+
+    def action_copy(self) -> None:
+        lease = self._selected()
+        if lease is not None:
+            self.app.copy_to_clipboard(lease.lease_id)
+            self.app.notify(f"Copied {lease.lease_id}", markup=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if report_worker_error(self, event) and event.worker.group == OPS_GROUP:
+            self.reload()

@@ -1,0 +1,311 @@
+"""The live lease table: rows drawn on demand, so 10,000 leases cost what a screenful does.
+
+Each line is rendered when Textual asks for it (the line API, as Toolong draws
+its log lines); "expires in" is computed from `expire_time` at that moment, so a
+countdown tick is one `refresh()` of the visible region, whatever the row count.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from workbench.domain.models import Lease, LeaseState
+from workbench.tui.display import expires_in, middle_ellipsis, urgency, utc_time
+
+STATE_ORDER = {state: index for index, state in enumerate(LeaseState)}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    width: int  # 0: takes the width left over
+
+
+COLUMNS = (
+    Column("lease_id", "Lease ID", 0),
+    Column("engine", "Engine", 8),
+    Column("role", "Role", 14),
+    Column("credential_type", "Type", 16),
+    Column("access_key_id", "Access key ID", 20),
+    Column("issue_time", "Issued (UTC)", 12),
+    Column("expire_time", "Expires in", 10),
+    Column("state", "State", 11),
+)
+MIN_ID_WIDTH = 20
+
+SORT_KEYS: dict[str, Callable[[Lease], Any]] = {
+    "lease_id": lambda lease: lease.lease_id,
+    "engine": lambda lease: (lease.engine, lease.lease_id),
+    "role": lambda lease: (lease.role, lease.expire_time),
+    "credential_type": lambda lease: (lease.credential_type.value, lease.expire_time),
+    "access_key_id": lambda lease: lease.access_key_id or "",
+    "issue_time": lambda lease: lease.issue_time,
+    "expire_time": lambda lease: lease.expire_time,
+    "state": lambda lease: (STATE_ORDER[lease.state], lease.expire_time),
+}
+
+
+def _search_text(lease: Lease) -> str:
+    return " ".join(
+        (
+            lease.lease_id,
+            lease.role,
+            lease.credential_type.value,
+            lease.state.value,
+            lease.access_key_id or "",
+        )
+    ).lower()
+
+
+class LeaseTable(ScrollView, can_focus=True):
+    """One row per live lease; the cursor follows a lease id across reloads."""
+
+    COMPONENT_CLASSES = {
+        "lease-table--header",
+        "lease-table--cursor",
+        "lease-table--ok",
+        "lease-table--soon",
+        "lease-table--urgent",
+        "lease-table--pending",
+        "lease-table--propagating",
+        "lease-table--active",
+        "lease-table--revoking",
+        "lease-table--irrevocable",
+        "lease-table--empty",
+    }
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="lease-table.up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="lease-table.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="lease-table.page-up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="lease-table.page-down"),
+        Binding("home", "jump(0)", "First", show=False, id="lease-table.first"),
+        Binding("end", "jump(-1)", "Last", show=False, id="lease-table.last"),
+    ]
+
+    class Highlighted(Message):
+        """The cursor moved to another lease (or to none)."""
+
+        def __init__(self, lease: Lease | None) -> None:
+            super().__init__()
+            self.lease = lease
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._leases: dict[str, Lease] = {}
+        self._search: dict[str, str] = {}
+        self._rows: list[Lease] = []
+        self._positions: dict[str, int] = {}
+        self._cursor = 0
+        self._cursor_id: str | None = None
+        self._styles: dict[str, Style] | None = None
+        self.filter_text = ""
+        self.sort_column = "expire_time"
+        self.sort_reverse = False
+        self.empty_message = "No live leases. Press i to issue one."
+
+    # -- data ------------------------------------------------------------------
+
+    @property
+    def rows(self) -> list[Lease]:
+        """The leases shown, filtered and sorted, top to bottom."""
+        return self._rows
+
+    @property
+    def selected(self) -> Lease | None:
+        return self._rows[self._cursor] if self._rows else None
+
+    @property
+    def lease_count(self) -> int:
+        return len(self._leases)
+
+    def set_leases(self, leases: Iterable[Lease]) -> None:
+        """Replace every lease (a reload); the cursor stays on the same lease id."""
+        self._leases = {lease.lease_id: lease for lease in leases}
+        self._search = {lease_id: _search_text(lease) for lease_id, lease in self._leases.items()}
+        self._arrange()
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text.strip().lower()
+        self._arrange()
+
+    def sort_by(self, column: str) -> None:
+        """Sort by `column`; choosing the current column again reverses the order."""
+        if column == self.sort_column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = column, False
+        self._arrange()
+
+    def select(self, lease_id: str) -> bool:
+        """Move the cursor to `lease_id` if it is shown."""
+        position = self._positions.get(lease_id)
+        if position is None:
+            return False
+        self._move_to(position)
+        return True
+
+    def _arrange(self) -> None:
+        words = self.filter_text.split()
+        leases: Iterable[Lease] = self._leases.values()
+        if words:
+            search = self._search
+            leases = [
+                lease for lease in leases if all(word in search[lease.lease_id] for word in words)
+            ]
+        self._rows = sorted(leases, key=SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
+        self._positions = {lease.lease_id: index for index, lease in enumerate(self._rows)}
+        previous = self._cursor_id
+        position = self._positions.get(previous) if previous else None
+        self._cursor = position if position is not None else min(self._cursor, len(self._rows) - 1)
+        self._cursor = max(self._cursor, 0)
+        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+        current = self.selected
+        self._cursor_id = current.lease_id if current else None
+        if self._cursor_id != previous:
+            self.post_message(self.Highlighted(current))
+        self._scroll_to_cursor()
+        self.refresh()
+
+    # -- cursor ----------------------------------------------------------------
+
+    @property
+    def _page_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _move_to(self, position: int) -> None:
+        if not self._rows:
+            return
+        position = max(0, min(position, len(self._rows) - 1))
+        changed = position != self._cursor
+        self._cursor = position
+        self._cursor_id = self._rows[position].lease_id
+        self._scroll_to_cursor()
+        self.refresh()
+        if changed:
+            self.post_message(self.Highlighted(self._rows[position]))
+
+    def _scroll_to_cursor(self) -> None:
+        top = int(self.scroll_offset.y)
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= top + self._page_height:
+            self.scroll_to(y=self._cursor - self._page_height + 1, animate=False, immediate=True)
+
+    def action_cursor(self, delta: int) -> None:
+        self._move_to(self._cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move_to(self._cursor + direction * self._page_height)
+
+    def action_jump(self, position: int) -> None:
+        self._move_to(position if position >= 0 else len(self._rows) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            column = self._column_at(offset.x)
+            if column:
+                self.sort_by(column)
+            return
+        self._move_to(int(self.scroll_offset.y) + offset.y - 1)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, len(self._rows) + 1)
+
+    # -- drawing ---------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+
+    def _style(self, name: str) -> Style:
+        if self._styles is None:
+            self._styles = {
+                component: self.get_component_rich_style(component, partial=True)
+                for component in self.COMPONENT_CLASSES
+            }
+        return self._styles[name]
+
+    def _widths(self, width: int) -> list[int]:
+        fixed = sum(column.width + 1 for column in COLUMNS if column.width)
+        rest = max(MIN_ID_WIDTH, width - fixed - 1)
+        return [column.width or rest for column in COLUMNS]
+
+    def _column_at(self, x: int) -> str | None:
+        left = 0
+        for column, width in zip(COLUMNS, self._widths(self.size.width), strict=True):
+            if left <= x < left + width + 1:
+                return column.key
+            left += width + 1
+        return None
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            return self._header(width, base)
+        index = int(self.scroll_offset.y) + y - 1
+        if index >= len(self._rows):
+            if index == 0 and not self._rows:
+                text = (
+                    self.empty_message if not self.filter_text else "No lease matches the filter."
+                )
+                empty = base + self._style("lease-table--empty")
+                return Strip([Segment(f" {text}", empty)]).adjust_cell_length(width, base)
+            return Strip.blank(width, base)
+        return self._row(self._rows[index], index == self._cursor, width, base)
+
+    def _header(self, width: int, base: Style) -> Strip:
+        style = base + self._style("lease-table--header")
+        segments = []
+        for column, cell_width in zip(COLUMNS, self._widths(width), strict=True):
+            title = column.title
+            if column.key == self.sort_column:
+                title += " ▼" if self.sort_reverse else " ▲"
+            segments.append(Segment(title[:cell_width].ljust(cell_width + 1), style))
+        return Strip(segments).adjust_cell_length(width, style)
+
+    def _row(self, lease: Lease, selected: bool, width: int, base: Style) -> Strip:
+        clock = getattr(self.app, "clock", time.time)
+        remaining = lease.expire_time - clock()
+        values = (
+            lease.lease_id,
+            lease.engine,
+            lease.role,
+            lease.credential_type.value,
+            lease.access_key_id or "-",
+            utc_time(lease.issue_time),
+            expires_in(remaining),
+            lease.state.value,
+        )
+        styles = [base] * len(values)
+        styles[6] = base + self._style(f"lease-table--{urgency(remaining)}")
+        state_class = f"lease-table--{lease.state.value}"
+        if state_class in self.COMPONENT_CLASSES:
+            styles[7] = base + self._style(state_class)
+        if selected:
+            cursor = self._style("lease-table--cursor")
+            styles = [style + cursor for style in styles]
+            base = base + cursor
+        widths = self._widths(width)
+        segments = [
+            Segment(middle_ellipsis(value, cell_width).ljust(cell_width) + " ", style)
+            for value, cell_width, style in zip(values, widths, styles, strict=True)
+        ]
+        return Strip(segments).adjust_cell_length(width, base)

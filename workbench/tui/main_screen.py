@@ -1,0 +1,193 @@
+"""The workbench itself: five panes, one key each, a single one-second tick."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from workbench.tui.audit_stream import AuditStream
+from workbench.tui.engine_form import EngineForm
+from workbench.tui.help import TraineePanel, explain
+from workbench.tui.iam_view import IamView
+from workbench.tui.lease_pane import LeasePane
+from workbench.tui.role_editor import RoleEditor
+
+if TYPE_CHECKING:
+    from workbench.tui.app import DemoInfo, WorkbenchApp
+
+PANES = {
+    "leases": ("Leases", "1"),
+    "roles": ("Roles", "2"),
+    "engines": ("Engines", "3"),
+    "audit": ("Audit", "4"),
+    "iam": ("IAM", "5"),
+}
+IAM_REFRESH_TICKS = 2
+
+
+class DemoBanner(Static):
+    """Says the app runs on an embedded AWS, and how to reach it from another terminal."""
+
+    def __init__(self, demo: DemoInfo) -> None:
+        text = Text("DEMO ", style="bold reverse")
+        text.append(f" embedded AWS at {demo.endpoint}", style="bold")
+        for note in demo.notes:
+            text.append(f"\n{note}")
+        if demo.example:
+            text.append("\nTry in another terminal:\n", style="bold")
+            text.append(demo.example)
+        super().__init__(text, id="demo-banner")
+
+
+class MainScreen(Screen[None]):
+    """Leases, roles, engines, audit and IAM; the tick drives countdowns and live reloads."""
+
+    BINDINGS = [
+        *(
+            Binding(
+                key,
+                f"show_pane('{pane}')",
+                title,
+                id=f"pane.{pane}",
+                show=False,
+                tooltip=f"Show the {title} pane",
+            )
+            for pane, (title, key) in PANES.items()
+        ),
+        Binding(
+            "question_mark",
+            "toggle_trainee",
+            "Explain",
+            id="app.explain",
+            tooltip="Show or hide the trainee panel: what this pane shows, what just happened",
+        ),
+    ]
+
+    def __init__(self, *, demo: DemoInfo | None = None) -> None:
+        super().__init__(id="main")
+        self._demo = demo
+        self._token: int | None = None
+        self._ticks = 0
+
+    @property
+    def wb(self) -> WorkbenchApp:
+        return cast("WorkbenchApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        if self._demo is not None:
+            yield DemoBanner(self._demo)
+        with TabbedContent(initial="leases", id="panes"):
+            with TabPane("1 Leases", id="leases"):
+                yield LeasePane(id="lease-pane")
+            with TabPane("2 Roles", id="roles"):
+                yield RoleEditor(id="role-editor")
+            with TabPane("3 Engines", id="engines"):
+                yield EngineForm(id="engine-form")
+            with TabPane("4 Audit", id="audit"):
+                yield AuditStream(id="audit-stream")
+            with TabPane("5 IAM", id="iam"):
+                yield IamView(id="iam-view")
+        yield TraineePanel(id="trainee")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.wb.operator} · engine {self.wb.engine}"
+        self.watch(self.wb, "engine", self._engine_changed, init=False)
+        self._token = self.wb.service.store.change_token()
+        self.set_interval(1.0, self.tick, name="tick")
+        self.query_one("#lease-table").focus()
+
+    def _engine_changed(self, engine: str) -> None:
+        self.sub_title = f"{self.wb.operator} · engine {engine}"
+
+    # -- the one tick ------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Once a second: countdowns, and reloads when another process wrote the store."""
+        self._ticks += 1
+        token = self.wb.service.store.change_token()
+        changed = token != self._token
+        self._token = token
+        active = self.active_pane
+        self.query_one(LeasePane).tick(changed)
+        if active == "audit":
+            self.query_one(AuditStream).tick()
+        elif active == "iam" and self._ticks % IAM_REFRESH_TICKS == 0:
+            self.query_one(IamView).refresh_users()
+        if changed:
+            self.query_one(RoleEditor).store_changed()
+
+    @property
+    def active_pane(self) -> str:
+        return self.query_one("#panes", TabbedContent).active
+
+    # -- panes -------------------------------------------------------------------
+
+    def action_show_pane(self, pane: str) -> None:
+        self.query_one("#panes", TabbedContent).active = pane
+
+    @on(TabbedContent.TabActivated)
+    def _pane_shown(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane.id or "leases"
+        self.query_one(TraineePanel).show_pane(pane)
+        focus = {
+            "leases": "#lease-table",
+            "roles": "#role-list",
+            "engines": "#engine-select",
+            "audit": "#audit-table",
+            "iam": "#iam-table",
+        }[pane]
+        self.query_one(focus).focus()
+        if pane == "iam":
+            self.query_one(IamView).refresh_users()
+        elif pane == "audit":
+            self.query_one(AuditStream).tick()
+
+    def action_toggle_trainee(self) -> None:
+        self.query_one(TraineePanel).toggle_class("-shown")
+
+    def pane_action(self, pane: str, action: str) -> None:
+        """Show `pane` and run one of its actions (the command palette's entry point)."""
+        self.action_show_pane(pane)
+        widget = {
+            "leases": LeasePane,
+            "roles": RoleEditor,
+            "engines": EngineForm,
+            "audit": AuditStream,
+            "iam": IamView,
+        }[pane]
+        self.call_after_refresh(self.query_one(widget).run_action, action)
+
+    # -- what just happened (for the trainee panel) ------------------------------------
+
+    def on_lease_pane_credential_issued(self, event: LeasePane.CredentialIssued) -> None:
+        kind = event.issued.lease.credential_type.value
+        self._happened(f"Issued a {kind} credential", explain("issued", kind))
+
+    def on_lease_pane_lease_renewed(self, event: LeasePane.LeaseRenewed) -> None:
+        kind = event.lease.credential_type.value
+        self._happened("Renewed a lease", explain("renewed", kind))
+
+    def on_lease_pane_lease_revoked(self, event: LeasePane.LeaseRevoked) -> None:
+        kind = event.lease.credential_type.value
+        self._happened(f"Revoked a {kind} lease", explain("revoked", kind))
+
+    def on_lease_pane_prefix_revoked(self, event: LeasePane.PrefixRevoked) -> None:
+        count = len(event.outcome.revoked)
+        self._happened(f"Revoked {count} lease(s) by prefix", explain("revoked", "iam_user"))
+
+    def lease_worker_event(self, kind: str, lease_id: str | None) -> None:
+        """The background revoker acted: reload the table, tell the trainee why."""
+        self.query_one(LeasePane).reload()
+        if kind in {"revoked", "expired"}:
+            self._happened(f"The revoker ended a lease ({kind})", explain("revoked", None))
+
+    def _happened(self, headline: str, steps: list[str]) -> None:
+        self.query_one(TraineePanel).happened(headline, steps)

@@ -1,0 +1,419 @@
+"""The role editor: role list, type-specific fields, a JSON policy editor, live findings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+from textual.worker import Worker, get_current_worker
+
+from workbench.domain.errors import WorkbenchError
+from workbench.domain.models import Role
+from workbench.tui.confirm import ConfirmScreen, PromptScreen
+from workbench.tui.display import report_worker_error
+from workbench.tui.role_form import RoleFields
+
+if TYPE_CHECKING:
+    from workbench.policy import Finding
+    from workbench.service import Workbench
+    from workbench.tui.app import WorkbenchApp
+
+DEBOUNCE_SECONDS = 0.3
+NEW_POLICY = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": ["s3:ListAllMyBuckets"],
+      "Resource": "*"
+    }
+  ]
+}
+"""
+SEVERITY_STYLES = {
+    "ERROR": "bold red",
+    "SECURITY_WARNING": "bold magenta",
+    "WARNING": "yellow",
+    "SUGGESTION": "cyan",
+}
+
+
+class RoleEditor(Horizontal):
+    """Write roles with the validator watching; saving is refused while ERRORs remain."""
+
+    BINDINGS = [
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            id="roles.save",
+            tooltip="Save the role (refused while the policy has ERRORs)",
+        ),
+        Binding("ctrl+n", "new", "New", id="roles.new", tooltip="Start a new role"),
+        Binding(
+            "ctrl+o",
+            "import_roles",
+            "Import",
+            id="roles.import",
+            tooltip="Import role files (a JSON file or a folder of them)",
+        ),
+        Binding(
+            "delete,x",
+            "delete",
+            "Delete",
+            id="roles.delete",
+            tooltip="Delete the highlighted role (asks first; offers to revoke its leases)",
+        ),
+    ]
+
+    class Validated(Message):
+        """The validator's verdict on the form as it was at `generation`."""
+
+        def __init__(self, generation: int, findings: list[Finding], error: str) -> None:
+            super().__init__()
+            self.generation = generation
+            self.findings = findings
+            self.error = error
+
+    class RolesLoaded(Message):
+        def __init__(self, roles: list[Role]) -> None:
+            super().__init__()
+            self.roles = roles
+
+    class RoleSaved(Message):
+        def __init__(self, role: Role, findings: list[Finding]) -> None:
+            super().__init__()
+            self.role = role
+            self.findings = findings
+
+    class RolesImported(Message):
+        def __init__(self, names: list[str]) -> None:
+            super().__init__()
+            self.names = names
+
+    class RoleDeleted(Message):
+        def __init__(self, name: str, revoked: int) -> None:
+            super().__init__()
+            self.name = name
+            self.revoked = revoked
+
+    debounce_seconds = DEBOUNCE_SECONDS
+    """How long typing must pause before the validator runs (tests set it to 0)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._roles: dict[str, Role] = {}
+        self._findings: list[Finding] = []
+        self._timer: Timer | None = None
+        self._generation = 0
+        self._verdict_generation = -1
+        self._edited_since_check = False
+        self._form_error = ""
+        self._select_after_load: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="role-sidebar"):
+            yield Label("Roles", classes="section-title")
+            yield OptionList(id="role-list", markup=False)
+            with Horizontal(classes="button-row"):
+                yield Button("New", id="role-new", compact=True)
+                yield Button("Import", id="role-import", compact=True)
+                yield Button("Delete", id="role-delete", variant="error", compact=True)
+        with Vertical(id="role-main"):
+            with Horizontal(classes="form-row"):
+                yield Label("Role name", classes="form-label")
+                yield Input(placeholder="e.g. webapp", id="role-name", compact=True)
+                yield Button("Save (ctrl+s)", id="role-save", variant="primary", compact=True)
+            yield RoleFields(id="role-fields")
+            yield Label("Policy document", id="policy-label", classes="section-title")
+            yield TextArea(
+                NEW_POLICY,
+                language="json",
+                show_line_numbers=True,
+                id="policy",
+                tab_behavior="indent",
+            )
+            yield Static("", id="role-status")
+            yield OptionList(id="findings", markup=False)
+
+    @property
+    def service(self) -> Workbench:
+        return cast("WorkbenchApp", self.app).service
+
+    @property
+    def engine(self) -> str:
+        return cast("WorkbenchApp", self.app).engine
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "engine", self._engine_changed, init=False)
+        self.load_roles(self.service, self.engine)
+        self._schedule_validation()
+
+    def _engine_changed(self) -> None:
+        self.action_new()
+        self.load_roles(self.service, self.engine)
+
+    def store_changed(self) -> None:
+        """Another process wrote the store: roles may have been added or deleted."""
+        self.load_roles(self.service, self.engine)
+
+    # -- the role list --------------------------------------------------------------
+
+    @work(
+        thread=True,
+        group="role-list",
+        exclusive=True,
+        exit_on_error=False,
+        description="Load roles",
+    )
+    def load_roles(self, service: Workbench, engine: str) -> None:
+        roles = service.list_roles(engine)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.RolesLoaded(roles))
+
+    def on_role_editor_roles_loaded(self, event: RolesLoaded) -> None:
+        roles = {role.name: role for role in event.roles}
+        option_list = self.query_one("#role-list", OptionList)
+        highlighted = self._highlighted_name()
+        if list(roles) != list(self._roles):
+            option_list.set_options(
+                Option(f"{role.name}  ({role.credential_type.value})", id=role.name)
+                for role in roles.values()
+            )
+        self._roles = roles
+        target = self._select_after_load or highlighted
+        if target in roles:
+            option_list.highlighted = list(roles).index(target)
+        self._select_after_load = None
+
+    def _highlighted_name(self) -> str | None:
+        option_list = self.query_one("#role-list", OptionList)
+        if option_list.highlighted is None or not option_list.option_count:
+            return None
+        return option_list.get_option_at_index(option_list.highlighted).id
+
+    @on(OptionList.OptionSelected, "#role-list")
+    def _role_chosen(self, event: OptionList.OptionSelected) -> None:
+        role = self._roles.get(event.option.id or "")
+        if role is not None:
+            self.load_role(role)
+
+    def load_role(self, role: Role | None) -> None:
+        """Put `role` (or a blank new role) in the form and validate it."""
+        self.query_one("#role-name", Input).value = role.name if role else ""
+        self.query_one(RoleFields).load(role)
+        policy = role.policy_document if role else NEW_POLICY
+        self.query_one("#policy", TextArea).load_text(policy or "")
+        self._show_policy()
+        self._schedule_validation()
+
+    # -- live validation -------------------------------------------------------------
+
+    def _show_policy(self) -> None:
+        takes_policy = self.query_one(RoleFields).takes_policy
+        for widget_id in ("#policy", "#policy-label"):
+            self.query_one(widget_id).display = takes_policy
+
+    @on(TextArea.Changed, "#policy")
+    @on(Input.Changed, "#role-name")
+    def _edited(self) -> None:
+        self._schedule_validation()
+
+    def on_role_fields_changed(self) -> None:
+        self._show_policy()
+        self._schedule_validation()
+
+    def _schedule_validation(self) -> None:
+        """Debounce: validate once typing pauses for DEBOUNCE_SECONDS."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._edited_since_check = True
+        if self.debounce_seconds <= 0:
+            self.call_after_refresh(self._validate_now)
+        else:
+            self._timer = self.set_timer(self.debounce_seconds, self._validate_now)
+
+    def _body(self) -> dict[str, Any]:
+        fields = self.query_one(RoleFields)
+        body = fields.body()
+        policy = self.query_one("#policy", TextArea).text
+        if fields.takes_policy and policy.strip():
+            body["policy_document"] = policy
+        return body
+
+    def _role_name(self) -> str:
+        return self.query_one("#role-name", Input).value.strip()
+
+    def _validate_now(self) -> None:
+        self._timer = None
+        self._edited_since_check = False
+        self._generation += 1
+        name = self._role_name() or "new-role"
+        self.validate(self.service, self.engine, name, self._body(), self._generation)
+
+    @work(
+        thread=True,
+        group="role-validate",
+        exclusive=True,
+        exit_on_error=False,
+        description="Validate the role",
+    )
+    def validate(
+        self, service: Workbench, engine: str, name: str, body: dict[str, Any], generation: int
+    ) -> None:
+        try:
+            _role, findings = service.check_role(engine, name, body)
+            error = ""
+        except WorkbenchError as problem:
+            findings, error = [], str(problem)
+        self.post_message(self.Validated(generation, findings, error))
+
+    def on_role_editor_validated(self, event: Validated) -> None:
+        if event.generation != self._generation:
+            return  # the form changed since; a newer verdict is on its way
+        self._verdict_generation = event.generation
+        self._findings = event.findings
+        self._form_error = event.error
+        findings = self.query_one("#findings", OptionList)
+        findings.set_options(self._finding_option(finding) for finding in event.findings)
+        self.query_one("#role-status", Static).update(self._status_text())
+
+    @staticmethod
+    def _finding_option(finding: Finding) -> Option:
+        text = Text(f"{finding.line}:{finding.column}  ")
+        text.append(str(finding.severity), style=SEVERITY_STYLES.get(str(finding.severity), ""))
+        text.append(f"  {finding.code}  {finding.message}")
+        return Option(text)
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for finding in self._findings if str(finding.severity) == "ERROR")
+
+    @property
+    def can_save(self) -> bool:
+        return not self._form_error and self.error_count == 0
+
+    def _status_text(self) -> Text:
+        if self._form_error:
+            return Text(self._form_error, style="bold red")
+        if self.error_count:
+            others = len(self._findings) - self.error_count
+            return Text(
+                f"{self.error_count} ERROR(s), {others} other finding(s): saving is "
+                "refused until the ERRORs are fixed. Enter on a finding jumps to it.",
+                style="bold red",
+            )
+        if self._findings:
+            return Text(
+                f"{len(self._findings)} finding(s), no ERRORs: the role can be saved.",
+                style="yellow",
+            )
+        return Text("No findings: the role can be saved.", style="green")
+
+    @on(OptionList.OptionSelected, "#findings")
+    def _finding_chosen(self, event: OptionList.OptionSelected) -> None:
+        finding = self._findings[event.option_index]
+        editor = self.query_one("#policy", TextArea)
+        editor.cursor_location = (max(finding.line - 1, 0), max(finding.column - 1, 0))
+        editor.focus()
+        editor.scroll_cursor_visible(center=True)
+
+    # -- save, new, import, delete -------------------------------------------------------
+
+    @on(Button.Pressed, "#role-save")
+    def action_save(self) -> None:
+        if self._edited_since_check or self._verdict_generation != self._generation:
+            self._validate_now()  # stale verdict: the service re-checks on save anyway
+        elif not self.can_save:
+            self.app.notify(
+                self._form_error
+                or f"Saving refused: {self.error_count} ERROR(s) remain in the policy document.",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.save_role(self.service, self.engine, self._role_name(), self._body())
+
+    @work(thread=True, group="role-ops", exit_on_error=False, description="Save the role")
+    def save_role(self, service: Workbench, engine: str, name: str, body: dict[str, Any]) -> None:
+        role, findings = service.write_role(engine, name, body)
+        self.post_message(self.RoleSaved(role, findings))
+
+    def on_role_editor_role_saved(self, event: RoleSaved) -> None:
+        self._select_after_load = event.role.name
+        self.load_roles(self.service, self.engine)
+        self.app.notify(f"Saved role {event.role.name}.", markup=False)
+
+    @on(Button.Pressed, "#role-new")
+    def action_new(self) -> None:
+        self.load_role(None)
+        self.query_one("#role-name", Input).focus()
+
+    @on(Button.Pressed, "#role-import")
+    def action_import_roles(self) -> None:
+        def chosen(path: str | None) -> None:
+            if path and path.strip():
+                self.import_roles(self.service, self.engine, path.strip())
+
+        self.app.push_screen(
+            PromptScreen(
+                "Import roles: a role file (NAME.json) or a folder of them",
+                placeholder="e.g. sample-roles/",
+            ),
+            chosen,
+        )
+
+    @work(thread=True, group="role-ops", exit_on_error=False, description="Import roles")
+    def import_roles(self, service: Workbench, engine: str, path: str) -> None:
+        imported = service.import_roles(engine, [path])
+        self.post_message(self.RolesImported([role.name for role, _findings in imported]))
+
+    def on_role_editor_roles_imported(self, event: RolesImported) -> None:
+        self.load_roles(self.service, self.engine)
+        self.app.notify(
+            f"Imported {len(event.names)} role(s): {', '.join(event.names)}", markup=False
+        )
+
+    @on(Button.Pressed, "#role-delete")
+    def action_delete(self) -> None:
+        name = self._highlighted_name()
+        if name is None:
+            self.app.notify("No role is highlighted.", severity="warning", markup=False)
+            return
+        engine = self.engine
+        live = self.service.live_lease_count(engine, name)
+        if live:
+            message = (
+                f"Role {name} has {live} live lease(s). Delete the role and revoke "
+                f"all {live} of them?"
+            )
+        else:
+            message = f"Delete role {name}? It has no live leases."
+
+        def delete(confirmed: bool | None) -> None:
+            if confirmed:
+                self.delete_role(self.service, engine, name, live > 0)
+
+        self.app.push_screen(ConfirmScreen("Delete role", message, yes_label="Delete"), delete)
+
+    @work(thread=True, group="role-ops", exit_on_error=False, description="Delete the role")
+    def delete_role(self, service: Workbench, engine: str, name: str, revoke: bool) -> None:
+        revoked = service.delete_role(engine, name, revoke_leases=revoke)
+        self.post_message(self.RoleDeleted(name, revoked))
+
+    def on_role_editor_role_deleted(self, event: RoleDeleted) -> None:
+        self.load_roles(self.service, self.engine)
+        extra = f" and revoked {event.revoked} lease(s)" if event.revoked else ""
+        self.app.notify(f"Deleted role {event.name}{extra}.", markup=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_error(self, event)
