@@ -28,9 +28,9 @@ class MotoServer:
     """A ThreadedMotoServer on loopback; `reset()` empties the account."""
 
     def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
-
         import logging
+
+        from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -42,7 +42,7 @@ class MotoServer:
         request = urllib.request.Request(
             f"{self.url}{path}", data=body, method="POST", headers={"Content-Type": "text/plain"}
         )
-        urllib.request.urlopen(request, timeout=10).read()  # noqa: S310 - loopback
+        urllib.request.urlopen(request, timeout=10).read()
 
     def reset(self) -> None:
         self.set_authorization(False)

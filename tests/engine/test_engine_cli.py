@@ -18,8 +18,12 @@ from tests.helpers import WORKBENCH, cli_env, run_cli, setup_cli_store
 
 WEBAPP = {
     "credential_type": "iam_user",
-    "policy_document": {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]},
+    "policy_document": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+        ],
+    },
 }
 
 
@@ -54,17 +58,21 @@ def test_env_format_can_be_evaluated(cli_home: Path, aws: MotoServer) -> None:
     assert result.returncode == 0, result.stderr
     shell = subprocess.run(
         ["bash", "-c", f"{result.stdout}\necho $AWS_ACCESS_KEY_ID"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert shell.stdout.strip().startswith("AKIA")
 
 
-def test_credential_process_is_accepted_by_botocore(cli_home: Path, aws: MotoServer,
-                                                     tmp_path: Path) -> None:
+def test_credential_process_is_accepted_by_botocore(
+    cli_home: Path, aws: MotoServer, tmp_path: Path
+) -> None:
     import boto3
 
-    command = " ".join([*WORKBENCH, "--home", str(cli_home), "creds", "webapp", "--format",
-                        "credential-process"])
+    command = " ".join(
+        [*WORKBENCH, "--home", str(cli_home), "creds", "webapp", "--format", "credential-process"]
+    )
     config = tmp_path / "aws-config"
     config.write_text(f"[profile wb]\ncredential_process = {command}\nregion = us-east-1\n")
     env_backup = dict(os.environ)
@@ -99,7 +107,10 @@ def test_exec_revokes_after_ctrl_c(cli_home: Path, aws: MotoServer) -> None:
     child = "import time, sys; print('ready', flush=True); time.sleep(60)"
     proc = subprocess.Popen(
         [*WORKBENCH, "exec", "webapp", "--", sys.executable, "-c", child],
-        env=cli_env(cli_home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=cli_env(cli_home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
     assert proc.stdout is not None
@@ -136,8 +147,9 @@ def test_revoke_prefix_from_the_cli(cli_home: Path, aws: MotoServer) -> None:
         (["engine", "enable", "bad name!"], "engine name 'bad name!' is not valid"),
     ],
 )
-def test_bad_input_is_one_clear_line(cli_home: Path, aws: MotoServer, args: list[str],
-                                     message: str) -> None:
+def test_bad_input_is_one_clear_line(
+    cli_home: Path, aws: MotoServer, args: list[str], message: str
+) -> None:
     result = run_cli(cli_home, *args)
     assert result.returncode == 1
     assert message in result.stderr
@@ -146,23 +158,35 @@ def test_bad_input_is_one_clear_line(cli_home: Path, aws: MotoServer, args: list
     assert _users(aws) == []
 
 
-def _write_role(home: Path, tmp_path: Path, body: Any, name: str = "bad") -> subprocess.CompletedProcess[str]:
+def _write_role(
+    home: Path, tmp_path: Path, body: Any, name: str = "bad"
+) -> subprocess.CompletedProcess[str]:
     path = tmp_path / f"{name}.json"
     path.write_text(body if isinstance(body, str) else json.dumps(body))
     return run_cli(home, "role", "write", name, "--file", str(path))
 
 
-def test_invalid_role_files_are_refused_and_nothing_is_stored(cli_home: Path, tmp_path: Path) -> None:
+def test_invalid_role_files_are_refused_and_nothing_is_stored(
+    cli_home: Path, tmp_path: Path
+) -> None:
     cases = {
         '{"credential_type": "iam_user",': "not valid JSON",
         json.dumps({"credential_type": "iam_usr"}): "credential_type 'iam_usr' is not one of",
-        json.dumps({"credential_type": "iam_user", "role_arns": ["arn:aws:iam::1:role/x"]}):
-            "role_arns not valid for credential_type iam_user",
-        json.dumps({"credential_type": "iam_user", "iam_groups": [f"g{i}" for i in range(11)]}):
-            "a user joins at most 10",
-        json.dumps({"credential_type": "iam_user", "policy_document": {
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObjekt",
-                                                    "Resource": "*"}]}}): "INVALID_ACTION",
+        json.dumps(
+            {"credential_type": "iam_user", "role_arns": ["arn:aws:iam::1:role/x"]}
+        ): "role_arns not valid for credential_type iam_user",
+        json.dumps(
+            {"credential_type": "iam_user", "iam_groups": [f"g{i}" for i in range(11)]}
+        ): "a user joins at most 10",
+        json.dumps(
+            {
+                "credential_type": "iam_user",
+                "policy_document": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "*"}],
+                },
+            }
+        ): "INVALID_ACTION",
     }
     for body, message in cases.items():
         result = _write_role(cli_home, tmp_path, body)
@@ -173,16 +197,21 @@ def test_invalid_role_files_are_refused_and_nothing_is_stored(cli_home: Path, tm
     assert json.loads(listed.stdout) == ["webapp"]
 
 
-def test_oversized_policy_counts_the_expiry_guard(cli_home: Path, tmp_path: Path,
-                                                  aws: MotoServer) -> None:
+def test_oversized_policy_counts_the_expiry_guard(
+    cli_home: Path, tmp_path: Path, aws: MotoServer
+) -> None:
     from workbench.policy import policy_size
     from workbench.service.guard import guard_size
 
     def body(count: int) -> dict[str, Any]:
         resources = [f"arn:aws:s3:::bucket-{i:04d}/*" for i in range(count)]
-        return {"credential_type": "iam_user", "policy_document": {"Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
-                               "Resource": resources}]}}
+        return {
+            "credential_type": "iam_user",
+            "policy_document": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}],
+            },
+        }
 
     count = 1
     while policy_size(json.dumps(body(count + 1)["policy_document"])) <= 2048:
@@ -198,10 +227,16 @@ def test_oversized_policy_counts_the_expiry_guard(cli_home: Path, tmp_path: Path
     assert _users(aws) == []
 
 
-def test_unreachable_aws_is_a_clear_error_with_nothing_orphaned(cli_home: Path,
-                                                               aws: MotoServer) -> None:
+def test_unreachable_aws_is_a_clear_error_with_nothing_orphaned(
+    cli_home: Path, aws: MotoServer
+) -> None:
     closed = "http://127.0.0.1:9"  # discard port: nothing listens
-    assert run_cli(cli_home, "config", "root", "--iam-endpoint", closed, "--max-retries", "0").returncode == 0
+    assert (
+        run_cli(
+            cli_home, "config", "root", "--iam-endpoint", closed, "--max-retries", "0"
+        ).returncode
+        == 0
+    )
     started = time.monotonic()
     result = run_cli(cli_home, "creds", "webapp")
     assert result.returncode == 1

@@ -18,13 +18,18 @@ from workbench.store import KdfParams, Store
 ROLE = {
     "credential_type": "iam_user",
     "iam_groups": ["devs"],
-    "policy_document": {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]},
+    "policy_document": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+        ],
+    },
 }
 
 
-@pytest.mark.parametrize("operation", ["AttachUserPolicy", "PutUserPolicy", "AddUserToGroup",
-                                       "CreateAccessKey"])
+@pytest.mark.parametrize(
+    "operation", ["AttachUserPolicy", "PutUserPolicy", "AddUserToGroup", "CreateAccessKey"]
+)
 def test_failure_half_way_rolls_back(service: Workbench, iam: Any, operation: str) -> None:
     arn = iam.create_policy(PolicyName="p", PolicyDocument=json.dumps(ROLE["policy_document"]))
     iam.create_group(GroupName="devs")
@@ -54,15 +59,22 @@ def test_transient_errors_are_retried_by_botocore(service: Workbench, iam: Any) 
     assert [u["UserName"] for u in iam.list_users()["Users"]] == [lease.iam_user_name]
 
 
-def test_aws_refusing_root_credentials_is_clear(authorized: tuple[MotoServer, str, str],
-                                                tmp_path: Path) -> None:
+def test_aws_refusing_root_credentials_is_clear(
+    authorized: tuple[MotoServer, str, str], tmp_path: Path
+) -> None:
     aws, access_key, _secret = authorized
     store = Store.create(tmp_path / "h", PASSPHRASE, KdfParams.fresh(**FAST_KDF))
     service = Workbench(store, operator="tester")
     service.enable_engine("aws")
-    service.write_root_config("aws", access_key=access_key, secret_key="wrong-secret",
-                              iam_endpoint=aws.url, sts_endpoint=aws.url, max_retries=0,
-                              expiry_guard=False)
+    service.write_root_config(
+        "aws",
+        access_key=access_key,
+        secret_key="wrong-secret",
+        iam_endpoint=aws.url,
+        sts_endpoint=aws.url,
+        max_retries=0,
+        expiry_guard=False,
+    )
     service.write_role("aws", "webapp", {"credential_type": "iam_user"})
     with pytest.raises(AwsError, match="check the engine's root credentials"):
         service.issue("aws", "webapp")
@@ -73,18 +85,24 @@ def test_aws_refusing_root_credentials_is_clear(authorized: tuple[MotoServer, st
     service.close()
 
 
-def test_rotate_root_replaces_the_key(authorized: tuple[MotoServer, str, str],
-                                      tmp_path: Path) -> None:
+def test_rotate_root_replaces_the_key(
+    authorized: tuple[MotoServer, str, str], tmp_path: Path
+) -> None:
     aws, access_key, secret_key = authorized
     store = Store.create(tmp_path / "h", PASSPHRASE, KdfParams.fresh(**FAST_KDF))
     service = Workbench(store, operator="tester")
     service.enable_engine("aws")
-    service.write_root_config("aws", access_key=access_key, secret_key=secret_key,
-                              iam_endpoint=aws.url, sts_endpoint=aws.url)
+    service.write_root_config(
+        "aws",
+        access_key=access_key,
+        secret_key=secret_key,
+        iam_endpoint=aws.url,
+        sts_endpoint=aws.url,
+    )
     new_key = service.rotate_root("aws")
     assert new_key != access_key
     iam = aws.client("iam", access_key=access_key, secret_key=secret_key)
-    with pytest.raises(Exception, match="InvalidClientTokenId|not valid"):
+    with pytest.raises(Exception, match=r"InvalidClientTokenId|not valid"):
         iam.list_users()
     assert service.test_connection("aws")["arn"].endswith("user/workbench-root")
     assert "secret" not in json.dumps(service.read_config("aws")).replace("secret_key_set", "")

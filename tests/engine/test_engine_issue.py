@@ -16,7 +16,9 @@ from workbench.service import Workbench
 
 POLICY = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"}],
+    "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"}
+    ],
 }
 
 
@@ -25,7 +27,9 @@ def _managed_policy(iam: Any, name: str) -> str:
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}],
     }
-    return str(iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))["Policy"]["Arn"])
+    return str(
+        iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    )
 
 
 def _user(service: Workbench, name: str) -> dict[str, Any] | None:
@@ -82,12 +86,17 @@ def test_username_is_valid_and_unique_for_long_names(service: Workbench) -> None
 
 
 @pytest.mark.parametrize("credential_type", ["assumed_role", "federation_token", "session_token"])
-def test_sts_types_issue_with_aws_expiry(service: Workbench, iam: Any, credential_type: str) -> None:
+def test_sts_types_issue_with_aws_expiry(
+    service: Workbench, iam: Any, credential_type: str
+) -> None:
     body: dict[str, Any] = {"credential_type": credential_type, "default_sts_ttl": "20m"}
     if credential_type == "assumed_role":
         role = iam.create_role(RoleName="deploy", AssumeRolePolicyDocument=json.dumps(POLICY))
-        body |= {"role_arns": [role["Role"]["Arn"]], "policy_document": POLICY,
-                 "session_tags": {"team": "web"}}
+        body |= {
+            "role_arns": [role["Role"]["Arn"]],
+            "policy_document": POLICY,
+            "session_tags": {"team": "web"},
+        }
     if credential_type == "federation_token":
         body |= {"policy_document": POLICY}
     service.write_role("aws", "sts", body)
@@ -139,8 +148,10 @@ def test_mfa_role_requires_a_code(service: Workbench) -> None:
     service.write_role(
         "aws",
         "mfa",
-        {"credential_type": "session_token",
-         "mfa_serial_number": "arn:aws:iam::123456789012:mfa/alice"},
+        {
+            "credential_type": "session_token",
+            "mfa_serial_number": "arn:aws:iam::123456789012:mfa/alice",
+        },
     )
     with pytest.raises(InvalidInput, match="--mfa-code"):
         service.issue("aws", "mfa")
@@ -150,8 +161,14 @@ def test_mfa_role_requires_a_code(service: Workbench) -> None:
 
 def test_several_engines_are_separate_accounts(service: Workbench, aws: MotoServer) -> None:
     service.enable_engine("prod")
-    service.write_root_config("prod", access_key="AKIAPROD", secret_key="prod-secret",
-                              iam_endpoint=aws.url, sts_endpoint=aws.url, region="eu-west-1")
+    service.write_root_config(
+        "prod",
+        access_key="AKIAPROD",
+        secret_key="prod-secret",
+        iam_endpoint=aws.url,
+        sts_endpoint=aws.url,
+        region="eu-west-1",
+    )
     service.write_role("prod", "webapp", {"credential_type": "iam_user"})
     issued = service.issue("prod", "webapp")
     assert issued.lease.lease_id.startswith("prod/creds/webapp/")

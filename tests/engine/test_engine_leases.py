@@ -17,16 +17,30 @@ from workbench.service import Workbench
 def _setup_full_role(service: Workbench, iam: Any) -> None:
     arn = iam.create_policy(
         PolicyName="p",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}),
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}],
+            }
+        ),
     )["Policy"]["Arn"]
     iam.create_group(GroupName="devs")
-    service.write_role("aws", "webapp", {
-        "credential_type": "iam_user", "policy_arns": [arn], "iam_groups": ["devs"],
-        "iam_tags": {"team": "web"},
-        "policy_document": {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]},
-    })
+    service.write_role(
+        "aws",
+        "webapp",
+        {
+            "credential_type": "iam_user",
+            "policy_arns": [arn],
+            "iam_groups": ["devs"],
+            "iam_tags": {"team": "web"},
+            "policy_document": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+                ],
+            },
+        },
+    )
 
 
 def _users(iam: Any) -> list[str]:

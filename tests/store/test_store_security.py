@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer, make_service
+from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer
 from tests.helpers import run_cli, setup_cli_store
 from workbench.domain.errors import StoreCorrupted, WrongPassphrase
 from workbench.domain.models import CredentialType, Engine, Lease, LeaseState, RootConfig
@@ -29,7 +28,9 @@ def test_wrong_passphrase_is_one_line_and_changes_nothing(home: Path, aws: MotoS
     result = run_cli(home, "lease", "list", WORKBENCH_PASSPHRASE="not the passphrase")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert lines == ["error: wrong passphrase: the store could not be unlocked (nothing was changed)"]
+    assert lines == [
+        "error: wrong passphrase: the store could not be unlocked (nothing was changed)"
+    ]
     assert "Traceback" not in result.stderr
     assert db.read_bytes() == before
 
@@ -43,7 +44,9 @@ def test_no_secret_reaches_disk_in_plaintext(service, aws: MotoServer, home: Pat
             "credential_type": "iam_user",
             "policy_document": {
                 "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{policy_marker}/*"}],
+                "Statement": [
+                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{policy_marker}/*"}
+                ],
             },
         },
     )
@@ -82,8 +85,19 @@ def test_moved_or_flipped_ciphertext_is_detected_and_named(store: Store) -> None
     assert store.engines.get("alpha").root.secret_key == "alpha-secret"  # type: ignore[union-attr]
 
     now = time.time()
-    lease = Lease("aws/creds/r/x1", "aws", "r", CredentialType.IAM_USER, LeaseState.ACTIVE,
-                  now, now + 60, now + 120, True, access_key_id="AKIAX", secret_key="lease-secret")
+    lease = Lease(
+        "aws/creds/r/x1",
+        "aws",
+        "r",
+        CredentialType.IAM_USER,
+        LeaseState.ACTIVE,
+        now,
+        now + 60,
+        now + 120,
+        True,
+        access_key_id="AKIAX",
+        secret_key="lease-secret",
+    )
     store.leases.insert(lease)
     flipped = bytearray(conn.execute("SELECT secret_key FROM leases").fetchone()[0])
     flipped[-1] ^= 0x01
@@ -152,7 +166,7 @@ def test_two_processes_writing_at_once_lose_nothing(store: Store, home: Path) ->
         for tag in ("one", "two")
     ]
     outputs = [proc.communicate(timeout=60) for proc in procs]
-    for proc, (out, err) in zip(procs, outputs, strict=True):
+    for proc, (_out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
         assert "locked" not in err
     counts = [int(out) for out, _ in outputs]
@@ -162,16 +176,17 @@ def test_two_processes_writing_at_once_lose_nothing(store: Store, home: Path) ->
 
 
 def test_permissions_hold_under_a_permissive_umask(tmp_path: Path) -> None:
+    kdf = f"KdfParams.fresh(**{FAST_KDF!r})"
     script = f"""
 import os, pathlib
 os.umask(0)
 from workbench.store import Store, KdfParams
-s = Store.create(pathlib.Path({str(tmp_path / 'h')!r}), 'pw-pw-pw-pw', KdfParams.fresh(**{FAST_KDF!r}))
+s = Store.create(pathlib.Path({str(tmp_path / "h")!r}), 'pw-pw-pw-pw', {kdf})
 from workbench.domain.models import Engine
 s.engines.put(Engine('x'))
-for f in sorted(pathlib.Path({str(tmp_path / 'h')!r}).iterdir()):
+for f in sorted(pathlib.Path({str(tmp_path / "h")!r}).iterdir()):
     print(f.name, oct(f.stat().st_mode & 0o777))
-print('dir', oct(pathlib.Path({str(tmp_path / 'h')!r}).stat().st_mode & 0o777))
+print('dir', oct(pathlib.Path({str(tmp_path / "h")!r}).stat().st_mode & 0o777))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     modes = dict(line.split() for line in out.stdout.splitlines())
@@ -209,4 +224,4 @@ def test_kdf_parameters_live_in_the_file(store: Store) -> None:
     assert params["algorithm"] == "argon2id"
     assert params["memory_cost_kib"] == FAST_KDF["memory_cost_kib"]
     assert KdfParams.fresh().memory_cost_kib >= 65536  # the default is strong
-    assert os.path.exists(store.path)
+    assert store.path.exists()

@@ -77,4 +77,6 @@ def translate(action: str) -> Iterator[None]:
             "ResponseParserError",
         ) from None
     except BotoCoreError as error:
-        raise AwsCallError(f"AWS call failed during {action}: {error}", type(error).__name__)
+        raise AwsCallError(
+            f"AWS call failed during {action}: {error}", type(error).__name__
+        ) from None

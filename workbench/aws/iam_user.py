@@ -102,10 +102,12 @@ def _each(call: Callable[..., dict[str, Any]], key: str, **args: Any) -> list[di
         marker = page.get("Marker")
 
 
-def _ignore_missing(action: str, call: Callable[[], Any]) -> None:
+def _remove(call: Callable[..., Any], **arguments: str) -> None:
+    """One deletion; `NoSuchEntity` means it is already gone, which is the goal."""
+    action = "".join(part.title() for part in call.__name__.split("_"))
     try:
         with translate(action):
-            call()
+            call(**arguments)
     except AwsCallError as error:
         if error.code != "NoSuchEntity":
             raise
@@ -134,64 +136,34 @@ def delete_user(clients: AwsClients, user_name: str) -> bool:
 
     fault_point("iam.revoke.DeleteAccessKey")
     for key in listing("ListAccessKeys", iam.list_access_keys, "AccessKeyMetadata"):
-        _ignore_missing(
-            "DeleteAccessKey",
-            lambda k=key: iam.delete_access_key(UserName=user_name, AccessKeyId=k["AccessKeyId"]),
-        )
-    _ignore_missing("DeleteLoginProfile", lambda: iam.delete_login_profile(UserName=user_name))
+        _remove(iam.delete_access_key, **user, AccessKeyId=key["AccessKeyId"])
+    _remove(iam.delete_login_profile, **user)
     for device in listing("ListMFADevices", iam.list_mfa_devices, "MFADevices"):
         serial = device["SerialNumber"]
-        _ignore_missing(
-            "DeactivateMFADevice",
-            lambda s=serial: iam.deactivate_mfa_device(UserName=user_name, SerialNumber=s),
-        )
+        _remove(iam.deactivate_mfa_device, **user, SerialNumber=serial)
         if ":mfa/" in serial:
-            _ignore_missing(
-                "DeleteVirtualMFADevice",
-                lambda s=serial: iam.delete_virtual_mfa_device(SerialNumber=s),
-            )
+            _remove(iam.delete_virtual_mfa_device, SerialNumber=serial)
     for cert in listing("ListSigningCertificates", iam.list_signing_certificates, "Certificates"):
-        _ignore_missing(
-            "DeleteSigningCertificate",
-            lambda c=cert: iam.delete_signing_certificate(
-                UserName=user_name, CertificateId=c["CertificateId"]
-            ),
-        )
+        _remove(iam.delete_signing_certificate, **user, CertificateId=cert["CertificateId"])
     for ssh in listing("ListSSHPublicKeys", iam.list_ssh_public_keys, "SSHPublicKeys"):
-        _ignore_missing(
-            "DeleteSSHPublicKey",
-            lambda k=ssh: iam.delete_ssh_public_key(
-                UserName=user_name, SSHPublicKeyId=k["SSHPublicKeyId"]
-            ),
-        )
+        _remove(iam.delete_ssh_public_key, **user, SSHPublicKeyId=ssh["SSHPublicKeyId"])
     for cred in _service_credentials(clients, user_name):
-        _ignore_missing(
-            "DeleteServiceSpecificCredential",
-            lambda c=cred: iam.delete_service_specific_credential(
-                UserName=user_name, ServiceSpecificCredentialId=c["ServiceSpecificCredentialId"]
-            ),
+        _remove(
+            iam.delete_service_specific_credential,
+            **user,
+            ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"],
         )
     fault_point("iam.revoke.DeleteUserPolicy")
     for name in listing("ListUserPolicies", iam.list_user_policies, "PolicyNames"):
-        _ignore_missing(
-            "DeleteUserPolicy",
-            lambda n=name: iam.delete_user_policy(UserName=user_name, PolicyName=n),
-        )
-    for policy in listing("ListAttachedUserPolicies", iam.list_attached_user_policies,
-                          "AttachedPolicies"):
-        _ignore_missing(
-            "DetachUserPolicy",
-            lambda p=policy: iam.detach_user_policy(UserName=user_name, PolicyArn=p["PolicyArn"]),
-        )
+        _remove(iam.delete_user_policy, **user, PolicyName=name)
+    for policy in listing(
+        "ListAttachedUserPolicies", iam.list_attached_user_policies, "AttachedPolicies"
+    ):
+        _remove(iam.detach_user_policy, **user, PolicyArn=policy["PolicyArn"])
     for group in listing("ListGroupsForUser", iam.list_groups_for_user, "Groups"):
-        _ignore_missing(
-            "RemoveUserFromGroup",
-            lambda g=group: iam.remove_user_from_group(
-                UserName=user_name, GroupName=g["GroupName"]
-            ),
-        )
+        _remove(iam.remove_user_from_group, **user, GroupName=group["GroupName"])
     fault_point("iam.revoke.DeleteUser")
-    _ignore_missing("DeleteUser", lambda: iam.delete_user(UserName=user_name))
+    _remove(iam.delete_user, **user)
     return True
 
 
@@ -202,9 +174,7 @@ def _service_credentials(clients: AwsClients, user_name: str) -> list[dict[str, 
         return []
     try:
         with translate(action):
-            page = clients.client("iam-once").list_service_specific_credentials(
-                UserName=user_name
-            )
+            page = clients.client("iam-once").list_service_specific_credentials(UserName=user_name)
     except AwsCallError as error:
         if error.code in {"NotImplemented", "InvalidAction", "ResponseParserError"}:
             clients.unsupported.add(action)

@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 import humanize
@@ -14,10 +16,11 @@ from workbench.cli.common import CliState, emit_table, engine_option, pass_state
 from workbench.domain.durations import format_duration
 from workbench.domain.errors import InvalidInput, WorkbenchError
 
+F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ["table", "json", "env", "credential-process", "profile"]
 
 
-def _ttl_options(function: object) -> object:
+def _ttl_options(function: F) -> F:
     for option in reversed(
         [
             click.option("--ttl", help="Lease TTL, e.g. 15m (capped by the role/engine max)."),
@@ -25,7 +28,7 @@ def _ttl_options(function: object) -> object:
             click.option("--mfa-code", help="For session_token roles with an MFA serial."),
         ]
     ):
-        function = option(function)  # type: ignore[operator]
+        function = option(function)
     return function
 
 
@@ -35,15 +38,21 @@ def _ttl_options(function: object) -> object:
 @_ttl_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @pass_state
-def creds(state: CliState, engine: str, role_name: str, ttl: str | None, role_arn: str | None,
-          mfa_code: str | None, fmt: str) -> None:
+def creds(
+    state: CliState,
+    engine: str,
+    role_name: str,
+    ttl: str | None,
+    role_arn: str | None,
+    mfa_code: str | None,
+    fmt: str,
+) -> None:
     """Issue a credential from ROLE (Vault: read aws/creds/ROLE).
 
     `--format credential-process` prints the AWS CLI's JSON, so a profile can
     say `credential_process = workbench creds ROLE --format credential-process`.
     """
-    issued = state.service().issue(engine, role_name, ttl=ttl, role_arn=role_arn,
-                                   mfa_code=mfa_code)
+    issued = state.service().issue(engine, role_name, ttl=ttl, role_arn=role_arn, mfa_code=mfa_code)
     for warning in issued.warnings:
         click.echo(f"warning: {warning}", err=True)
     if fmt != "table":
@@ -69,8 +78,15 @@ def creds(state: CliState, engine: str, role_name: str, ttl: str | None, role_ar
 @_ttl_options
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @pass_state
-def exec_command(state: CliState, engine: str, role_name: str, ttl: str | None,
-                 role_arn: str | None, mfa_code: str | None, command: tuple[str, ...]) -> int:
+def exec_command(
+    state: CliState,
+    engine: str,
+    role_name: str,
+    ttl: str | None,
+    role_arn: str | None,
+    mfa_code: str | None,
+    command: tuple[str, ...],
+) -> int:
     """Issue a credential, run COMMAND with AWS_* set, revoke when it exits.
 
     The command's exit status is passed through. Ctrl+C reaches the command;
@@ -106,8 +122,10 @@ def exec_command(state: CliState, engine: str, role_name: str, ttl: str | None,
             service.revoke(lease.lease_id)
             click.echo(f"workbench: {lease.lease_id} revoked", err=True)
         except WorkbenchError as error:
-            click.echo(f"workbench: revoking {lease.lease_id} failed: {error}; "
-                       "the worker retries it", err=True)
+            click.echo(
+                f"workbench: revoking {lease.lease_id} failed: {error}; the worker retries it",
+                err=True,
+            )
     if status < 0:  # killed by a signal: report it the way a shell would
         return 128 - status
     sys.stdout.flush()

@@ -12,11 +12,19 @@ from workbench.domain.durations import parse_duration
 
 @click.command()
 @click.option("--headless", is_flag=True, help="Run the scenario without the UI and print it.")
-@click.option("--for", "duration", default="20s", show_default=True,
-              help="With --headless: how long to run (e.g. 20s, 2m).")
+@click.option(
+    "--for",
+    "duration",
+    default="20s",
+    show_default=True,
+    help="With --headless: how long to run (e.g. 20s, 2m).",
+)
 @click.option("--keep", is_flag=True, help="Keep the temporary store and print where it is.")
-@click.option("--no-auth", is_flag=True,
-              help="Leave moto's authorization off (keys are not checked; the expiry guard is on).")
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    help="Leave moto's authorization off (keys are not checked; the expiry guard is on).",
+)
 @pass_state
 def demo(state: CliState, headless: bool, duration: str, keep: bool, no_auth: bool) -> None:
     """Run the workbench on an embedded AWS (moto), no account needed.
@@ -26,18 +34,21 @@ def demo(state: CliState, headless: bool, duration: str, keep: bool, no_auth: bo
     embedded account too (the banner shows how).
     """
     from workbench.demo import Demo
-
     from workbench.demo.scenario import SEEDED_LEASES
 
     seconds = parse_duration(duration, what="--for")
-    seeded = SEEDED_LEASES
+    seeded: tuple[tuple[str, str], ...] = SEEDED_LEASES
     if headless:
         # Stagger the seeded leases across the run so expiries happen in it.
-        seeded = (("webapp", f"{max(2, seconds * 2 // 5)}s"), ("analytics", f"{seconds * 3}s"),
-                  ("deploy", "15m"))
+        seeded = (
+            ("webapp", f"{max(2, seconds * 2 // 5)}s"),
+            ("analytics", f"{seconds * 3}s"),
+            ("deploy", "15m"),
+        )
     click.echo("Starting the embedded AWS account...", err=True)
-    session = Demo(keep=keep, authorization=not no_auth, operator=state.operator_name,
-                   seeded=seeded)
+    session = Demo(
+        keep=keep, authorization=not no_auth, operator=state.operator_name, seeded=seeded
+    )
     try:
         service = session.start()
         info = session.info
@@ -52,16 +63,19 @@ def demo(state: CliState, headless: bool, duration: str, keep: bool, no_auth: bo
         else:
             from workbench.tui.app import WorkbenchApp
 
-            WorkbenchApp(home=session.home, operator=state.operator_name, service=service,
-                         demo=info).run()
+            WorkbenchApp(
+                home=session.home, operator=state.operator_name, service=service, demo=info
+            ).run()
     except KeyboardInterrupt:
         click.echo("interrupted; cleaning up", err=True)
     finally:
         session.stop()
         if keep:
-            click.echo(f"demo: store kept at {session.home} "
-                       f"(WORKBENCH_HOME={session.home} WORKBENCH_PASSPHRASE={session.passphrase});"
-                       " the embedded AWS is gone, so its leases cannot be revoked any more")
+            click.echo(
+                f"demo: store kept at {session.home} "
+                f"(WORKBENCH_HOME={session.home} WORKBENCH_PASSPHRASE={session.passphrase});"
+                " the embedded AWS is gone, so its leases cannot be revoked any more"
+            )
         else:
             click.echo("demo: embedded AWS stopped, temporary store removed")
 
@@ -78,8 +92,10 @@ def _run_headless(service: object, seconds: int) -> None:
 
     for lease in service.list_leases():
         left = lease.expire_time - time.time()
-        click.echo(f"[   0.0s] issued {lease.lease_id} ({lease.credential_type.value}, "
-                   f"expires in {left:.0f}s, IAM user {lease.iam_user_name or '-'})")
+        click.echo(
+            f"[   0.0s] issued {lease.lease_id} ({lease.credential_type.value}, "
+            f"expires in {left:.0f}s, IAM user {lease.iam_user_name or '-'})"
+        )
     worker = LeaseWorker(service, on_event=report)
     worker.start()
     try:
@@ -89,9 +105,13 @@ def _run_headless(service: object, seconds: int) -> None:
         worker.stop()
     report_iam = service.iam_users("aws")
     live = service.list_leases()
-    click.echo(f"[{time.monotonic() - started:6.1f}s] done: {len(live)} live lease(s), "
-               f"{len(report_iam.users)} IAM user(s) in the account "
-               f"({len(report_iam.strays)} stray)")
+    click.echo(
+        f"[{time.monotonic() - started:6.1f}s] done: {len(live)} live lease(s), "
+        f"{len(report_iam.users)} IAM user(s) in the account "
+        f"({len(report_iam.strays)} stray)"
+    )
     for user in report_iam.users:
-        click.echo(f"  IAM user {user.name} -> {user.lease_id or 'no lease'} "
-                   f"({user.lease_state or 'stray'})")
+        click.echo(
+            f"  IAM user {user.name} -> {user.lease_id or 'no lease'} "
+            f"({user.lease_state or 'stray'})"
+        )

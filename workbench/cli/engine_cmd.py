@@ -73,13 +73,20 @@ def config() -> None:
 @click.option("--sts-endpoint", metavar="URL", help="STS endpoint.")
 @click.option("--max-retries", type=int, help="Retries per AWS call (botocore standard mode).")
 @click.option("--username-template", help="IAM user name template ({{random N}} required).")
-@click.option("--expiry-guard/--no-expiry-guard", default=None,
-              help="Deny-all after expiry inside each user's policy (default on).")
-@click.option("--readiness-probe/--no-readiness-probe", default=None,
-              help="Wait until a new key works before calling it active.")
+@click.option(
+    "--expiry-guard/--no-expiry-guard",
+    default=None,
+    help="Deny-all after expiry inside each user's policy (default on).",
+)
+@click.option(
+    "--readiness-probe/--no-readiness-probe",
+    default=None,
+    help="Wait until a new key works before calling it active.",
+)
 @pass_state
-def config_root(state: CliState, engine: str, secret_key: str | None, ambient: bool,
-                **options: Any) -> None:
+def config_root(
+    state: CliState, /, engine: str, secret_key: str | None, ambient: bool, **options: Any
+) -> None:
     """Write the engine's root config (Vault: aws/config/root).
 
     Only the options given change. The secret key is stored encrypted and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -102,12 +103,16 @@ def lease_renew(state: CliState, lease_id: str, increment: str | None) -> None:
 @lease.command("revoke")
 @click.argument("lease_id", required=False)
 @click.option("--prefix", help="Revoke every live lease whose id starts with PREFIX.")
-@click.option("--force", is_flag=True,
-              help="Drop the record(s) without calling AWS (users deleted out of band).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Drop the record(s) without calling AWS (users deleted out of band).",
+)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before revoking by prefix.")
 @pass_state
-def lease_revoke(state: CliState, lease_id: str | None, prefix: str | None, force: bool,
-                 yes: bool) -> int:
+def lease_revoke(
+    state: CliState, lease_id: str | None, prefix: str | None, force: bool, yes: bool
+) -> int:
     """Revoke LEASE_ID, or every live lease under --prefix (concurrently)."""
     if bool(lease_id) == bool(prefix):
         raise click.UsageError("give a LEASE_ID or --prefix PREFIX (one of them)")
@@ -119,14 +124,15 @@ def lease_revoke(state: CliState, lease_id: str | None, prefix: str | None, forc
         return 0
     assert prefix is not None
     count = len(service.list_leases(prefix))
-    if count and not yes and click.get_text_stream("stdin").isatty():
+    if count and not yes and sys.stdin.isatty():
         click.confirm(f"Revoke {count} live lease(s) under {prefix!r}?", abort=True)
     result = service.revoke_prefix(prefix, force=force)
     click.echo(f"revoked {len(result.revoked)} lease(s) under {prefix!r}")
     if result.sts_still_valid:
         click.echo(
             f"note: {len(result.sts_still_valid)} were STS credentials; AWS keeps them valid "
-            "until their own expiry", err=True,
+            "until their own expiry",
+            err=True,
         )
     for failed_id, error in result.failed.items():
         click.echo(f"error: {failed_id}: {error}", err=True)
@@ -155,8 +161,13 @@ def reconcile(state: CliState, engine: str, delete: bool, fmt: str) -> int:
             {
                 "engine": report.engine,
                 "strays": [
-                    {"name": u.name, "path": u.path, "created": _iso(u.created),
-                     "lease_id": u.lease_id, "lease_state": u.lease_state}
+                    {
+                        "name": u.name,
+                        "path": u.path,
+                        "created": _iso(u.created),
+                        "lease_id": u.lease_id,
+                        "lease_state": u.lease_state,
+                    }
                     for u in report.strays
                 ],
                 "missing_users": report.missing_users,
@@ -165,17 +176,23 @@ def reconcile(state: CliState, engine: str, delete: bool, fmt: str) -> int:
             }
         )
     else:
-        click.echo(f"{len(report.users)} IAM user(s) match engine {engine!r}'s template; "
-                   f"{len(report.strays)} stray")
+        click.echo(
+            f"{len(report.users)} IAM user(s) match engine {engine!r}'s template; "
+            f"{len(report.strays)} stray"
+        )
         if report.strays:
             emit_table(
                 ["IAM USER", "PATH", "CREATED", "LEASE", "STATE"],
-                [[u.name, u.path, _iso(u.created), u.lease_id or "-", u.lease_state or "-"]
-                 for u in report.strays],
+                [
+                    [u.name, u.path, _iso(u.created), u.lease_id or "-", u.lease_state or "-"]
+                    for u in report.strays
+                ],
             )
         for lease_id in report.missing_users:
-            click.echo(f"lease {lease_id} is live but its IAM user is gone "
-                       "(`workbench lease revoke --force` clears it)")
+            click.echo(
+                f"lease {lease_id} is live but its IAM user is gone "
+                "(`workbench lease revoke --force` clears it)"
+            )
         for name in report.deleted:
             click.echo(f"deleted {name}")
         for name, error in report.errors.items():

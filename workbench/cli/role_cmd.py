@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from workbench.cli.common import CliState, emit_json, emit_table, engine_option, pass_state
 from workbench.domain.errors import InvalidInput
+from workbench.policy import Finding
 
 
 @click.group()
@@ -16,18 +19,23 @@ def role() -> None:
     """Roles: credential templates (Vault: aws/roles/NAME)."""
 
 
-def _print_findings(findings: list[object], source: str) -> None:
+def _print_findings(findings: Sequence[Finding], source: str) -> None:
     if findings:
         from workbench.policy import format_findings
 
-        click.echo(format_findings(findings, source), err=True)  # type: ignore[arg-type]
+        click.echo(format_findings(list(findings), source), err=True)
 
 
 @role.command("write")
 @engine_option
 @click.argument("name")
-@click.option("--file", "file_", required=True, type=click.Path(dir_okay=False),
-              help="Role JSON: the body Vault's aws/roles/NAME takes.")
+@click.option(
+    "--file",
+    "file_",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Role JSON: the body Vault's aws/roles/NAME takes.",
+)
 @pass_state
 def role_write(state: CliState, engine: str, name: str, file_: str) -> None:
     """Write role NAME from a JSON file (refused if its policy has errors)."""
@@ -62,10 +70,8 @@ def role_read(state: CliState, engine: str, name: str) -> None:
     found = state.service().read_role(engine, name)
     body = found.body()
     if "policy_document" in body:
-        try:
+        with contextlib.suppress(ValueError):
             body["policy_document"] = json.loads(body["policy_document"])
-        except ValueError:
-            pass
     emit_json(body)
 
 
@@ -82,8 +88,10 @@ def role_list(state: CliState, engine: str, fmt: str) -> None:
         return
     emit_table(
         ["ROLE", "TYPE", "LIVE LEASES"],
-        [[r.name, r.credential_type.value, str(service.live_lease_count(engine, r.name))]
-         for r in roles],
+        [
+            [r.name, r.credential_type.value, str(service.live_lease_count(engine, r.name))]
+            for r in roles
+        ],
     )
 
 

@@ -34,9 +34,7 @@ def init(state: CliState) -> None:
 
     home = state.home_path
     if Store.exists(home):
-        raise InvalidInput(
-            f"a store already exists at {Store.db_path(home)}; nothing was changed"
-        )
+        raise InvalidInput(f"a store already exists at {Store.db_path(home)}; nothing was changed")
     passphrase = state.new_passphrase("Passphrase for the new store")
     _check_strength(passphrase)
     service = Workbench(Store.create(home, passphrase), operator=state.operator_name)

@@ -13,8 +13,7 @@ from workbench.cli.common import CliState, pass_state
 
 
 @click.command()
-@click.option("--concurrency", default=8, show_default=True,
-              help="Revocations running at once.")
+@click.option("--concurrency", default=8, show_default=True, help="Revocations running at once.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @pass_state
 def worker(state: CliState, concurrency: int, quiet: bool) -> None:

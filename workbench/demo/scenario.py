@@ -15,8 +15,13 @@ from workbench.store import Store
 # Shipped inside the package; the repository's sample-roles/ links here.
 SAMPLE_ROLES = Path(__file__).resolve().parent / "sample_roles"
 # (role, ttl): staggered so expiry happens while the audience watches.
-SEEDED_LEASES = (("webapp", "30s"), ("analytics", "60s"), ("backup", "90s"), ("webapp", "2m"),
-                 ("deploy", "15m"))
+SEEDED_LEASES = (
+    ("webapp", "30s"),
+    ("analytics", "60s"),
+    ("backup", "90s"),
+    ("webapp", "2m"),
+    ("deploy", "15m"),
+)
 DEMO_LEASE, DEMO_LEASE_MAX = "2m", "5m"
 
 
@@ -40,9 +45,14 @@ def sample_roles_dir() -> Path:
 class Demo:
     """Start and stop the demo: server, store, engine, roles and seeded leases."""
 
-    def __init__(self, *, keep: bool = False, authorization: bool = True,
-                 operator: str = "trainer",
-                 seeded: tuple[tuple[str, str], ...] = SEEDED_LEASES) -> None:
+    def __init__(
+        self,
+        *,
+        keep: bool = False,
+        authorization: bool = True,
+        operator: str = "trainer",
+        seeded: tuple[tuple[str, str], ...] = SEEDED_LEASES,
+    ) -> None:
         self.keep = keep
         self.authorization = authorization
         self.operator = operator

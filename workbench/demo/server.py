@@ -30,7 +30,7 @@ class EmbeddedAws:
         request = urllib.request.Request(
             f"{self.url}{path}", data=body, method="POST", headers={"Content-Type": content_type}
         )
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=10) as answer:
             answer.read()
 
     def reset(self) -> None:

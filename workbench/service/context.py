@@ -15,7 +15,6 @@ from workbench.domain.models import Engine, Role
 from workbench.store import Store
 
 
-
 def current_owner() -> str:
     """`host:pid` of this process (recomputed: the pid changes after fork)."""
     return f"{socket.gethostname()}:{os.getpid()}"

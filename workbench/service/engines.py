@@ -22,7 +22,9 @@ def _check_endpoint(option: str, url: str | None) -> str | None:
         return None
     parsed = urlparse(url)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-        raise InvalidInput(f"{option} {url!r} is not an http(s) URL, e.g. https://iam.amazonaws.com")
+        raise InvalidInput(
+            f"{option} {url!r} is not an http(s) URL, e.g. https://iam.amazonaws.com"
+        )
     return url.rstrip("/")
 
 
@@ -108,7 +110,9 @@ class EngineOps(ServicePart):
         if config.lease <= 0 or config.lease_max <= 0:
             raise InvalidInput("--lease and --lease-max must be longer than 0s")
         if config.lease > config.lease_max:
-            raise InvalidInput("--lease is longer than --lease-max; the default cannot exceed the cap")
+            raise InvalidInput(
+                "--lease is longer than --lease-max; the default cannot exceed the cap"
+            )
         data = {"lease": str(config.lease), "lease_max": str(config.lease_max)}
         with self.audit.operation("update", f"{engine_name}/config/lease", data):
             engine.lease_config = config

@@ -11,7 +11,7 @@ from workbench.service.engines import EngineOps
 from workbench.service.issuance import CredentialOps
 from workbench.service.leases import LeaseOps
 from workbench.service.reconcile import ReconcileOps
-from workbench.service.revocation import Revoker, RetryPolicy
+from workbench.service.revocation import RetryPolicy, Revoker
 from workbench.service.role_ops import RoleOps
 from workbench.store import Store
 

@@ -42,7 +42,9 @@ def inline_policy(policy_document: str | None, expire_time: float | None) -> str
         statements = document.get("Statement", [])
         if isinstance(statements, dict):
             statements = [statements]
-        statements = [s for s in statements if not (isinstance(s, dict) and s.get("Sid") == GUARD_SID)]
+        statements = [
+            s for s in statements if not (isinstance(s, dict) and s.get("Sid") == GUARD_SID)
+        ]
         document["Statement"] = [*statements, guard_statement(expire_time)]
     else:
         document = {"Version": "2012-10-17", "Statement": [guard_statement(expire_time)]}

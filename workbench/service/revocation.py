@@ -44,7 +44,9 @@ class Revoker:
     def revoke(self, lease_id: str, *, source: str = "operator") -> Lease:
         """Revoke now (audited); raises the AWS error after scheduling a retry."""
         path = "sys/leases/revoke"
-        with self.ctx.audit.operation("update", path, {"lease_id": lease_id, "source": source}) as op:
+        with self.ctx.audit.operation(
+            "update", path, {"lease_id": lease_id, "source": source}
+        ) as op:
             lease = self._get(lease_id)
             if lease.state.is_live:
                 lease = self._claim(lease)

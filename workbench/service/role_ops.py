@@ -22,7 +22,9 @@ def role_prefix(engine: str, name: str) -> str:
 class RoleOps(ServicePart):
     """Vault's `aws/roles/NAME`."""
 
-    def check_role(self, engine_name: str, name: str, body: dict[str, Any] | str) -> tuple[Role, list[Finding]]:
+    def check_role(
+        self, engine_name: str, name: str, body: dict[str, Any] | str
+    ) -> tuple[Role, list[Finding]]:
         """Parse and validate without storing (the TUI's editor calls this as you type)."""
         from workbench.policy import PolicyKind, validate_policy
 
@@ -60,9 +62,7 @@ class RoleOps(ServicePart):
             self.ctx.store.roles.put(role)
         return role, findings
 
-    def import_roles(
-        self, engine_name: str, paths: list[str]
-    ) -> list[tuple[Role, list[Finding]]]:
+    def import_roles(self, engine_name: str, paths: list[str]) -> list[tuple[Role, list[Finding]]]:
         """Write every role file; all are checked first, so none is stored if one is bad."""
         from workbench.policy import format_findings, has_errors
 

@@ -32,8 +32,12 @@ FIELDS: dict[CredentialType, set[str]] = {
     CredentialType.ASSUMED_ROLE: _COMMON
     | {"role_arns", "default_sts_ttl", "max_sts_ttl", "session_tags", "external_id"},
     CredentialType.FEDERATION_TOKEN: _COMMON | {"default_sts_ttl", "max_sts_ttl"},
-    CredentialType.SESSION_TOKEN: {"credential_type", "default_sts_ttl", "max_sts_ttl",
-                                   "mfa_serial_number"},
+    CredentialType.SESSION_TOKEN: {
+        "credential_type",
+        "default_sts_ttl",
+        "max_sts_ttl",
+        "mfa_serial_number",
+    },
 }
 ALL_FIELDS = set().union(*FIELDS.values())
 _LEGACY = {
@@ -113,7 +117,7 @@ def parse_role(engine: str, name: str, body: dict[str, Any] | str) -> Role:
             )
     raw_type = body.get("credential_type")
     try:
-        credential_type = CredentialType(raw_type)
+        credential_type = CredentialType(str(raw_type))
     except ValueError:
         allowed = ", ".join(t.value for t in CredentialType)
         raise InvalidInput(
@@ -161,12 +165,13 @@ def parse_role(engine: str, name: str, body: dict[str, Any] | str) -> Role:
 def check_role_limits(role: Role) -> None:
     """IAM's limits that moto does not enforce, checked here so AWS never refuses."""
     where = f"role {role.name!r}"
-    if role.credential_type is CredentialType.IAM_USER:
-        if len(role.user_path) > 512 or not USER_PATH_RE.match(role.user_path):
-            raise InvalidInput(
-                f"{where}: user_path {role.user_path!r} must start and end with '/' "
-                "(e.g. /workbench/), at most 512 printable characters"
-            )
+    if role.credential_type is CredentialType.IAM_USER and (
+        len(role.user_path) > 512 or not USER_PATH_RE.match(role.user_path)
+    ):
+        raise InvalidInput(
+            f"{where}: user_path {role.user_path!r} must start and end with '/' "
+            "(e.g. /workbench/), at most 512 printable characters"
+        )
     if len(role.policy_arns) > MAX_MANAGED_POLICIES:
         raise InvalidInput(
             f"{where}: {len(role.policy_arns)} policy_arns; IAM attaches at most "
@@ -252,4 +257,6 @@ def read_role_file(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput(f"{path}: cannot read the role file ({error.__class__.__name__})") from None
+        raise InvalidInput(
+            f"{path}: cannot read the role file ({error.__class__.__name__})"
+        ) from None

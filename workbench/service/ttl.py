@@ -41,8 +41,7 @@ def decide_ttl(engine: Engine, role: Role, requested: str | int | None) -> TtlDe
     warning = None
     if ttl > cap:
         warning = (
-            f"TTL of {format_duration(ttl)} exceeds {cap_name}; "
-            f"capped to {format_duration(cap)}"
+            f"TTL of {format_duration(ttl)} exceeds {cap_name}; capped to {format_duration(cap)}"
         )
         ttl = cap
     if role.credential_type.is_sts and ttl < STS_MIN_SECONDS:

@@ -39,9 +39,16 @@ class KdfParams:
     algorithm: str = "argon2id"
 
     @classmethod
-    def fresh(cls, **overrides: int) -> KdfParams:
+    def fresh(
+        cls, *, memory_cost_kib: int = 65536, iterations: int = 3, lanes: int = 4
+    ) -> KdfParams:
         """New parameters with a random 16-byte salt."""
-        return cls(salt=base64.b64encode(os.urandom(16)).decode(), **overrides)
+        return cls(
+            salt=base64.b64encode(os.urandom(16)).decode(),
+            memory_cost_kib=memory_cost_kib,
+            iterations=iterations,
+            lanes=lanes,
+        )
 
     def derive(self, passphrase: str) -> bytes:
         """The 256-bit key-encryption key for `passphrase`."""

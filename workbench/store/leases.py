@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +35,7 @@ _COLUMNS = (
     "updated_time",
 )
 _SECRET_COLUMNS = ("secret_key", "session_token")
-_PUBLIC_SELECT = ", ".join(
-    "NULL" if column in _SECRET_COLUMNS else column for column in _COLUMNS
-)
+_PUBLIC_SELECT = ", ".join("NULL" if column in _SECRET_COLUMNS else column for column in _COLUMNS)
 _INSERT = f"INSERT INTO leases ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 _UPDATE = (
     "UPDATE leases SET "
@@ -59,7 +58,7 @@ class SqliteLeases:
         self._conn = conn
         self._cipher = cipher
 
-    def _values(self, lease: Lease) -> list[Any]:
+    def _values(self, lease: Lease) -> builtins.list[Any]:
         seal = self._cipher.encrypt
         return [
             lease.lease_id,
@@ -106,7 +105,7 @@ class SqliteLeases:
 
     def get(self, lease_id: str, *, secrets: bool = False) -> Lease | None:
         select = ", ".join(_COLUMNS) if secrets else _PUBLIC_SELECT
-        rows = self._conn.query(f"SELECT {select} FROM leases WHERE lease_id = ?", (lease_id,))  # noqa: S608
+        rows = self._conn.query(f"SELECT {select} FROM leases WHERE lease_id = ?", (lease_id,))
         return self._lease(rows[0], secrets) if rows else None
 
     def list(
@@ -116,9 +115,9 @@ class SqliteLeases:
         live_only: bool = True,
         states: frozenset[LeaseState] | None = None,
         limit: int | None = None,
-    ) -> list[Lease]:
+    ) -> builtins.list[Lease]:
         where, params = self._where(prefix, live_only, states)
-        sql = f"SELECT {_PUBLIC_SELECT} FROM leases {where} ORDER BY issue_time, lease_id"  # noqa: S608
+        sql = f"SELECT {_PUBLIC_SELECT} FROM leases {where} ORDER BY issue_time, lease_id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [self._lease(row, False) for row in self._conn.query(sql, params)]
@@ -126,9 +125,9 @@ class SqliteLeases:
     @staticmethod
     def _where(
         prefix: str | None, live_only: bool, states: frozenset[LeaseState] | None
-    ) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
+    ) -> tuple[str, builtins.list[Any]]:
+        clauses: builtins.list[str] = []
+        params: builtins.list[Any] = []
         if prefix:
             clauses.append("lease_id LIKE ? ESCAPE '\\'")
             params.append(_like_prefix(prefix))
@@ -142,12 +141,12 @@ class SqliteLeases:
 
     def count_live(self, prefix: str) -> int:
         where, params = self._where(prefix, True, None)
-        return int(self._conn.query(f"SELECT count(*) FROM leases {where}", params)[0][0])  # noqa: S608
+        return int(self._conn.query(f"SELECT count(*) FROM leases {where}", params)[0][0])
 
-    def due(self, now: float, limit: int = 1000) -> list[Lease]:
+    def due(self, now: float, limit: int = 1000) -> builtins.list[Lease]:
         """Live leases whose expiry or retry time has come, soonest first."""
         sql = (
-            f"SELECT {_PUBLIC_SELECT} FROM leases WHERE state IN (?, ?, ?, ?) "  # noqa: S608
+            f"SELECT {_PUBLIC_SELECT} FROM leases WHERE state IN (?, ?, ?, ?) "
             "AND coalesce(next_attempt_time, expire_time) <= ? "
             "ORDER BY coalesce(next_attempt_time, expire_time) LIMIT ?"
         )

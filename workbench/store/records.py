@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ class SqliteEngines:
         self._conn = conn
         self._cipher = cipher
 
-    def _engine(self, row: tuple[Any, ...]) -> Engine:
+    def _engine(self, row: Sequence[Any]) -> Engine:
         name, enabled, created_time, config_text, secret_blob = row
         try:
             config = json.loads(config_text)
@@ -78,7 +78,7 @@ class SqliteRoles:
         self._conn = conn
         self._cipher = cipher
 
-    def _role(self, row: tuple[Any, ...]) -> Role:
+    def _role(self, row: Sequence[Any]) -> Role:
         engine, name, credential_type, body_text, policy_blob, updated_time = row
         row_key = f"{engine}/{name}"
         try:
@@ -165,10 +165,7 @@ class SqliteAudit:
 
     def insert(self, row: dict[str, Any]) -> int:
         columns = [column for column in _AUDIT_COLUMNS if column in row]
-        sql = (
-            f"INSERT INTO audit ({', '.join(columns)}) "  # noqa: S608
-            f"VALUES ({', '.join('?' * len(columns))})"
-        )
+        sql = f"INSERT INTO audit ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         with self._conn.transaction():
             cursor = self._conn.execute(sql, [row[column] for column in columns])
         return int(cursor.lastrowid or 0)
@@ -197,11 +194,11 @@ class SqliteAudit:
         columns = ", ".join(_AUDIT_COLUMNS)
         if newest is not None:
             sql = (
-                f"SELECT * FROM (SELECT {columns} FROM audit WHERE {where} "  # noqa: S608
+                f"SELECT * FROM (SELECT {columns} FROM audit WHERE {where} "
                 f"ORDER BY seq DESC LIMIT {int(newest)}) ORDER BY seq"
             )
         else:
-            sql = f"SELECT {columns} FROM audit WHERE {where} ORDER BY seq"  # noqa: S608
+            sql = f"SELECT {columns} FROM audit WHERE {where} ORDER BY seq"
         with self._conn.lock:
             cursor = self._conn.raw.execute(sql, params)
             while batch := cursor.fetchmany(2000):

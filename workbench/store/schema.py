@@ -8,7 +8,7 @@ import sqlite_utils
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
-    db["engines"].create(
+    db.table("engines").create(
         {
             "name": str,
             "enabled": int,
@@ -18,7 +18,7 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         },
         pk="name",
     )
-    db["roles"].create(
+    db.table("roles").create(
         {
             "engine": str,
             "name": str,
@@ -29,7 +29,7 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         },
         pk=("engine", "name"),
     )
-    db["leases"].create(
+    db.table("leases").create(
         {
             "lease_id": str,
             "engine": str,
@@ -55,9 +55,9 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         pk="lease_id",
         not_null={"engine", "role", "state", "issue_time", "expire_time"},
     )
-    db["leases"].create_index(["state", "expire_time"])
-    db["leases"].create_index(["engine", "role"])
-    db["leases"].create_index(["access_key_id"])
+    db.table("leases").create_index(["state", "expire_time"])
+    db.table("leases").create_index(["engine", "role"])
+    db.table("leases").create_index(["access_key_id"])
     db.execute(
         """CREATE TABLE audit (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -72,11 +72,11 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
             hash TEXT NOT NULL
         )"""
     )
-    db["audit"].create_index(["path"])
-    db["audit_devices"].create(
+    db.table("audit").create_index(["path"])
+    db.table("audit_devices").create(
         {"name": str, "kind": str, "options": str, "created_time": float}, pk="name"
     )
-    db["locks"].create({"name": str, "holder": str, "heartbeat": float}, pk="name")
+    db.table("locks").create({"name": str, "holder": str, "heartbeat": float}, pk="name")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial]

@@ -78,7 +78,7 @@ def _meta(conn: Connection) -> dict[str, str]:
         rows = conn.query("SELECT key, value FROM meta")
     except sqlite3.DatabaseError as error:
         raise StoreCorrupted(f"{conn.path} is not a workbench store ({error})") from None
-    return {key: value for key, value in rows}
+    return {str(key): str(value) for key, value in rows}
 
 
 class Store:

@@ -8,6 +8,7 @@ long nor trips IAM throttling.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -147,9 +148,9 @@ class LeaseWorker:
                 return
             future = self._pool.submit(self._revoke, lease)
             self._in_flight[lease.lease_id] = future
-        future.add_done_callback(lambda _f, lease_id=lease.lease_id: self._done(lease_id))
+        future.add_done_callback(functools.partial(self._done, lease.lease_id))
 
-    def _done(self, lease_id: str) -> None:
+    def _done(self, lease_id: str, _future: Future[None]) -> None:
         with self._guard:
             self._in_flight.pop(lease_id, None)
         self._wake.set()
