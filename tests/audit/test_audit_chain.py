@@ -23,14 +23,13 @@ def chain(log: AuditLog) -> AuditLog:
 
 
 def row(db: sqlite3.Connection, seq: int) -> tuple[object, ...]:
-    sql = f"SELECT {_ROW_COLUMNS} FROM audit WHERE seq = ?"  # noqa: S608 (constant columns)
+    sql = f"SELECT {_ROW_COLUMNS} FROM audit WHERE seq = ?"
     return tuple(db.execute(sql, (seq,)).fetchone())
 
 
 def put_row(db: sqlite3.Connection, seq: int, values: tuple[object, ...]) -> None:
     db.execute(
-        f"INSERT OR REPLACE INTO audit (seq, {_ROW_COLUMNS}) "  # noqa: S608 (constant columns)
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT OR REPLACE INTO audit (seq, {_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (seq, *values),
     )
 
@@ -99,7 +98,7 @@ def test_a_changed_column_is_named(
     value = {"path": "aws/creds/x", "operation": "read", "type": "response", "is_error": 1}.get(
         column, "0" * 64
     )
-    raw_db.execute(f"UPDATE audit SET {column} = ? WHERE seq = 7", (value,))  # noqa: S608
+    raw_db.execute(f"UPDATE audit SET {column} = ? WHERE seq = 7", (value,))
     result = chain.verify()
     assert (result.ok, result.bad_seq) == (False, 7)
     assert "changed" in (result.problem or "")

@@ -32,7 +32,7 @@ def rfc3339(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def chain_hash(  # noqa: PLR0917 (positional: verify calls it 200,000 times a second)
+def chain_hash(
     seq: int,
     prev_hash: str,
     entry_type: str,

@@ -41,7 +41,7 @@ PASS_ROLE_PARTNERS = (
     "ecs:runtask",
 )
 
-PASS_ROLE = "iam:passrole"  # noqa: S105 (an action name, not a password)
+PASS_ROLE = "iam:passrole"
 _SERVICE_STAR = re.compile(r"[^:*?]+:\*")
 
 
