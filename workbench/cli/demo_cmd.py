@@ -53,6 +53,7 @@ def demo(state: CliState, headless: bool, duration: str, keep: bool, no_auth: bo
         service = session.start()
         info = session.info
         assert info is not None
+        click.echo(f"demo: temporary store at {info.home}")
         for line in info.notes:
             click.echo(f"demo: {line}")
         if info.example:
