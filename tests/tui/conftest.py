@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from workbench.tui.app import WorkbenchApp
+from workbench.tui.audit_stream import AuditStream
 from workbench.tui.role_editor import RoleEditor
 
 PASSPHRASE = "correct horse battery"  # the same as tests/conftest.py's store fixture
@@ -29,6 +30,7 @@ POLICY = """{
 def _no_debounce(monkeypatch: pytest.MonkeyPatch) -> None:
     """Validate on the next loop turn: tests wait on workers, not on timers."""
     monkeypatch.setattr(RoleEditor, "debounce_seconds", 0.0)
+    monkeypatch.setattr(AuditStream, "debounce_seconds", 0.0)
 
 
 @pytest.fixture

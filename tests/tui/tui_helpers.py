@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from collections.abc import Callable
@@ -9,13 +10,16 @@ from typing import Any
 
 from textual.app import App
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled, WorkerFailed
 
 
 async def settle(pilot: Pilot[Any], rounds: int = 20) -> None:
     """Let workers finish and their messages be handled (handlers may start more)."""
     app = pilot.app
     for _ in range(rounds):
-        await app.workers.wait_for_complete()
+        # An exclusive worker may be replaced, or one may fail (the app notifies it).
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
+            await app.workers.wait_for_complete()
         await pilot.pause()
         if not any(worker.is_running for worker in app.workers):
             await pilot.pause()

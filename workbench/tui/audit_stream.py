@@ -66,6 +66,9 @@ class AuditStream(Vertical):
             super().__init__()
             self.result = result
 
+    debounce_seconds = DEBOUNCE_SECONDS
+    """How long typing in the path filter must pause before reloading (tests: 0)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._records: dict[int, AuditRecord] = {}
@@ -205,7 +208,11 @@ class AuditStream(Vertical):
     def _path_changed(self) -> None:
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE_SECONDS, self.reload)
+            self._timer = None
+        if self.debounce_seconds <= 0:
+            self.reload()
+        else:
+            self._timer = self.set_timer(self.debounce_seconds, self.reload)
 
     @on(Input.Submitted, "#audit-path")
     def _path_done(self) -> None:

@@ -139,13 +139,13 @@ class EngineForm(VerticalScroll):
 
     def on_engine_form_loaded(self, event: Loaded) -> None:
         self._engines = {engine.name: engine for engine in event.engines}
-        if event.switch_to:
-            cast("WorkbenchApp", self.app).engine = event.switch_to
         select: Select[str] = self.query_one("#engine-select", Select)
         select.set_options(
             (Text(name if engine.enabled else f"{name} (disabled)"), name)
             for name, engine in self._engines.items()
         )
+        if event.switch_to:
+            cast("WorkbenchApp", self.app).engine = event.switch_to
         if self.engine in self._engines:
             select.value = self.engine
         self._fill()

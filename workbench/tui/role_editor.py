@@ -192,6 +192,8 @@ class RoleEditor(Horizontal):
         target = self._select_after_load or highlighted
         if target in roles:
             option_list.highlighted = list(roles).index(target)
+        elif roles and option_list.highlighted is None:
+            option_list.highlighted = 0
         self._select_after_load = None
 
     def _highlighted_name(self) -> str | None:

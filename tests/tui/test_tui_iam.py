@@ -1,0 +1,46 @@
+"""The IAM view: users in the account, each matched to its lease or flagged as a stray."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import SIZE
+from textual.widgets import DataTable, Static
+from tui_helpers import settle
+
+from workbench.tui.confirm import ConfirmScreen
+from workbench.tui.iam_view import IamView
+
+
+def rows(view: IamView) -> dict[str, tuple[str, str]]:
+    table = view.query_one("#iam-table", DataTable)
+    found = {}
+    for index in range(table.row_count):
+        name, _path, _created, lease, _state, flag = table.get_row_at(index)
+        found[str(name)] = (str(lease), str(flag))
+    return found
+
+
+async def test_users_are_matched_to_leases_and_strays_flagged(
+    tui_service: Any, make_app: Any, iam: Any
+) -> None:
+    lease = tui_service.issue("aws", "webapp").lease
+    app = make_app(tui_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        await settle(pilot)
+        view = app.screen.query_one(IamView)
+        assert rows(view) == {lease.iam_user_name: (lease.lease_id, "ok")}
+
+        iam.create_user(UserName="wb-someone-webapp-1-leftover")
+        app.screen.tick()
+        app.screen.tick()  # the view lists users every second tick
+        await settle(pilot)
+        assert rows(view)["wb-someone-webapp-1-leftover"] == ("-", "stray")
+        assert "1 stray" in str(view.query_one("#iam-summary", Static).render())
+
+        await pilot.press("D")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert list(rows(view)) == [lease.iam_user_name]
