@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -102,10 +103,8 @@ def test_operation_is_audited_as_a_pair(
 ) -> None:
     service.write_role("aws", "webapp", ROLE)
     before = service.audit.count()
-    try:
+    with contextlib.suppress(WorkbenchError):  # a refused operation is audited too
         action(service, tmp_path)
-    except WorkbenchError:
-        pass  # a refused operation is audited too, with its error
     new = list(service.audit.entries(after_seq=before))
     matching = [r for r in new if r.entry["request"]["path"] == path]
     if name == "rotate root refused":
