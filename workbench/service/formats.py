@@ -63,6 +63,9 @@ class IssuedCredential:
             env["AWS_ENDPOINT_URL_IAM"] = self.iam_endpoint
         if self.sts_endpoint:
             env["AWS_ENDPOINT_URL_STS"] = self.sts_endpoint
+        if self.iam_endpoint and self.iam_endpoint == self.sts_endpoint:
+            # One endpoint for everything (the demo's moto, LocalStack): every service.
+            env["AWS_ENDPOINT_URL"] = self.iam_endpoint
         return env
 
     def env_exports(self) -> str:
