@@ -64,7 +64,8 @@ class ActivityGraph(Widget):
             BARS[0] if value == 0 else BARS[max(1, round(value / peak * (len(BARS) - 1)))]
             for value in values
         )
-        text = Text(f"{label:<8}", style="bold")
+        text = Text()
+        text.append(f"{label:<8}", style="bold")
         text.append(bars, style=self.get_component_rich_style(component))
         text.append(f"  {sum(values)} in {MINUTES} min, {values[-1]} this minute", style="dim")
         return text

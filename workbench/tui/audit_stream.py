@@ -100,11 +100,11 @@ class AuditStream(Vertical):
     def on_mount(self) -> None:
         table = self.query_one("#audit-table", DataTable)
         for label, key, width in (
-            ("Time (UTC)", "time", 19),
+            ("Time (UTC)", "time", 14),
             ("Type", "type", 8),
             ("Op", "operation", 6),
-            ("Path", "path", 34),
-            ("Error", "error", 30),
+            ("Path", "path", 28),
+            ("Error", "error", 16),
         ):
             table.add_column(label, key=key, width=width)
 
@@ -186,7 +186,7 @@ class AuditStream(Vertical):
         error = str(entry.get("error") or "")
         style = "bold red" if error else ""
         return [
-            Text(utc_stamp(record.time), style=style),
+            Text(utc_stamp(record.time)[5:], style=style),
             Text(str(entry.get("type", "")), style=style),
             Text(str(request.get("operation", "")), style=style),
             Text(str(request.get("path", "")), style=style),

@@ -257,7 +257,8 @@ class EngineForm(VerticalScroll):
 
     def on_engine_form_connection_tested(self, event: ConnectionTested) -> None:
         identity = event.identity
-        text = Text("Connected ✓\n", style="bold green")
+        text = Text()
+        text.append("Connected ✓\n", style="bold green")
         text.append(f"Account  {identity.get('account', '')}\nARN      {identity.get('arn', '')}")
         self.query_one("#engine-result", Static).update(text)
         self.app.notify(f"Connected as {identity.get('arn', '')}", markup=False)

@@ -114,10 +114,12 @@ class TraineePanel(VerticalScroll):
     def _render_text(self) -> None:
         if not self.is_mounted:
             return
-        about = Text("What this pane shows\n", style="bold")
+        about = Text()
+        about.append("What this pane shows\n", style="bold")
         about.append(PANE_HELP.get(self._pane, ""))
         self.query_one("#trainee-pane", Static).update(about)
-        recent = Text("\nWhat just happened\n", style="bold")
+        recent = Text()
+        recent.append("\nWhat just happened\n", style="bold")
         if not self._recent:
             recent.append(
                 "Nothing yet: issue or revoke a credential (Leases pane) to see the "

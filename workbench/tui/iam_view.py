@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -38,10 +37,9 @@ class IamView(Vertical):
     ]
 
     class Listed(Message):
-        def __init__(self, report: ReconcileReport, listed_at: float) -> None:
+        def __init__(self, report: ReconcileReport) -> None:
             super().__init__()
             self.report = report
-            self.listed_at = listed_at
 
     class StraysDeleted(Message):
         def __init__(self, report: ReconcileReport) -> None:
@@ -89,7 +87,7 @@ class IamView(Vertical):
     def list_users(self, service: Workbench, engine: str) -> None:
         report = service.iam_users(engine)
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Listed(report, time.time()))
+            self.post_message(self.Listed(report))
 
     def on_iam_view_listed(self, event: Listed) -> None:
         report = event.report
@@ -120,7 +118,8 @@ class IamView(Vertical):
                 f"; {len(report.missing_users)} live lease(s) whose user is gone",
                 style="bold yellow",
             )
-        summary.append(f"  (listed {utc_stamp(event.listed_at)[11:]} UTC)", style="dim")
+        listed_at = cast("WorkbenchApp", self.app).clock()
+        summary.append(f"  (listed {utc_stamp(listed_at)[11:]} UTC)", style="dim")
         self.query_one("#iam-summary", Static).update(summary)
 
     def action_delete_strays(self) -> None:

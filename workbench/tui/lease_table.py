@@ -41,10 +41,12 @@ COLUMNS = (
     Column("credential_type", "Type", 16),
     Column("access_key_id", "Access key ID", 20),
     Column("issue_time", "Issued (UTC)", 12),
-    Column("expire_time", "Expires in", 10),
+    Column("expire_time", "Expires in", 12),
     Column("state", "State", 11),
 )
-MIN_ID_WIDTH = 20
+MIN_ID_WIDTH = 32
+# When the table is narrow (a side panel is open), these go first, in this order.
+DROP_ORDER = ("engine", "issue_time", "access_key_id", "credential_type", "role")
 
 SORT_KEYS: dict[str, Callable[[Lease], Any]] = {
     "lease_id": lambda lease: lease.lease_id,
@@ -242,14 +244,21 @@ class LeaseTable(ScrollView, can_focus=True):
             }
         return self._styles[name]
 
-    def _widths(self, width: int) -> list[int]:
-        fixed = sum(column.width + 1 for column in COLUMNS if column.width)
+    def _layout(self, width: int) -> list[tuple[Column, int]]:
+        """The columns that fit in `width`, each with its width; the lease id takes the rest."""
+        columns = list(COLUMNS)
+        for key in DROP_ORDER:
+            fixed = sum(column.width + 1 for column in columns if column.width)
+            if width - fixed - 1 >= MIN_ID_WIDTH:
+                break
+            columns = [column for column in columns if column.key != key]
+        fixed = sum(column.width + 1 for column in columns if column.width)
         rest = max(MIN_ID_WIDTH, width - fixed - 1)
-        return [column.width or rest for column in COLUMNS]
+        return [(column, column.width or rest) for column in columns]
 
     def _column_at(self, x: int) -> str | None:
         left = 0
-        for column, width in zip(COLUMNS, self._widths(self.size.width), strict=True):
+        for column, width in self._layout(self.size.width):
             if left <= x < left + width + 1:
                 return column.key
             left += width + 1
@@ -274,7 +283,7 @@ class LeaseTable(ScrollView, can_focus=True):
     def _header(self, width: int, base: Style) -> Strip:
         style = base + self._style("lease-table--header")
         segments = []
-        for column, cell_width in zip(COLUMNS, self._widths(width), strict=True):
+        for column, cell_width in self._layout(width):
             title = column.title
             if column.key == self.sort_column:
                 title += " ▼" if self.sort_reverse else " ▲"
@@ -284,28 +293,30 @@ class LeaseTable(ScrollView, can_focus=True):
     def _row(self, lease: Lease, selected: bool, width: int, base: Style) -> Strip:
         clock = getattr(self.app, "clock", time.time)
         remaining = lease.expire_time - clock()
-        values = (
-            lease.lease_id,
-            lease.engine,
-            lease.role,
-            lease.credential_type.value,
-            lease.access_key_id or "-",
-            utc_time(lease.issue_time),
-            expires_in(remaining),
-            lease.state.value,
-        )
-        styles = [base] * len(values)
-        styles[6] = base + self._style(f"lease-table--{urgency(remaining)}")
+        values = {
+            "lease_id": lease.lease_id,
+            "engine": lease.engine,
+            "role": lease.role,
+            "credential_type": lease.credential_type.value,
+            "access_key_id": lease.access_key_id or "-",
+            "issue_time": utc_time(lease.issue_time),
+            "expire_time": expires_in(remaining),
+            "state": lease.state.value,
+        }
+        styles = dict.fromkeys(values, base)
+        styles["expire_time"] = base + self._style(f"lease-table--{urgency(remaining)}")
         state_class = f"lease-table--{lease.state.value}"
         if state_class in self.COMPONENT_CLASSES:
-            styles[7] = base + self._style(state_class)
+            styles["state"] = base + self._style(state_class)
         if selected:
             cursor = self._style("lease-table--cursor")
-            styles = [style + cursor for style in styles]
+            styles = {key: style + cursor for key, style in styles.items()}
             base = base + cursor
-        widths = self._widths(width)
         segments = [
-            Segment(middle_ellipsis(value, cell_width).ljust(cell_width) + " ", style)
-            for value, cell_width, style in zip(values, widths, styles, strict=True)
+            Segment(
+                middle_ellipsis(values[column.key], cell_width).ljust(cell_width) + " ",
+                styles[column.key],
+            )
+            for column, cell_width in self._layout(width)
         ]
         return Strip(segments).adjust_cell_length(width, base)

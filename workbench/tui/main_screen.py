@@ -35,8 +35,9 @@ class DemoBanner(Static):
     """Says the app runs on an embedded AWS, and how to reach it from another terminal."""
 
     def __init__(self, demo: DemoInfo) -> None:
-        text = Text("DEMO ", style="bold reverse")
-        text.append(f" embedded AWS at {demo.endpoint}", style="bold")
+        text = Text()
+        text.append("DEMO", style="bold")
+        text.append(f"  embedded AWS at {demo.endpoint}")
         for note in demo.notes:
             text.append(f"\n{note}")
         if demo.example:

@@ -1,0 +1,120 @@
+"""How each pane looks, on fixed data and a frozen clock (SVGs under __snapshots__)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from snapshot_data import NOW, build_service, deterministic_audit, iam_report
+from textual.widgets import DataTable, OptionList
+from tui_helpers import settle
+
+from workbench.domain.models import CredentialType, Lease, LeaseState
+from workbench.service.formats import IssuedCredential
+from workbench.tui.app import WorkbenchApp
+from workbench.tui.issue_dialog import CredentialScreen
+
+SIZE = (140, 40)
+
+
+@pytest.fixture
+def snapshot_app(store: Any, home: Path, monkeypatch: pytest.MonkeyPatch) -> WorkbenchApp:
+    deterministic_audit(monkeypatch, store)
+    service = build_service(store)
+    monkeypatch.setattr(service, "iam_users", lambda engine: iam_report())
+    app = WorkbenchApp(home, "trainer", service=service, start_worker=False)
+    app.clock = lambda: NOW
+    return app
+
+
+def show(pane: str) -> Any:
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press(pane)
+        await settle(pilot)
+
+    return run_before
+
+
+def test_leases_pane(snap_compare: Any, snapshot_app: WorkbenchApp) -> None:
+    assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=show("1"))
+
+
+def test_roles_pane(snap_compare: Any, snapshot_app: WorkbenchApp) -> None:
+    async def run_before(pilot: Any) -> None:
+        await show("2")(pilot)
+        roles = pilot.app.screen.query_one("#role-list", OptionList)
+        roles.highlighted = [option.id for option in roles.options].index("webapp")
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_engines_pane(snap_compare: Any, snapshot_app: WorkbenchApp) -> None:
+    assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=show("3"))
+
+
+def test_audit_pane(snap_compare: Any, snapshot_app: WorkbenchApp) -> None:
+    async def run_before(pilot: Any) -> None:
+        await show("4")(pilot)
+        table = pilot.app.screen.query_one("#audit-table", DataTable)
+        table.move_cursor(row=table.row_count - 1)
+        await settle(pilot)
+
+    assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_iam_pane(snap_compare: Any, snapshot_app: WorkbenchApp) -> None:
+    assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=show("5"))
+
+
+def test_credential_dialog(snap_compare: Any, snapshot_app: WorkbenchApp) -> None:
+    lease = Lease(
+        lease_id="aws/creds/webapp/Z3aB5cD7eF9gH1iJ3kL5mN7o",
+        engine="aws",
+        role="webapp",
+        credential_type=CredentialType.IAM_USER,
+        state=LeaseState.ACTIVE,
+        issue_time=NOW,
+        expire_time=NOW + 900,
+        max_expire_time=NOW + 43200,
+        renewable=True,
+        access_key_id="AKIAZ3AB5CD7EF9GH1IJ",
+        secret_key="pX7+example/SECRET/only/shown/once0123456",
+    )
+    issued = IssuedCredential(
+        lease=lease, request_id="00000000-0000-0000-0000-000000000001", region="us-east-1"
+    )
+
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        pilot.app.push_screen(CredentialScreen(issued))
+        await settle(pilot)
+
+    assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_demo_banner_and_trainee_panel(snap_compare: Any, snapshot_app: WorkbenchApp) -> None:
+    snapshot_app.demo = SimpleNamespace(
+        endpoint="http://127.0.0.1:50123",
+        notes=[
+            "moto's authorization is on; the expiry guard is off (moto reads every "
+            "DateGreaterThan as true)."
+        ],
+        example="aws --endpoint-url http://127.0.0.1:50123 sts get-caller-identity",
+    )
+
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_create_store_screen(snap_compare: Any) -> None:
+    app = WorkbenchApp(Path("/nonexistent/lease-workbench"), "trainer", start_worker=False)
+    assert snap_compare(app, terminal_size=(100, 30))
