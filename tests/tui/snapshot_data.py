@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import uuid
 from types import SimpleNamespace
@@ -123,10 +124,8 @@ def build_service(store: Any) -> Any:
                 updated_time=NOW - 900 + minute * 120,
             )
         )
-    try:
+    with contextlib.suppress(NotFound):  # an error entry for the audit pane
         service.renew("aws/creds/webapp/no-such-lease")
-    except NotFound:
-        pass  # an error entry for the audit pane
     return service
 
 
