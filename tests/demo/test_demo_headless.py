@@ -14,7 +14,10 @@ from tests.helpers import WORKBENCH
 def test_headless_demo_revokes_a_seeded_lease_and_cleans_up(tmp_path: Path) -> None:
     result = subprocess.run(
         [*WORKBENCH, "demo", "--headless", "--for", "8s"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr
@@ -65,8 +68,13 @@ print(json.dumps(results))
 
 
 def test_demo_account_checks_keys_and_revocation_cuts_them_off() -> None:
-    result = subprocess.run([sys.executable, "-c", AUTH_SCRIPT], capture_output=True, text=True,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", AUTH_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     results = json.loads(result.stdout.strip().splitlines()[-1])
     assert results == {
