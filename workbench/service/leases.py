@@ -43,7 +43,7 @@ class LeaseOps(ServicePart):
 
     def lookup(self, lease_id: str) -> Lease:
         with self.audit.operation("update", "sys/leases/lookup", {"lease_id": lease_id}) as op:
-            lease = self.revoker._get(lease_id)
+            lease = self.revoker.get(lease_id)
             op.respond(data={"state": lease.state.value}, lease_id=lease_id)
         return lease
 
@@ -51,7 +51,7 @@ class LeaseOps(ServicePart):
         """Extend an iam_user lease; counted from now, capped at its max TTL."""
         data = {"lease_id": lease_id, "increment": increment}
         with self.audit.operation("update", "sys/leases/renew", data) as op:
-            lease = self.revoker._get(lease_id)
+            lease = self.revoker.get(lease_id)
             if not lease.state.is_live:
                 raise NotRenewable(f"lease {lease_id} is {lease.state.value}; issue a new one")
             if lease.credential_type is not CredentialType.IAM_USER or not lease.renewable:

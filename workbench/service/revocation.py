@@ -47,7 +47,7 @@ class Revoker:
         with self.ctx.audit.operation(
             "update", path, {"lease_id": lease_id, "source": source}
         ) as op:
-            lease = self._get(lease_id)
+            lease = self.get(lease_id)
             if lease.state.is_live:
                 lease = self._claim(lease)
                 if lease.state is LeaseState.REVOKING:
@@ -60,7 +60,7 @@ class Revoker:
         with self.ctx.audit.operation(
             "update", "sys/leases/revoke-force", {"lease_id": lease_id}
         ) as op:
-            lease = self._get(lease_id)
+            lease = self.get(lease_id)
             if lease.state.is_live:
                 lease.state = LeaseState.REVOKED
                 lease.error = (
@@ -75,7 +75,7 @@ class Revoker:
             op.respond(data={"state": lease.state.value}, lease_id=lease_id)
         return lease
 
-    def _get(self, lease_id: str) -> Lease:
+    def get(self, lease_id: str) -> Lease:
         lease = self.ctx.store.leases.get(lease_id)
         if lease is None:
             raise NotFound(
@@ -98,7 +98,7 @@ class Revoker:
             lease.lease_id, now=self.ctx.clock(), hold=CLAIM_HOLD_SECONDS, owner=current_owner()
         )
         if claimed is None:
-            current = self._get(lease.lease_id)
+            current = self.get(lease.lease_id)
             if not current.state.is_live:
                 return current
             raise Conflict(
