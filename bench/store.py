@@ -1,0 +1,280 @@
+"""Store figures: unlock time (default KDF), encrypted lease writes/s and reads/s vs plain SQLite.
+
+Run: .venv/bin/python bench/store.py [--writes 2000] [--rounds 7] [--profile]
+
+Goal (issue 2): an encrypted lease write costs under 1.5x a plain one.
+
+Encrypted: `store.leases.insert(lease)` with secret_key and session_token
+set (each its own BEGIN IMMEDIATE ... COMMIT, as the store does), and
+`store.leases.get(id, secrets=True)`.
+Plain: a table made by sqlite-utils with the same columns, primary key and
+indexes (secrets as plain text), WAL, synchronous=NORMAL, and the same
+INSERT statement in its own BEGIN IMMEDIATE ... COMMIT; reads SELECT the
+same columns by primary key into a dict. Both files live in one temp
+folder and the two sides run interleaved (A, B, B, A, ...), so noise hits
+both alike; figures are medians over rounds. sqlite-utils' own
+`table.insert()` / `table.get()` are shown too, for reference only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import random
+import secrets
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from _common import PASSPHRASE, line, median, verdict
+
+from workbench.domain.models import CredentialType, Lease, LeaseState
+from workbench.store import KdfParams, Store
+from workbench.store.leases import _COLUMNS  # the lease table's column order
+
+GOAL = 1.5
+
+
+def make_lease(number: int) -> Lease:
+    """A realistic active lease with both secret columns set."""
+    now = time.time()
+    return Lease(
+        lease_id=f"aws/creds/webapp/{secrets.token_urlsafe(18)}",
+        engine="aws",
+        role="webapp",
+        credential_type=CredentialType.IAM_USER,
+        state=LeaseState.ACTIVE,
+        issue_time=now,
+        expire_time=now + 3600,
+        max_expire_time=now + 12 * 3600,
+        renewable=True,
+        iam_user_name=f"wb-bench-webapp-{int(now)}-{number:08d}",
+        iam_user_path="/",
+        access_key_id="AKIA" + secrets.token_hex(8).upper(),
+        secret_key=secrets.token_urlsafe(30),
+        session_token=secrets.token_urlsafe(300),  # an STS-sized token
+        updated_time=now,
+    )
+
+
+def plain_values(lease: Lease) -> list[Any]:
+    return [
+        lease.lease_id,
+        lease.engine,
+        lease.role,
+        lease.credential_type.value,
+        lease.state.value,
+        lease.issue_time,
+        lease.expire_time,
+        lease.max_expire_time,
+        int(lease.renewable),
+        lease.iam_user_name,
+        lease.iam_user_path,
+        lease.access_key_id,
+        lease.secret_key,
+        lease.session_token,
+        lease.role_arn,
+        lease.error,
+        lease.attempts,
+        lease.next_attempt_time,
+        lease.owner,
+        lease.updated_time,
+    ]
+
+
+class Plain:
+    """The same table without encryption: sqlite-utils schema, WAL, synchronous=NORMAL."""
+
+    INSERT = f"INSERT INTO leases ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+    SELECT = f"SELECT {', '.join(_COLUMNS)} FROM leases WHERE lease_id = ?"
+
+    def __init__(self, path: Path) -> None:
+        import sqlite_utils
+
+        self.raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.raw.execute("PRAGMA journal_mode = WAL")
+        self.raw.execute("PRAGMA synchronous = NORMAL")
+        self.db = sqlite_utils.Database(self.raw)
+        columns = {
+            "lease_id": str,
+            "engine": str,
+            "role": str,
+            "credential_type": str,
+            "state": str,
+            "issue_time": float,
+            "expire_time": float,
+            "max_expire_time": float,
+            "renewable": int,
+            "iam_user_name": str,
+            "iam_user_path": str,
+            "access_key_id": str,
+            "secret_key": str,
+            "session_token": str,
+            "role_arn": str,
+            "error": str,
+            "attempts": int,
+            "next_attempt_time": float,
+            "owner": str,
+            "updated_time": float,
+        }
+        self.table = self.db.table("leases")
+        self.table.create(
+            columns,
+            pk="lease_id",
+            not_null={"engine", "role", "state", "issue_time", "expire_time"},
+        )
+        self.table.create_index(["state", "expire_time"])
+        self.table.create_index(["engine", "role"])
+        self.table.create_index(["access_key_id"])
+
+    def insert(self, lease: Lease) -> None:
+        self.raw.execute("BEGIN IMMEDIATE")
+        self.raw.execute(self.INSERT, plain_values(lease))
+        self.raw.execute("COMMIT")
+
+    def insert_sqlite_utils(self, lease: Lease) -> None:
+        self.raw.execute("BEGIN IMMEDIATE")
+        self.table.insert(dict(zip(_COLUMNS, plain_values(lease), strict=True)))
+        self.raw.execute("COMMIT")
+
+    def get(self, lease_id: str) -> dict[str, Any]:
+        row = self.raw.execute(self.SELECT, (lease_id,)).fetchone()
+        return dict(zip(_COLUMNS, row, strict=True))
+
+    def get_sqlite_utils(self, lease_id: str) -> dict[str, Any]:
+        return dict(self.table.get(lease_id))
+
+
+def rate(action: Callable[[Any], Any], items: list[Any]) -> float:
+    start = time.perf_counter()
+    for item in items:
+        action(item)
+    return len(items) / (time.perf_counter() - start)
+
+
+def unlock_times(folder: Path, runs: int) -> tuple[float, KdfParams]:
+    """Median Store.open time with the default KdfParams."""
+    home = folder / "unlock"
+    store = Store.create(home, PASSPHRASE)  # default KdfParams, as `workbench init`
+    store.close()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        opened = Store.open(home, PASSPHRASE)
+        times.append(time.perf_counter() - start)
+        opened.close()
+    return median(times), KdfParams.fresh()
+
+
+def profile_inserts(store: Store, count: int) -> str:
+    leases = [make_lease(n) for n in range(count)]
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for lease in leases:
+        store.leases.insert(lease)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(14)
+    return out.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--writes", type=int, default=2000, help="writes per side per round")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--unlocks", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="cProfile the encrypted inserts")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        unlock, kdf = unlock_times(folder, args.unlocks)
+
+        store = Store.open(folder / "unlock", PASSPHRASE)
+        plain = Plain(folder / "plain.db")
+        sides: dict[str, Callable[[Lease], Any]] = {
+            "encrypted": store.leases.insert,
+            "plain": plain.insert,
+            "plain, sqlite-utils API": plain.insert_sqlite_utils,
+        }
+        write_rates: dict[str, list[float]] = {name: [] for name in sides}
+        read_rates: dict[str, list[float]] = {name: [] for name in sides}
+        ids: dict[str, list[str]] = {name: [] for name in sides}
+        readers: dict[str, Callable[[str], Any]] = {
+            "encrypted": lambda lease_id: store.leases.get(lease_id, secrets=True),
+            "plain": plain.get,
+            "plain, sqlite-utils API": plain.get_sqlite_utils,
+        }
+        # Warm-up: statement caches, the first WAL pages.
+        for name, insert in sides.items():
+            warm = [make_lease(n) for n in range(200)]
+            rate(insert, warm)
+            ids[name].extend(lease.lease_id for lease in warm)
+        order = list(sides)
+        for number in range(args.rounds):
+            batch = {name: [make_lease(n) for n in range(args.writes)] for name in sides}
+            for name in order if number % 2 == 0 else reversed(order):
+                write_rates[name].append(rate(sides[name], batch[name]))
+                ids[name].extend(lease.lease_id for lease in batch[name])
+            for name in order if number % 2 == 0 else reversed(order):
+                sample = random.sample(ids[name], min(args.writes, len(ids[name])))
+                read_rates[name].append(rate(readers[name], sample))
+
+        writes = {name: median(values) for name, values in write_rates.items()}
+        reads = {name: median(values) for name, values in read_rates.items()}
+        write_ratio = median(
+            [p / e for p, e in zip(write_rates["plain"], write_rates["encrypted"], strict=True)]
+        )
+        read_ratio = median(
+            [p / e for p, e in zip(read_rates["plain"], read_rates["encrypted"], strict=True)]
+        )
+        total = args.rounds * args.writes + 200
+        print(
+            f"store figures: {args.rounds} rounds x {args.writes:,} writes per side "
+            f"({total:,} rows per table), medians"
+        )
+        line(
+            "unlock (Store.open, default KDF)",
+            f"{unlock * 1000:8.1f} ms  (median of {args.unlocks}; argon2id "
+            f"{kdf.memory_cost_kib // 1024} MiB, {kdf.iterations} passes, {kdf.lanes} lanes)",
+        )
+        for name in sides:
+            line(
+                f"writes/s {name}",
+                f"{writes[name]:10,.0f}   ({1e6 / writes[name]:6.1f} us each, committed)",
+            )
+        for name in sides:
+            line(
+                f"reads/s  {name}",
+                f"{reads[name]:10,.0f}   ({1e6 / reads[name]:6.1f} us each)",
+            )
+        line(
+            "write cost encrypted / plain",
+            f"{write_ratio:6.2f}x  (goal < {GOAL}x: {verdict(write_ratio < GOAL)})",
+        )
+        line("read cost encrypted / plain", f"{read_ratio:6.2f}x  (no goal)")
+        su_ratio = median(
+            [
+                p / e
+                for p, e in zip(
+                    write_rates["plain, sqlite-utils API"],
+                    write_rates["encrypted"],
+                    strict=True,
+                )
+            ]
+        )
+        line("write cost encrypted / sqlite-utils", f"{su_ratio:6.2f}x  (reference only)")
+        if args.profile:
+            print()
+            print(profile_inserts(store, args.writes * 2))
+        store.close()
+        plain.raw.close()
+
+
+if __name__ == "__main__":
+    main()
