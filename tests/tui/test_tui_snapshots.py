@@ -117,4 +117,4 @@ def test_demo_banner_and_trainee_panel(snap_compare: Any, snapshot_app: Workbenc
 
 def test_create_store_screen(snap_compare: Any) -> None:
     app = WorkbenchApp(Path("/nonexistent/lease-workbench"), "trainer", start_worker=False)
-    assert snap_compare(app, terminal_size=(100, 30))
+    assert snap_compare(app, terminal_size=(100, 30), run_before=settle)

@@ -23,6 +23,7 @@ async def test_unlock_with_the_right_passphrase(store: Store, make_app: Any) -> 
     store.close()
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)  # the screen looks for the store off the UI thread
         assert isinstance(app.screen, UnlockScreen)
         await _type(pilot, "#passphrase", PASSPHRASE)
         await pilot.press("enter")
@@ -37,6 +38,7 @@ async def test_a_wrong_passphrase_shows_an_error_and_allows_another_try(
     store.close()
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)  # the screen looks for the store off the UI thread
         await _type(pilot, "#passphrase", "not the passphrase")
         await pilot.press("enter")
         await settle(pilot)
@@ -54,6 +56,7 @@ async def test_a_wrong_passphrase_shows_an_error_and_allows_another_try(
 async def test_without_a_store_it_offers_to_create_one(home: Path, make_app: Any) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)  # the screen looks for the store off the UI thread
         assert "There is no store" in screen_text(app)
         await _type(pilot, "#passphrase", "a new passphrase")
         await pilot.press("enter")  # enter in the first field moves to the second
@@ -79,7 +82,8 @@ async def test_the_store_path_is_shown_literally(tmp_path: Path, make_app: Any) 
 
     home = tmp_path / "[red]x[/red]"
     app = WorkbenchApp(home, "tester", start_worker=False)
-    async with app.run_test(size=(140, 30)):
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot)
         # Interpreted as markup, the tags would vanish from the rendered text.
         intro = app.screen.query_one("#unlock-intro", Static)
         assert "[red]x[/red]" in str(intro.render()).replace("\n", "")

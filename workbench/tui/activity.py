@@ -35,14 +35,10 @@ class ActivityGraph(Widget):
     def _now(self) -> float:
         return float(getattr(self.app, "clock", time.time)())
 
-    def seed(self, history: Iterable[Lease]) -> None:
-        """Count what happened before the app started (leases with their history)."""
-        since = self._now() - MINUTES * 60
-        for lease in history:
-            if lease.issue_time >= since:
-                self._issued[int(lease.issue_time // 60)] += 1
-            if lease.state in ENDED and lease.updated_time >= since:
-                self._revoked[int(lease.updated_time // 60)] += 1
+    def seed(self, issued: Counter[int], revoked: Counter[int]) -> None:
+        """Add what happened before the app started (see `count_history`)."""
+        self._issued.update(issued)
+        self._revoked.update(revoked)
         self.refresh()
 
     def observe(self, live: Iterable[Lease]) -> None:
@@ -76,3 +72,16 @@ class ActivityGraph(Widget):
         text.append("\n")
         text.append_text(self._line("revoked", self._revoked, now_minute, "activity--revoked"))
         return text
+
+
+def count_history(history: Iterable[Lease], now: float) -> tuple[Counter[int], Counter[int]]:
+    """Leases issued and ended per minute over the last MINUTES (run it in a worker)."""
+    since = now - MINUTES * 60
+    issued: Counter[int] = Counter()
+    revoked: Counter[int] = Counter()
+    for lease in history:
+        if lease.issue_time >= since:
+            issued[int(lease.issue_time // 60)] += 1
+        if lease.state in ENDED and lease.updated_time >= since:
+            revoked[int(lease.updated_time // 60)] += 1
+    return issued, revoked

@@ -93,11 +93,9 @@ class WorkbenchApp(App[None]):
         if self._service is not None:
             self._open_workbench()
             return
-        from workbench.store import Store
         from workbench.tui.unlock import UnlockScreen
 
-        screen = UnlockScreen(self.home, self.operator, exists=Store.exists(self.home))
-        self.push_screen(screen, self._unlocked)
+        self.push_screen(UnlockScreen(self.home, self.operator), self._unlocked)
 
     def _unlocked(self, service: Workbench | None) -> None:
         if service is not None:
@@ -120,7 +118,7 @@ class WorkbenchApp(App[None]):
     def _start_lease_worker(self) -> None:
         """Run the revoker in its own thread; it stands by if another process leads."""
         try:
-            from workbench.worker import LeaseWorker  # type: ignore[attr-defined,unused-ignore]
+            from workbench.worker import LeaseWorker
         except ImportError:
             self.notify(
                 "The background revoker is not available in this build; "

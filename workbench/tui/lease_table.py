@@ -237,11 +237,13 @@ class LeaseTable(ScrollView, can_focus=True):
         self._styles = None
 
     def _style(self, name: str) -> Style:
+        """Component styles and the widget's own (`base`), computed once per style change."""
         if self._styles is None:
             self._styles = {
                 component: self.get_component_rich_style(component, partial=True)
                 for component in self.COMPONENT_CLASSES
             }
+            self._styles["base"] = self.rich_style  # walks the ancestors: too slow per line
         return self._styles[name]
 
     def _layout(self, width: int) -> list[tuple[Column, int]]:
@@ -266,7 +268,7 @@ class LeaseTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._style("base")
         if y == 0:
             return self._header(width, base)
         index = int(self.scroll_offset.y) + y - 1
@@ -283,12 +285,13 @@ class LeaseTable(ScrollView, can_focus=True):
     def _header(self, width: int, base: Style) -> Strip:
         style = base + self._style("lease-table--header")
         segments = []
-        for column, cell_width in self._layout(width):
+        layout = self._layout(width)
+        for column, cell_width in layout:
             title = column.title
             if column.key == self.sort_column:
                 title += " ▼" if self.sort_reverse else " ▲"
             segments.append(Segment(title[:cell_width].ljust(cell_width + 1), style))
-        return Strip(segments).adjust_cell_length(width, style)
+        return _fit(segments, sum(cell_width + 1 for _column, cell_width in layout), width, style)
 
     def _row(self, lease: Lease, selected: bool, width: int, base: Style) -> Strip:
         clock = getattr(self.app, "clock", time.time)
@@ -312,11 +315,25 @@ class LeaseTable(ScrollView, can_focus=True):
             cursor = self._style("lease-table--cursor")
             styles = {key: style + cursor for key, style in styles.items()}
             base = base + cursor
+        layout = self._layout(width)
         segments = [
             Segment(
                 middle_ellipsis(values[column.key], cell_width).ljust(cell_width) + " ",
                 styles[column.key],
             )
-            for column, cell_width in self._layout(width)
+            for column, cell_width in layout
         ]
-        return Strip(segments).adjust_cell_length(width, base)
+        return _fit(segments, sum(cell_width + 1 for _column, cell_width in layout), width, base)
+
+
+def _fit(segments: list[Segment], length: int, width: int, style: Style) -> Strip:
+    """One strip exactly `width` cells wide (cells are one column each: ASCII and '…').
+
+    Building a single Strip per line, with its length given, matters: a Strip is
+    not cheap to make and every visible line is redrawn each second.
+    """
+    if length < width:
+        segments.append(Segment(" " * (width - length), style))
+        return Strip(segments, width)
+    strip = Strip(segments, length)
+    return strip.crop(0, width) if length > width else strip

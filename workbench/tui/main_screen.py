@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from workbench.tui.audit_stream import AuditStream
@@ -75,6 +76,8 @@ class MainScreen(Screen[None]):
         self._demo = demo
         self._token: int | None = None
         self._ticks = 0
+        self._panes_mounted = False
+        self._panes_mounting: list[AwaitMount] = []
 
     @property
     def wb(self) -> WorkbenchApp:
@@ -87,14 +90,10 @@ class MainScreen(Screen[None]):
         with TabbedContent(initial="leases", id="panes"):
             with TabPane("1 Leases", id="leases"):
                 yield LeasePane(id="lease-pane")
-            with TabPane("2 Roles", id="roles"):
-                yield RoleEditor(id="role-editor")
-            with TabPane("3 Engines", id="engines"):
-                yield EngineForm(id="engine-form")
-            with TabPane("4 Audit", id="audit"):
-                yield AuditStream(id="audit-stream")
-            with TabPane("5 IAM", id="iam"):
-                yield IamView(id="iam-view")
+            # The other panes are mounted once the leases are shown (or when first
+            # opened), so the lease table's first paint does not wait for them.
+            for pane, (title, key) in list(PANES.items())[1:]:
+                yield TabPane(f"{key} {title}", id=pane)
         yield TraineePanel(id="trainee")
         yield Footer()
 
@@ -104,6 +103,26 @@ class MainScreen(Screen[None]):
         self._token = self.wb.service.store.change_token()
         self.set_interval(1.0, self.tick, name="tick")
         self.query_one("#lease-table").focus()
+
+    def on_lease_pane_loaded(self) -> None:
+        if not self._panes_mounted:
+            self.call_after_refresh(self.mount_panes)
+
+    async def mount_panes(self) -> None:
+        """Mount the panes other than Leases (once; later calls wait for the first)."""
+        if not self._panes_mounted:
+            self._panes_mounted = True
+            self._panes_mounting = [
+                self.query_one(f"#{pane}", TabPane).mount(widget)
+                for pane, widget in (
+                    ("roles", RoleEditor(id="role-editor")),
+                    ("engines", EngineForm(id="engine-form")),
+                    ("audit", AuditStream(id="audit-stream")),
+                    ("iam", IamView(id="iam-view")),
+                )
+            ]
+        for mounting in self._panes_mounting:
+            await mounting
 
     def _engine_changed(self, engine: str) -> None:
         self.sub_title = f"{self.wb.operator} · engine {engine}"
@@ -119,11 +138,14 @@ class MainScreen(Screen[None]):
         active = self.active_pane
         self.query_one(LeasePane).tick(changed)
         if active == "audit":
-            self.query_one(AuditStream).tick()
+            for audit in self.query(AuditStream):
+                audit.tick()
         elif active == "iam" and self._ticks % IAM_REFRESH_TICKS == 0:
-            self.query_one(IamView).refresh_users()
+            for iam in self.query(IamView):
+                iam.refresh_users()
         if changed:
-            self.query_one(RoleEditor).store_changed()
+            for roles in self.query(RoleEditor):
+                roles.store_changed()
 
     @property
     def active_pane(self) -> str:
@@ -135,8 +157,10 @@ class MainScreen(Screen[None]):
         self.query_one("#panes", TabbedContent).active = pane
 
     @on(TabbedContent.TabActivated)
-    def _pane_shown(self, event: TabbedContent.TabActivated) -> None:
+    async def _pane_shown(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane.id or "leases"
+        if pane != "leases":
+            await self.mount_panes()
         self.query_one(TraineePanel).show_pane(pane)
         focus = {
             "leases": "#lease-table",
@@ -145,17 +169,21 @@ class MainScreen(Screen[None]):
             "audit": "#audit-table",
             "iam": "#iam-table",
         }[pane]
-        self.query_one(focus).focus()
+        for widget in self.query(focus):
+            widget.focus()
         if pane == "iam":
-            self.query_one(IamView).refresh_users()
+            for iam in self.query(IamView):
+                iam.refresh_users()
         elif pane == "audit":
-            self.query_one(AuditStream).tick()
+            for audit in self.query(AuditStream):
+                audit.tick()
 
     def action_toggle_trainee(self) -> None:
         self.query_one(TraineePanel).toggle_class("-shown")
 
-    def pane_action(self, pane: str, action: str) -> None:
+    async def pane_action(self, pane: str, action: str) -> None:
         """Show `pane` and run one of its actions (the command palette's entry point)."""
+        await self.mount_panes()
         self.action_show_pane(pane)
         widget = {
             "leases": LeasePane,
@@ -170,7 +198,7 @@ class MainScreen(Screen[None]):
 
     def on_lease_pane_credential_issued(self, event: LeasePane.CredentialIssued) -> None:
         kind = event.issued.lease.credential_type.value
-        self._happened(f"Issued a {kind} credential", explain("issued", kind))
+        self._happened(f"Issued a credential ({kind})", explain("issued", kind))
 
     def on_lease_pane_lease_renewed(self, event: LeasePane.LeaseRenewed) -> None:
         kind = event.lease.credential_type.value
@@ -178,7 +206,7 @@ class MainScreen(Screen[None]):
 
     def on_lease_pane_lease_revoked(self, event: LeasePane.LeaseRevoked) -> None:
         kind = event.lease.credential_type.value
-        self._happened(f"Revoked a {kind} lease", explain("revoked", kind))
+        self._happened(f"Revoked a lease ({kind})", explain("revoked", kind))
 
     def on_lease_pane_prefix_revoked(self, event: LeasePane.PrefixRevoked) -> None:
         count = len(event.outcome.revoked)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -14,14 +15,16 @@ from textual.widgets import Input, Label, LoadingIndicator, Static
 from textual.worker import Worker
 
 from workbench.domain.errors import WorkbenchError, WrongPassphrase
-from workbench.service import Workbench
 from workbench.tui.display import error_text, report_worker_error
+
+if TYPE_CHECKING:
+    from workbench.service import Workbench
 
 # The CLI's `init` asks for the same; see the report's note on moving it into the service.
 MIN_PASSPHRASE = 8
 
 
-class UnlockScreen(Screen[Workbench]):
+class UnlockScreen(Screen["Workbench"]):
     """Asks for the passphrase (twice when creating); dismisses with the unlocked service."""
 
     AUTO_FOCUS = "#passphrase"
@@ -33,6 +36,14 @@ class UnlockScreen(Screen[Workbench]):
             super().__init__()
             self.message = message
 
+    class Checked(Message):
+        """Whether a store exists at `path` (found off the UI thread)."""
+
+        def __init__(self, path: str, exists: bool) -> None:
+            super().__init__()
+            self.path = path
+            self.exists = exists
+
     class Opened(Message):
         """The store is unlocked."""
 
@@ -40,40 +51,53 @@ class UnlockScreen(Screen[Workbench]):
             super().__init__()
             self.service = service
 
-    def __init__(self, home: Path, operator: str, *, exists: bool) -> None:
+    def __init__(self, home: Path, operator: str) -> None:
         super().__init__(id="unlock")
         self.home = home
         self.operator = operator
-        self.exists = exists
+        self.exists: bool | None = None  # not known until check_store answers
 
     def compose(self) -> ComposeResult:
-        from workbench.store import Store
-
-        path = str(Store.db_path(self.home))
         with Center(), Vertical(id="unlock-box"):
             yield Label("Lease Workbench", id="unlock-title")
-            if self.exists:
-                yield Static(Text(f"Unlock the store at {path}"), id="unlock-intro")
-                yield Input(password=True, placeholder="Passphrase", id="passphrase")
-            else:
-                yield Static(
-                    Text(
-                        f"There is no store at {path} yet. Create one: choose a passphrase "
-                        f"(at least {MIN_PASSPHRASE} characters) and type it twice. It cannot be "
-                        "recovered if lost."
-                    ),
-                    id="unlock-intro",
-                )
-                yield Input(password=True, placeholder="New passphrase", id="passphrase")
-                yield Input(password=True, placeholder="Same passphrase again", id="confirm")
+            yield Static(Text(f"Looking for the store in {self.home}…"), id="unlock-intro")
+            yield Input(password=True, placeholder="Passphrase", id="passphrase")
+            yield Input(password=True, placeholder="Same passphrase again", id="confirm")
             yield Static("", id="unlock-error")
             yield LoadingIndicator(id="unlock-busy")
 
     def on_mount(self) -> None:
         self.query_one("#unlock-busy").display = False
+        self.query_one("#confirm").display = False
+        self.check_store()
+
+    @work(thread=True, group="unlock", exit_on_error=False, description="Find the store")
+    def check_store(self) -> None:
+        """Importing the store layer takes ~80 ms: not before the first frame."""
+        from workbench.store import Store
+
+        self.post_message(self.Checked(str(Store.db_path(self.home)), Store.exists(self.home)))
+
+    def on_unlock_screen_checked(self, event: Checked) -> None:
+        self.exists = event.exists
+        intro = self.query_one("#unlock-intro", Static)
+        if event.exists:
+            intro.update(Text(f"Unlock the store at {event.path}"))
+            return
+        intro.update(
+            Text(
+                f"There is no store at {event.path} yet. Create one: choose a passphrase "
+                f"(at least {MIN_PASSPHRASE} characters) and type it twice. It cannot be "
+                "recovered if lost."
+            )
+        )
+        self.query_one("#passphrase", Input).placeholder = "New passphrase"
+        self.query_one("#confirm").display = True
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
+        if self.exists is None:
+            return  # still looking for the store
         if event.input.id == "passphrase" and not self.exists:
             self.query_one("#confirm", Input).focus()
             return
@@ -100,6 +124,7 @@ class UnlockScreen(Screen[Workbench]):
     @work(thread=True, group="unlock", exit_on_error=False, description="Unlock the store")
     def open_store(self, passphrase: str) -> None:
         """Run the KDF off the UI thread, then post the unlocked service (or why not)."""
+        from workbench.service import Workbench
         from workbench.store import Store
 
         try:
@@ -115,6 +140,7 @@ class UnlockScreen(Screen[Workbench]):
     @work(thread=True, group="unlock", exit_on_error=False, description="Create the store")
     def create_store(self, passphrase: str) -> None:
         """Create the store and engine `aws` (as `workbench init` does)."""
+        from workbench.service import Workbench
         from workbench.store import Store
 
         try:
