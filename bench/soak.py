@@ -1,0 +1,1180 @@
+"""Reliability soak: the engine, the worker and the audit trail under an incident's conditions.
+
+Run: .venv/bin/python bench/soak.py [--duration 600] [--processes 3] [--fault-rate 0.05]
+     [--seed N] [--cli-runners 1] [--kill-every 6] [--keep]
+     (`make soak` runs it for $DURATION seconds, default 600; `make test` runs 60 s.)
+
+Against one moto server (its own process), for --duration seconds:
+- --processes long-lived clients on the service API (bench/soak_agent.py) issue
+  all four credential types (iam_user TTLs 1 s..60 s, STS 15..20 min: AWS's
+  minimum), renew (even at the last second), revoke, and one of them
+  revokes a whole role by prefix now and then;
+- --cli-runners threads run the real CLI (`creds`, `lease renew`,
+  `lease revoke`), a quarter of them with WORKBENCH_FAULT=kill:<step> so they
+  die at a named step of issuing or revoking;
+- a `workbench worker` revokes what expires;
+- every few seconds (--kill-every) the worker, a CLI process or a client
+  is SIGKILLed (the worker and clients are restarted);
+- --fault-rate of all AWS call attempts (in the clients, the CLI and the worker)
+  fail with Throttling, HTTP 500, a refused connection, or a connection
+  dropped after AWS acted on the request (--fault-kinds).
+
+Then it stops the load, restarts a worker, waits for the due revocations,
+and checks the invariants (each printed with its count of violations):
+- iam-users-owned: every IAM user under the roles' paths belongs to a live lease;
+- live-users-one-key: every live iam_user lease has its user and exactly its one key;
+- no-lease-lost: every credential a client received is in the store (key, secret);
+- state-right: its state is right for its expiry; nothing is left pending/revoking;
+- audit-verify: `audit verify` passes;
+- audit-complete: every request entry has its response (unless its process was
+  SIGKILLed), every issuance a client received and every revocation has both;
+- no-secret-on-disk: no secret (issued keys, session tokens, the root key, the
+  passphrase) appears in any file of the run (store, WAL, audit file, logs);
+- revoked-once: one successful revocation per ended lease, none for a live one,
+  and no ended lease ever seen live again;
+- revoked-on-time: no lease stayed expired and unrevoked for more than --threshold
+  seconds (default 5) of worker-alive time. A worker polls every 0.5 s and a
+  revocation is ~12 IAM calls; 5 s is ten polls plus a loaded 2-core machine's
+  slack. Time with no worker (killed, restarting) is excluded, and so is the
+  backoff botocore may take after each fault injected into that user's
+  revocation calls (up to 2^(attempt-1) s for Throttling, 0.05 x that otherwise);
+  nothing else (in particular not the workbench's own 10-30 s retry schedule);
+- clear-errors: every failure a client saw was a one-line WorkbenchError (no
+  traceback, no other exception).
+Exit status 0 when every invariant has 0 violations, else 1 (the run's folder
+is kept for a look; --keep keeps it anyway).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import soak_agent as agent
+
+AGENT = str(Path(__file__).with_name("soak_agent.py"))
+PYTHON = sys.executable
+PASSPHRASE = "soak passphrase 7f3a"  # secret: scanned for on disk like the keys
+ROOT_ACCESS_KEY = "AKIASOAKROOT00000000"
+ROOT_SECRET = "soak-root-secret-4d1c9e0b7a"
+ACCOUNT = "123456789012"
+USER_PATH_PREFIX = "/soak/"
+ISSUE_STEPS = [
+    "lease.pending",
+    "iam.CreateUser",
+    "iam.AttachUserPolicy",
+    "iam.PutUserPolicy",
+    "iam.AddUserToGroup",
+    "iam.CreateAccessKey",
+    "iam.created",
+    "lease.keys",
+]
+REVOKE_STEPS = [
+    "revoke.aws",
+    "iam.revoke.DeleteAccessKey",
+    "iam.revoke.DeleteUserPolicy",
+    "iam.revoke.DeleteUser",
+    "revoke.deleted",
+]
+REVOKE_CALLS = frozenset(
+    {
+        "GetUser",
+        "ListAccessKeys",
+        "DeleteAccessKey",
+        "DeleteLoginProfile",
+        "ListMFADevices",
+        "DeactivateMFADevice",
+        "ListSigningCertificates",
+        "ListSSHPublicKeys",
+        "ListServiceSpecificCredentials",
+        "ListUserPolicies",
+        "DeleteUserPolicy",
+        "ListAttachedUserPolicies",
+        "DetachUserPolicy",
+        "ListGroupsForUser",
+        "RemoveUserFromGroup",
+        "DeleteUser",
+    }
+)
+LIVE = {"pending", "propagating", "active", "revoking", "irrevocable"}
+ENDED = {"revoked", "expired", "failed"}
+INVARIANTS = [
+    "iam-users-owned",
+    "live-users-one-key",
+    "no-lease-lost",
+    "state-right",
+    "audit-verify",
+    "audit-complete",
+    "no-secret-on-disk",
+    "revoked-once",
+    "revoked-on-time",
+    "clear-errors",
+]
+HOST = socket.gethostname()
+
+
+def policy(*actions: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}],
+    }
+
+
+@dataclass
+class WorkerProc:
+    proc: subprocess.Popen[str]
+    plain: bool
+    leader_at: float | None = None
+    ended_at: float | None = None
+
+
+@dataclass
+class CliLease:
+    lease_id: str
+    kind: str
+    issued_at: float
+    expire_low: float  # the lease expires no earlier than this
+    ended: bool = False
+
+
+@dataclass
+class Findings:
+    violations: dict[str, list[str]] = field(
+        default_factory=lambda: {name: [] for name in INVARIANTS}
+    )
+
+    def add(self, invariant: str, detail: str) -> None:
+        self.violations[invariant].append(detail)
+
+
+class Soak:
+    def __init__(self, args: argparse.Namespace) -> None:
+        import random
+
+        self.args = args
+        self.rng = random.Random(args.seed)
+        self.rng_lock = threading.Lock()
+        self.tmp = Path(tempfile.mkdtemp(prefix="wb-soak-"))
+        self.home = self.tmp / "home"
+        self.events_dir = self.tmp / "events"
+        self.logs = self.tmp / "logs"
+        self.stop_file = self.tmp / "stop"
+        self.events_dir.mkdir()
+        self.logs.mkdir()
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.secrets: set[str] = {PASSPHRASE, ROOT_SECRET}
+        self.deaths: dict[int, float] = {}
+        self.killed_pids: set[int] = set()
+        self.killer_victims: set[int] = set()
+        self.kills: Counter[str] = Counter()
+        self.cli_ops: Counter[str] = Counter()
+        self.cli_errors: Counter[str] = Counter()
+        self.cli_received: list[dict[str, Any]] = []
+        self.cli_leases: dict[str, CliLease] = {}
+        self.unclear: list[str] = []
+        self.workers: list[WorkerProc] = []
+        self.loads: dict[int, subprocess.Popen[str]] = {}
+        self.inflight: dict[int, subprocess.Popen[str]] = {}
+        self.children: list[subprocess.Popen[str]] = []
+        self.threads: list[threading.Thread] = []
+        # poller observations
+        self.seen_ended: set[str] = set()
+        self.resurrected: dict[str, str] = {}
+        self.last_live_state: dict[str, str] = {}
+        self.revocable_since: dict[str, float] = {}
+        self.moto: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.cli_events = agent.Events(self.events_dir / "cli-runner.jsonl")
+
+    # -- plumbing ----------------------------------------------------------------
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKBENCH_", "SOAK_"))}
+        env.update(
+            WORKBENCH_HOME=str(self.home),
+            WORKBENCH_PASSPHRASE=PASSPHRASE,
+            PYTHONUNBUFFERED="1",
+            SOAK_EVENTS=str(self.events_dir),
+            SOAK_STOP=str(self.stop_file),
+            SOAK_FAULT_RATE=str(self.args.fault_rate),
+            SOAK_FAULT_KINDS=self.args.fault_kinds,
+            SOAK_SEED=str(self.args.seed),
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION="us-east-1",
+        )
+        env.update(extra)
+        return env
+
+    def spawn(self, argv: list[str], *, stderr_name: str, **extra: str) -> subprocess.Popen[str]:
+        with (self.logs / stderr_name).open("a") as stderr:
+            proc = subprocess.Popen(
+                argv,
+                env=self.env(**extra),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                cwd=self.tmp,
+            )
+        with self.lock:
+            self.children.append(proc)
+        return proc
+
+    def died(self, proc: subprocess.Popen[str], when: float | None = None) -> None:
+        with self.lock:
+            self.deaths.setdefault(proc.pid, when if when is not None else time.time())
+            if proc.returncode == -signal.SIGKILL:
+                self.killed_pids.add(proc.pid)
+
+    def kill(self, proc: subprocess.Popen[str]) -> float:
+        when = time.time()
+        with self.lock:
+            self.killer_victims.add(proc.pid)
+            self.killed_pids.add(proc.pid)
+            self.deaths.setdefault(proc.pid, when)
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait()
+        return when
+
+    def pick(self, items: list[Any]) -> Any:
+        with self.rng_lock:
+            return self.rng.choice(items)
+
+    def uniform(self, low: float, high: float) -> float:
+        with self.rng_lock:
+            return self.rng.uniform(low, high)
+
+    def chance(self, p: float) -> bool:
+        with self.rng_lock:
+            return self.rng.random() < p
+
+    # -- setup -------------------------------------------------------------------
+
+    def start_moto(self) -> None:
+        self.moto = subprocess.Popen(
+            [PYTHON, AGENT, "moto"],
+            env=self.env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=(self.logs / "moto.err").open("a"),
+            text=True,
+        )
+        assert self.moto.stdout is not None
+        self.url = self.moto.stdout.readline().strip()
+        if not self.url.startswith("http"):
+            raise SystemExit("the moto server did not start; see logs/moto.err")
+
+    def iam(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "iam",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def setup(self) -> None:
+        from workbench.service import Workbench
+        from workbench.store import KdfParams, Store
+
+        iam = self.iam()
+        iam.create_group(GroupName="soak-group")
+        read_arn = iam.create_policy(
+            PolicyName="soak-read", PolicyDocument=json.dumps(policy("s3:ListBucket"))
+        )["Policy"]["Arn"]
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": ["sts:AssumeRole", "sts:TagSession"],
+                }
+            ],
+        }
+        iam.create_role(RoleName="soak-deploy", AssumeRolePolicyDocument=json.dumps(trust))
+        store = Store.create(
+            self.home, PASSPHRASE, KdfParams.fresh(memory_cost_kib=1024, iterations=1, lanes=1)
+        )
+        service = Workbench(store, operator="soak")
+        service.enable_engine("aws")
+        service.write_root_config(
+            "aws",
+            access_key=ROOT_ACCESS_KEY,
+            secret_key=ROOT_SECRET,
+            iam_endpoint=self.url,
+            sts_endpoint=self.url,
+            max_retries=4,
+        )
+        service.write_lease_config("aws", "30s", "15m")
+        service.audit.enable_file_device(str(self.home / "audit.log"))
+        sts_ttls = {"default_sts_ttl": "15m", "max_sts_ttl": "1h"}
+        roles: dict[str, dict[str, Any]] = {
+            "soak-user": {
+                "credential_type": "iam_user",
+                "user_path": "/soak/user/",
+                "policy_document": policy("s3:GetObject"),
+                "policy_arns": [read_arn],
+                "iam_groups": ["soak-group"],
+                "iam_tags": {"team": "soak"},
+            },
+            "soak-plain": {
+                "credential_type": "iam_user",
+                "user_path": "/soak/plain/",
+                "policy_document": json.dumps(policy("sqs:SendMessage")),
+            },
+            agent.INCIDENT_ROLE: {
+                "credential_type": "iam_user",
+                "user_path": "/soak/incident/",
+                "policy_arns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+            },
+            "soak-assume": {
+                "credential_type": "assumed_role",
+                "role_arns": [f"arn:aws:iam::{ACCOUNT}:role/soak-deploy"],
+                **sts_ttls,
+            },
+            "soak-fed": {
+                "credential_type": "federation_token",
+                "policy_document": policy("s3:GetObject"),
+                **sts_ttls,
+            },
+            "soak-session": {"credential_type": "session_token", **sts_ttls},
+        }
+        for name, body in roles.items():
+            service.write_role("aws", name, body)
+        self.service = service
+
+    # -- the worker ----------------------------------------------------------------
+
+    def start_worker(self, *, plain: bool) -> WorkerProc:
+        argv = [PYTHON, "-m", "workbench", "worker"] if plain else [PYTHON, AGENT, "cli", "worker"]
+        proc = self.spawn(argv, stderr_name="worker.err")
+        worker = WorkerProc(proc, plain)
+        with self.lock:
+            self.workers.append(worker)
+
+        def read() -> None:
+            assert proc.stdout is not None
+            with (self.logs / "worker.out").open("a") as log:
+                for line in proc.stdout:
+                    if worker.leader_at is None and " leader " in f" {line}":
+                        worker.leader_at = time.time()
+                    log.write(f"[{proc.pid}] {line}")
+            proc.wait()
+            self.died(proc)
+            if worker.ended_at is None:
+                worker.ended_at = self.deaths.get(proc.pid, time.time())
+
+        thread = threading.Thread(target=read, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+        return worker
+
+    def current_worker(self) -> WorkerProc | None:
+        with self.lock:
+            return self.workers[-1] if self.workers else None
+
+    def kill_worker(self) -> None:
+        worker = self.current_worker()
+        if worker is None or worker.proc.poll() is not None:
+            return
+        worker.ended_at = self.kill(worker.proc)
+        self.kills["worker (SIGKILL)"] += 1
+
+    def stop_worker(self, worker: WorkerProc) -> None:
+        worker.proc.send_signal(signal.SIGTERM)
+        stopped_at = time.time()
+        try:
+            worker.proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            self.kill(worker.proc)
+        # Alive until it exits: it finishes in-flight revocations first.
+        worker.ended_at = max(stopped_at, time.time())
+
+    def wait_leader(self, worker: WorkerProc, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while worker.leader_at is None and time.monotonic() < deadline:
+            if worker.proc.poll() is not None:
+                raise SystemExit("the worker exited at start; see logs/worker.err")
+            time.sleep(0.05)
+
+    # -- the service-API clients ------------------------------------------------------
+
+    def start_load(self, index: int) -> None:
+        proc = self.spawn([PYTHON, AGENT, "load", str(index)], stderr_name=f"load{index}.err")
+        with self.lock:
+            self.loads[index] = proc
+
+        def read() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if line.startswith("S "):
+                    with self.lock:
+                        self.secrets.add(line[2:].rstrip("\n"))
+            proc.wait()
+            self.died(proc)
+
+        thread = threading.Thread(target=read, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    # -- CLI clients ----------------------------------------------------------------
+
+    def cli_runner(self, number: int) -> None:
+        while not self.stopping.is_set():
+            now = time.time()
+            with self.lock:
+                open_leases = [lease for lease in self.cli_leases.values() if not lease.ended]
+            renewable = [
+                lease for lease in open_leases if lease.kind == "iam_user" and not lease.ended
+            ]
+            revocable = [
+                lease
+                for lease in open_leases
+                if lease.expire_low - now >= agent.REVOKE_MARGIN_SECONDS + 5
+            ]
+            choice = self.pick(["creds"] * 6 + ["renew"] * 2 + ["revoke"] * 2)
+            try:
+                if choice == "renew" and renewable:
+                    self.cli_renew(number, self.pick(renewable))
+                elif choice == "revoke" and revocable:
+                    self.cli_revoke(number, self.pick(revocable))
+                else:
+                    self.cli_creds(number)
+            except Exception as error:  # the harness must not die silently
+                self.unclear.append(f"cli runner {number}: {type(error).__name__}: {error}")
+            self.stopping.wait(self.uniform(0.2, 1.0))
+
+    def _check_errors(self, what: str, code: int, err: str) -> None:
+        if code in (0, -signal.SIGKILL):
+            return
+        lines = [line for line in err.splitlines() if not line.startswith(("warning:", "note:"))]
+        if code != 1 or "Traceback" in err or len(lines) != 1 or not lines[0].startswith("error:"):
+            self.unclear.append(f"{what}: exit {code}: {err.strip()[-400:]}")
+
+    def _run(self, what: str, args: list[str], fault: str | None) -> tuple[int, str, str]:
+        extra = {"WORKBENCH_FAULT": fault} if fault else {}
+        proc = subprocess.Popen(
+            [PYTHON, AGENT, "cli", *args],
+            env=self.env(**extra),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=self.tmp,
+        )
+        with self.lock:
+            self.children.append(proc)
+            self.inflight[proc.pid] = proc
+        out, err = proc.communicate()
+        with self.lock:
+            self.inflight.pop(proc.pid, None)
+        self.died(proc)
+        if proc.returncode == -signal.SIGKILL:
+            if proc.pid in self.killer_victims:
+                pass  # counted by the killer
+            elif fault:
+                self.kills["cli (WORKBENCH_FAULT kill)"] += 1
+            else:
+                self.kills["cli (SIGKILL, unexplained)"] += 1
+        self.cli_ops[f"cli {what}: exit {proc.returncode}"] += 1
+        if proc.returncode == 1:
+            first = next((line for line in err.splitlines() if line.startswith("error:")), err)
+            masked = re.sub(r"aws/(creds|sts)/\S+|\d[\d.:smh]*", "_", first)
+            self.cli_errors[f"cli {what}: {masked[7:60]}"] += 1
+        self._check_errors(f"cli {what}", proc.returncode, err)
+        return proc.returncode, out, err
+
+    def cli_creds(self, number: int) -> None:
+        role = self.pick([*agent.IAM_ROLES, *agent.IAM_ROLES, *agent.STS_ROLES])
+        iam_user = role in agent.IAM_ROLES
+        seconds = int(self.uniform(1, 61)) if iam_user else int(self.uniform(900, 1201))
+        fault = f"kill:{self.pick(ISSUE_STEPS)}" if iam_user and self.chance(0.25) else None
+        started = time.time()
+        args = ["--as", f"cli{number}", "creds", role, "--ttl", f"{seconds}s", "--format", "json"]
+        _code, out, _err = self._run("creds", args, fault)
+        try:
+            answer = json.loads(out)
+        except ValueError:
+            return  # nothing (complete) was received
+        lease_id = answer["lease_id"]
+        data = answer["data"]
+        with self.lock:
+            for secret in (data.get("secret_key"), data.get("session_token")):
+                if secret:
+                    self.secrets.add(secret)
+            self.cli_leases[lease_id] = CliLease(
+                lease_id,
+                "iam_user" if iam_user else "sts",
+                started,
+                started + int(answer["lease_duration"]),
+            )
+        record = {
+            "ev": "issue",
+            "via": "cli",
+            "lease_id": lease_id,
+            "access_key": data.get("access_key"),
+            "secret_sha256": agent.sha256(data.get("secret_key")),
+            "token_sha256": agent.sha256(data.get("session_token")),
+        }
+        self.cli_events.write(**record)
+
+    def cli_renew(self, number: int, lease: CliLease) -> None:
+        seconds = int(self.uniform(1, 61))
+        started = time.time()
+        code, _out, _err = self._run(
+            "renew",
+            [
+                "--as",
+                f"cli{number}",
+                "lease",
+                "renew",
+                lease.lease_id,
+                "--increment",
+                f"{seconds}s",
+            ],
+            None,
+        )
+        if code == 0:
+            with self.lock:
+                lease.expire_low = min(started + seconds, lease.issued_at + 900)
+            self.cli_events.write(ev="renew", via="cli", lease_id=lease.lease_id)
+
+    def cli_revoke(self, number: int, lease: CliLease) -> None:
+        lease.ended = True
+        fault = (
+            f"kill:{self.pick(REVOKE_STEPS)}"
+            if lease.kind == "iam_user" and self.chance(0.2)
+            else None
+        )
+        self.cli_events.write(ev="revoke_start", via="cli", lease_id=lease.lease_id)
+        code, _out, _err = self._run(
+            "revoke", ["--as", f"cli{number}", "lease", "revoke", lease.lease_id], fault
+        )
+        self.cli_events.write(ev="revoke", via="cli", lease_id=lease.lease_id, code=code)
+
+    # -- chaos ------------------------------------------------------------------------
+
+    def killer(self) -> None:
+        while not self.stopping.wait(self.uniform(0.5, 1.5) * self.args.kill_every):
+            target = self.pick(["worker"] * 3 + ["cli"] * 4 + ["load"] * 3)
+            with self.lock:
+                inflight = list(self.inflight.values())
+                loads = list(self.loads.items())
+            if target == "cli":
+                victim = self.pick(inflight) if inflight else None
+                if victim is not None and victim.poll() is None:
+                    self.kill(victim)
+                    self.kills["cli (SIGKILL)"] += 1
+            elif target == "load":
+                index, proc = self.pick(loads)
+                if proc.poll() is None:
+                    self.kill(proc)
+                    self.kills["client process (SIGKILL)"] += 1
+                    self.start_load(index)
+            else:
+                self.kill_worker()
+                # no worker for a moment: the next one recovers what was in flight
+                self.stopping.wait(self.uniform(0, 3))
+                worker = self.current_worker()
+                self.start_worker(plain=bool(worker and not worker.plain))
+
+    def poller(self) -> None:
+        """Watch lease states: an ended lease seen live again was resurrected."""
+        conn = sqlite3.connect(f"file:{self.home / 'workbench.db'}?mode=ro", uri=True, timeout=30)
+        try:
+            while not self.poll_done.is_set():
+                try:
+                    rows = conn.execute(
+                        "SELECT lease_id, state, owner, next_attempt_time FROM leases"
+                    ).fetchall()
+                except sqlite3.OperationalError:
+                    time.sleep(0.2)
+                    continue
+                now = time.time()
+                for lease_id, state, owner, next_attempt in rows:
+                    if state in ENDED:
+                        self.seen_ended.add(lease_id)
+                        continue
+                    if lease_id in self.seen_ended:
+                        self.resurrected.setdefault(lease_id, state)
+                    self.last_live_state[lease_id] = (
+                        f"{state} (holder dead)"
+                        if state in {"pending", "revoking"} and owner and self.owner_dead(owner)
+                        else state
+                    )
+                    revocable = (state == "pending" and self.owner_dead(owner)) or (
+                        state == "revoking"
+                        and (not owner or self.owner_dead(owner))
+                        and (next_attempt or 0) <= now
+                    )
+                    if revocable:
+                        self.revocable_since.setdefault(lease_id, now)
+                time.sleep(0.25)
+        finally:
+            conn.close()
+
+    def owner_dead(self, owner: str | None) -> bool:
+        if not owner:
+            return True
+        host, _, pid = owner.rpartition(":")
+        if host != HOST or not pid.isdigit():
+            return False
+        if int(pid) in self.deaths:
+            return True
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    # -- the run ----------------------------------------------------------------------
+
+    def run(self) -> int:
+        started = time.time()
+        self.start_moto()
+        self.setup()
+        self.poll_done = threading.Event()
+        poller = threading.Thread(target=self.poller, daemon=True)
+        poller.start()
+        first = self.start_worker(plain=True)
+        self.wait_leader(first)
+        for index in range(self.args.processes):
+            self.start_load(index)
+        runners = [
+            threading.Thread(target=self.cli_runner, args=(n,), daemon=True)
+            for n in range(self.args.cli_runners)
+        ]
+        killer = threading.Thread(target=self.killer, daemon=True)
+        for thread in [*runners, killer]:
+            thread.start()
+        load_until = time.time() + self.args.duration
+        while time.time() < load_until:
+            time.sleep(0.5)
+        # Stop the load.
+        self.stopping.set()
+        self.stop_file.touch()
+        killer.join(timeout=30)
+        for thread in runners:
+            thread.join(timeout=180)
+        with self.lock:
+            loads = list(self.loads.values())
+        for proc in loads:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.kill(proc)
+        # A fresh worker: recover, then every due revocation.
+        worker = self.current_worker()
+        if worker is not None and worker.proc.poll() is None:
+            self.stop_worker(worker)
+        final = self.start_worker(plain=True)
+        self.wait_leader(final)
+        settled = self.wait_settled(timeout=max(120.0, self.args.duration / 4))
+        self.stop_worker(final)
+        checked_at = final.ended_at or time.time()
+        self.poll_done.set()
+        poller.join(timeout=10)
+        findings, figures = self.check(checked_at)
+        if not settled:
+            figures["note"] = "due revocations did not settle before the timeout"
+        figures["wall"] = time.time() - started
+        self.report(findings, figures)
+        failed = any(findings.violations.values())
+        return 1 if failed else 0
+
+    def wait_settled(self, timeout: float) -> bool:
+        conn = sqlite3.connect(f"file:{self.home / 'workbench.db'}?mode=ro", uri=True, timeout=30)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                now = time.time()
+                (count,) = conn.execute(
+                    "SELECT count(*) FROM leases WHERE state IN ('pending', 'revoking') "
+                    "OR (state IN ('active', 'propagating', 'irrevocable') "
+                    "AND coalesce(next_attempt_time, expire_time) <= ?)",
+                    (now,),
+                ).fetchone()
+                if count == 0:
+                    time.sleep(1.0)  # let anything that just came due be picked up
+                    return True
+                time.sleep(0.5)
+            return False
+        finally:
+            conn.close()
+
+    def cleanup(self, keep: bool) -> None:
+        with self.lock:
+            children = list(self.children)
+        for proc in children:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if self.moto is not None and self.moto.poll() is None:
+            self.moto.terminate()
+            try:
+                self.moto.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.moto.kill()
+                self.moto.wait()
+        if keep:
+            print(f"run folder kept: {self.tmp}")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- checking ---------------------------------------------------------------------
+
+    def read_events(self) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        for path in sorted(self.events_dir.glob("*.jsonl")):
+            role = path.stem.split("-")[0]
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue  # a line cut short by SIGKILL
+                record["_proc"] = role
+                events.append(record)
+        events.sort(key=lambda record: record.get("t", 0))
+        return events
+
+    def worker_alive(self, start: float, end: float) -> float:
+        alive = 0.0
+        for worker in self.workers:
+            if worker.leader_at is None:
+                continue
+            until = worker.ended_at if worker.ended_at is not None else end
+            alive += max(0.0, min(end, until) - max(start, worker.leader_at))
+        return alive
+
+    def check(self, checked_at: float) -> tuple[Findings, dict[str, Any]]:
+        findings = Findings()
+        figures: dict[str, Any] = {}
+        store = self.service.store
+        events = self.read_events()
+        leases = {lease.lease_id: lease for lease in store.leases.list(live_only=False)}
+        records = list(self.service.audit.entries())
+
+        # -- audit -----------------------------------------------------------------
+        verified = self.service.audit.verify()
+        if not verified.ok:
+            findings.add("audit-verify", f"{verified.problem} (seq {verified.bad_seq})")
+        requests: dict[str, Any] = {}
+        responses: dict[str, Any] = {}
+        for record in records:
+            entry = record.entry
+            target = requests if entry["type"] == "request" else responses
+            target[entry["request"]["id"]] = record
+        for request_id, record in requests.items():
+            if request_id not in responses:
+                pid = record.entry["auth"]["metadata"].get("pid")
+                if pid not in self.killed_pids:
+                    findings.add(
+                        "audit-complete",
+                        f"request {record.entry['request']['path']} (pid {pid}, seq "
+                        f"{record.seq}) has no response and its process was not killed",
+                    )
+        for request_id, record in responses.items():
+            if request_id not in requests:
+                findings.add("audit-complete", f"response seq {record.seq} has no request")
+        issued_at: dict[str, float] = {}
+        revocations: dict[str, list[Any]] = defaultdict(list)
+        for record in responses.values():
+            entry = record.entry
+            path = entry["request"]["path"]
+            lease_id = ((entry.get("response") or {}).get("secret") or {}).get("lease_id")
+            if not lease_id:
+                continue
+            if re.fullmatch(r"aws/(creds|sts)/[^/]+", path) and not entry["error"]:
+                issued_at[lease_id] = record.time
+            state = ((entry.get("response") or {}).get("data") or {}).get("state")
+            if (
+                path == "sys/leases/revoke"
+                and not entry["error"]
+                and state in {"revoked", "expired"}
+            ):
+                revocations[lease_id].append(record)
+
+        # -- what the clients received ---------------------------------------------------
+        received = [e for e in events if e.get("ev") == "issue"]
+        renews: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for event in events:
+            if event.get("ev") in {"renew_start", "renew"} or (
+                event.get("ev") == "error" and event.get("op") == "renew"
+            ):
+                renews[event.get("lease_id", "")].append(event)
+        erased_ended = 0
+        for event in received:
+            lease_id = event["lease_id"]
+            stored = store.leases.get(lease_id, secrets=True)
+            if stored is None:
+                findings.add("no-lease-lost", f"{lease_id} ({event['via']}) is not in the store")
+                continue
+            same = (
+                agent.sha256(stored.secret_key) == event["secret_sha256"]
+                and agent.sha256(stored.session_token) == event["token_sha256"]
+            )
+            erased = stored.secret_key is None and stored.session_token is None
+            if stored.access_key_id != event["access_key"]:
+                findings.add("no-lease-lost", f"{lease_id}: stored access key differs")
+            elif not same and erased and stored.state.value in ENDED:
+                erased_ended += 1  # a dead credential's secret dropped: reported, not counted
+            elif not same:
+                findings.add(
+                    "no-lease-lost",
+                    f"{lease_id} ({stored.state.value}): stored secret "
+                    f"{'erased' if erased else 'differs from the one received'}",
+                )
+            if lease_id not in issued_at:
+                findings.add("audit-complete", f"{lease_id}: received, but no issue response")
+            self._check_state(findings, stored, checked_at)
+            ended_by = revocations.get(lease_id)
+            if (
+                ended_by
+                and ended_by[0].entry["request"]["data"].get("source") == "worker"
+                and ended_by[0].time < stored.expire_time - 0.5
+            ):
+                findings.add(
+                    "state-right",
+                    f"{lease_id}: the worker revoked it {stored.expire_time - ended_by[0].time:.1f}"
+                    " s before its expiry",
+                )
+            if event["via"] == "api" and stored.state.value in {"active", "propagating"}:
+                told = [event["expire_time"]]
+                history = renews.get(lease_id, [])
+                told += [e["expire_time"] for e in history if e["ev"] == "renew"]
+                ambiguous = sum(e["ev"] == "renew_start" for e in history) > sum(
+                    e["ev"] == "renew" for e in history
+                )
+                if abs(stored.expire_time - told[-1]) > 1e-3 and not (
+                    ambiguous and any(abs(stored.expire_time - t) < 1e-3 for t in told)
+                ):
+                    findings.add(
+                        "state-right",
+                        f"{lease_id}: expires at {stored.expire_time:.3f}, the client was told "
+                        f"{told[-1]:.3f}",
+                    )
+        for lease in leases.values():
+            if lease.state.value in {"pending", "revoking", "irrevocable"}:
+                findings.add(
+                    "state-right",
+                    f"{lease.lease_id} ({lease.credential_type.value}) still {lease.state.value} "
+                    f"after the final worker: {lease.error}",
+                )
+
+        # -- revoked once ------------------------------------------------------------------
+        for lease_id, lease in leases.items():
+            count = len(revocations.get(lease_id, []))
+            state = lease.state.value
+            forced = "force-revoked" in (lease.error or "")
+            if state in {"revoked", "expired"} and not forced:
+                if count == 0:
+                    findings.add("audit-complete", f"{lease_id} is {state}: no revoke response")
+                elif count > 1:
+                    sources = [
+                        r.entry["request"]["data"].get("source") for r in revocations[lease_id]
+                    ]
+                    findings.add("revoked-once", f"{lease_id}: {count} revocations ({sources})")
+            elif state in LIVE and count:
+                findings.add("revoked-once", f"{lease_id} is {state} after {count} revocation(s)")
+        for lease_id, state in self.resurrected.items():
+            findings.add("revoked-once", f"{lease_id} was seen {state} after it had ended")
+
+        # -- AWS ------------------------------------------------------------------------------
+        iam = self.iam()
+        users = [
+            user
+            for page in iam.get_paginator("list_users").paginate()
+            for user in page["Users"]
+            if user.get("Path", "").startswith(USER_PATH_PREFIX)
+            or user.get("UserName", "").startswith("wb-")
+        ]
+        for user in users:
+            if "UserName" not in user:
+                findings.add("iam-users-owned", f"IAM listed a user without a name: {user}")
+                user["UserName"] = "?"
+        by_user = {lease.iam_user_name: lease for lease in leases.values() if lease.iam_user_name}
+        for user in users:
+            owner = by_user.get(user["UserName"])
+            if owner is None or owner.state.value not in {"active", "propagating"}:
+                findings.add(
+                    "iam-users-owned",
+                    f"IAM user {user['UserName']}: lease "
+                    f"{owner.lease_id + ' is ' + owner.state.value if owner else 'none'}"
+                    f"{' (' + (owner.error or '')[:160] + ')' if owner else ''}",
+                )
+        present = {user["UserName"] for user in users}
+        for lease in leases.values():
+            if lease.credential_type.value != "iam_user" or lease.state.value not in {
+                "active",
+                "propagating",
+            }:
+                continue
+            if lease.iam_user_name not in present:
+                findings.add("live-users-one-key", f"{lease.lease_id}: its IAM user is gone")
+                continue
+            keys = [
+                key["AccessKeyId"]
+                for key in iam.list_access_keys(UserName=lease.iam_user_name)["AccessKeyMetadata"]
+            ]
+            if keys != [lease.access_key_id]:
+                findings.add(
+                    "live-users-one-key",
+                    f"{lease.lease_id}: user has {len(keys)} key(s) {keys}, lease has "
+                    f"{lease.access_key_id}",
+                )
+
+        # -- on time ----------------------------------------------------------------------
+        allowance: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for event in events:
+            if event.get("ev") == "fault" and event.get("user") and event["op"] in REVOKE_CALLS:
+                allowance[event["user"]].append((event["t"], event["allowance"]))
+        delays: list[float] = []
+        threshold = self.args.threshold
+        for lease in leases.values():
+            state = lease.state.value
+            ready = issued_at.get(lease.lease_id) or self.revocable_since.get(lease.lease_id)
+            start = max(lease.expire_time, ready or lease.issue_time)
+            if state in LIVE:
+                end = checked_at
+                if start >= end:
+                    continue
+            elif lease.lease_id in revocations:
+                end = revocations[lease.lease_id][0].time
+            elif state == "failed" and lease.lease_id in self.revocable_since:
+                end = lease.updated_time or checked_at
+            else:
+                continue
+            if end <= start:
+                continue  # ended before it expired
+            waited = self.worker_alive(start, end)
+            delays.append(waited)
+            allowed = threshold + sum(
+                extra
+                for when, extra in allowance.get(lease.iam_user_name or "", [])
+                if start - 60 <= when <= end
+            )
+            if waited > allowed:
+                findings.add(
+                    "revoked-on-time",
+                    f"{lease.lease_id} ({lease.credential_type.value}, "
+                    f"{self.last_live_state.get(lease.lease_id, '?')} before it ended, now "
+                    f"{state}): {waited:.1f} s expired and unrevoked with a worker alive "
+                    f"(allowed {allowed:.1f} s)",
+                )
+        figures["delays"] = delays
+
+        # -- secrets on disk -----------------------------------------------------------------
+        store.checkpoint()
+        for lease in leases.values():
+            full = store.leases.get(lease.lease_id, secrets=True)
+            if full is not None:
+                self.secrets.update(s for s in (full.secret_key, full.session_token) if s)
+        for path, secret in scan_for_secrets(self.tmp, self.secrets):
+            findings.add("no-secret-on-disk", f"{path}: a secret ({secret[:4]}...)")
+        figures["secrets"] = len(self.secrets)
+        figures["scanned"] = sum(1 for p in self.tmp.rglob("*") if p.is_file())
+
+        # -- errors ---------------------------------------------------------------------------
+        for event in events:
+            if event.get("ev") == "crash":
+                findings.add(
+                    "clear-errors", f"{event['_proc']} {event['op']}: {event['tb'][-400:]}"
+                )
+            if event.get("ev") == "error" and "\n" in event.get("msg", ""):
+                findings.add("clear-errors", f"{event['op']}: multi-line: {event['msg'][:200]}")
+        for problem in self.unclear:
+            findings.add("clear-errors", problem)
+
+        figures["erased_ended"] = erased_ended
+        figures["received"] = len(received)
+        figures["events"] = events
+        figures["leases"] = leases
+        figures["revocations"] = revocations
+        figures["audit_entries"] = len(records)
+        return findings, figures
+
+    def _check_state(self, findings: Findings, lease: Any, checked_at: float) -> None:
+        state = lease.state.value
+        kind = lease.credential_type.value
+        if state in {"active", "propagating"}:
+            if lease.expire_time < checked_at - self.args.threshold:
+                findings.add(
+                    "state-right",
+                    f"{lease.lease_id}: {state}, "
+                    f"expired {checked_at - lease.expire_time:.0f} s ago",
+                )
+        elif state == "expired":
+            if kind == "iam_user" or lease.expire_time > lease.updated_time + 1e-3:
+                findings.add("state-right", f"{lease.lease_id} ({kind}): expired before its time")
+        elif state != "revoked":
+            findings.add(
+                "state-right", f"{lease.lease_id} ({kind}) was received, is {state}: {lease.error}"
+            )
+
+    # -- report ---------------------------------------------------------------------------
+
+    def report(self, findings: Findings, figures: dict[str, Any]) -> None:
+        events = figures["events"]
+        ops: Counter[str] = Counter()
+        errors: Counter[str] = Counter()
+        faults: Counter[str] = Counter()
+        fault_where: Counter[str] = Counter()
+        for event in events:
+            kind = event.get("ev")
+            if kind == "issue" and event["via"] == "api":
+                ops[f"api issue {event['type']}"] += 1
+            elif kind in {"renew", "revoke", "revoke_prefix"} and event.get("via") != "cli":
+                ops[f"api {kind}"] += 1
+                if kind == "revoke_prefix":
+                    ops["api revoke_prefix: leases revoked"] += len(event["revoked"])
+            elif kind == "error":
+                errors[f"api {event['op']}: {event['cls']}"] += 1
+            elif kind == "fault":
+                faults[event["kind"]] += 1
+                fault_where[event["_proc"].rstrip("0123456789")] += 1
+        worker_revocations = sum(
+            1
+            for records in figures["revocations"].values()
+            if records[0].entry["request"]["data"].get("source") == "worker"
+        )
+        ops["worker revocations"] = worker_revocations
+        ops.update(self.cli_ops)
+        errors.update(self.cli_errors)
+        delays = sorted(figures["delays"])
+        states = Counter(lease.state.value for lease in figures["leases"].values())
+        out = [
+            f"soak: {self.args.duration:.0f} s of load, {self.args.processes} API client(s), "
+            f"{self.args.cli_runners} CLI runner(s), fault rate {self.args.fault_rate}, "
+            f"seed {self.args.seed}, wall {figures['wall']:.0f} s",
+            "",
+            "operations",
+        ]
+        out += [f"  {name:<44} {count:>7}" for name, count in sorted(ops.items())]
+        out += ["", "errors the clients got"]
+        out += [f"  {name:<60} {count:>5}" for name, count in sorted(errors.items())]
+        out += ["", f"kills survived: {sum(self.kills.values())}"]
+        out += [f"  {name:<44} {count:>7}" for name, count in sorted(self.kills.items())]
+        out += ["", f"faults injected: {sum(faults.values())}"]
+        out += [f"  {name:<44} {count:>7}" for name, count in sorted(faults.items())]
+        out += [f"  in {name:<41} {count:>7}" for name, count in sorted(fault_where.items())]
+        out += [
+            "",
+            "leases by final state: " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())),
+        ]
+        out += [
+            f"credentials received by clients: {figures['received']} (of those ended, "
+            f"{figures['erased_ended']} have their secret erased from the store)",
+            f"audit entries: {figures['audit_entries']}; secrets looked for on disk: "
+            f"{figures['secrets']} in {figures['scanned']} files",
+        ]
+        if delays:
+            out.append(
+                f"revocation delay after expiry (worker-alive s, {len(delays)} leases): "
+                f"p50 {percentile(delays, 50):.2f}  p99 {percentile(delays, 99):.2f}  "
+                f"max {delays[-1]:.2f}  mean {statistics.fmean(delays):.2f}"
+            )
+        if figures.get("note"):
+            out.append(f"note: {figures['note']}")
+        out += ["", "invariants (violations)"]
+        for name in INVARIANTS:
+            out.append(f"  {name:<24} {len(findings.violations[name]):>5}")
+        print("\n".join(out), flush=True)
+        details = [
+            f"  {name}: {detail}"
+            for name in INVARIANTS
+            for detail in findings.violations[name][: self.args.details]
+        ]
+        if details:
+            print(f"\nviolations (first {self.args.details} of each)")
+            print("\n".join(details), flush=True)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[rank]
+
+
+def scan_for_secrets(root: Path, secrets: set[str]) -> list[tuple[Path, str]]:
+    """Every (file, secret) with the secret's bytes in the file.
+
+    A secret on disk lies inside a run of characters drawn from the secrets'
+    alphabet, so only those runs are cut into windows of each secret length.
+    """
+    wanted = {secret.encode("utf-8") for secret in secrets if len(secret) >= 8}
+    if not wanted:
+        return []
+    alphabet = sorted({byte for secret in wanted for byte in secret})
+    shortest = min(len(secret) for secret in wanted)
+    lengths = sorted({len(secret) for secret in wanted})
+    char_class = b"".join(re.escape(bytes([byte])) for byte in alphabet)
+    runs = re.compile(b"[" + char_class + b"]{%d,}" % shortest)
+    found: list[tuple[Path, str]] = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        hits: set[bytes] = set()
+        for match in runs.finditer(data):
+            run = match.group()
+            for length in lengths:
+                for offset in range(len(run) - length + 1):
+                    window = run[offset : offset + length]
+                    if window in wanted:
+                        hits.add(window)
+        found.extend((path.relative_to(root), hit.decode()) for hit in sorted(hits))
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=600.0, help="seconds of load")
+    parser.add_argument("--processes", type=int, default=3, help="service-API client processes")
+    parser.add_argument("--cli-runners", type=int, default=1, help="CLI invocations at once")
+    parser.add_argument("--fault-rate", type=float, default=0.05, help="AWS attempts failed")
+    parser.add_argument("--fault-kinds", default=",".join(agent.FAULT_KINDS))
+    parser.add_argument("--kill-every", type=float, default=6.0, help="mean seconds between kills")
+    parser.add_argument("--threshold", type=float, default=5.0, help="revoked-on-time limit, s")
+    parser.add_argument("--seed", type=int, default=int(time.time()) % 100000)
+    parser.add_argument("--details", type=int, default=5, help="violations shown per invariant")
+    parser.add_argument("--keep", action="store_true", help="keep the run's folder")
+    args = parser.parse_args()
+    unknown = set(args.fault_kinds.split(",")) - set(agent.FAULT_KINDS)
+    if unknown:
+        parser.error(f"unknown fault kinds {sorted(unknown)}; choose from {agent.FAULT_KINDS}")
+    soak = Soak(args)
+    status = 1
+    try:
+        status = soak.run()
+    finally:
+        soak.cleanup(keep=args.keep or status != 0)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
