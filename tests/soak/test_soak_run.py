@@ -1,0 +1,53 @@
+"""The reliability soak, 60 seconds of it: every invariant holds with 0 violations."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SOAK = Path(__file__).resolve().parents[2] / "bench" / "soak.py"
+INVARIANTS = [
+    "iam-users-owned",
+    "live-users-one-key",
+    "no-lease-lost",
+    "state-right",
+    "audit-verify",
+    "audit-complete",
+    "no-secret-on-disk",
+    "revoked-once",
+    "revoked-on-time",
+    "clear-errors",
+]
+
+
+def _figure(output: str, pattern: str) -> int:
+    match = re.search(pattern, output, re.MULTILINE)
+    assert match, f"no {pattern!r} in the soak's report:\n{output}"
+    return int(match.group(1))
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(900)
+def test_soak_60_seconds() -> None:
+    # Two API clients and one CLI runner keep a 2-core machine usable.
+    run = subprocess.run(
+        [sys.executable, str(SOAK), "--duration", "60", "--processes", "2", "--cli-runners", "1"],
+        capture_output=True,
+        text=True,
+        timeout=840,
+        check=False,
+    )
+    output = run.stdout
+    report = f"{output}\n{run.stderr[-3000:]}"
+    assert "Traceback" not in run.stderr, report
+    for name in INVARIANTS:
+        assert _figure(output, rf"^  {re.escape(name)}\s+(\d+)$") == 0, report
+    assert run.returncode == 0, report
+    operations = sum(int(n) for n in re.findall(r"^  (?:api|cli|worker) .*?\s(\d+)$", output, re.M))
+    assert operations > 0, report
+    assert _figure(output, r"^kills survived: (\d+)$") > 0, report
+    assert _figure(output, r"^faults injected: (\d+)$") > 0, report
