@@ -198,7 +198,7 @@ class Soak:
         # poller observations
         self.seen_ended: set[str] = set()
         self.resurrected: dict[str, str] = {}
-        self.last_live_state: dict[str, str] = {}
+        self.live_states: dict[str, list[str]] = {}
         self.revocable_since: dict[str, float] = {}
         self.moto: subprocess.Popen[str] | None = None
         self.url = ""
@@ -589,8 +589,8 @@ class Soak:
                     self.kill(victim)
                     self.kills["cli (SIGKILL)"] += 1
             elif target == "load":
-                index, proc = self.pick(loads)
-                if proc.poll() is None:
+                index, proc = self.pick(loads) if loads else (0, None)
+                if proc is not None and proc.poll() is None:
                     self.kill(proc)
                     self.kills["client process (SIGKILL)"] += 1
                     self.start_load(index)
@@ -620,11 +620,14 @@ class Soak:
                         continue
                     if lease_id in self.seen_ended:
                         self.resurrected.setdefault(lease_id, state)
-                    self.last_live_state[lease_id] = (
+                    seen = (
                         f"{state} (holder dead)"
                         if state in {"pending", "revoking"} and owner and self.owner_dead(owner)
                         else state
                     )
+                    history = self.live_states.setdefault(lease_id, [])
+                    if not history or history[-1] != seen:
+                        history.append(seen)
                     revocable = (state == "pending" and self.owner_dead(owner)) or (
                         state == "revoking"
                         and (not owner or self.owner_dead(owner))
@@ -802,6 +805,13 @@ class Soak:
             if request_id not in requests:
                 findings.add("audit-complete", f"response seq {record.seq} has no request")
         issued_at: dict[str, float] = {}
+        # leases an operator asked to revoke (a crashed request is finished by recovery)
+        asked_to_revoke = {
+            record.entry["request"]["data"].get("lease_id")
+            for record in requests.values()
+            if record.entry["request"]["path"] == "sys/leases/revoke"
+            and record.entry["request"]["data"].get("source") == "operator"
+        }
         revocations: dict[str, list[Any]] = defaultdict(list)
         for record in responses.values():
             entry = record.entry
@@ -855,6 +865,7 @@ class Soak:
             ended_by = revocations.get(lease_id)
             if (
                 ended_by
+                and lease_id not in asked_to_revoke
                 and ended_by[0].entry["request"]["data"].get("source") == "worker"
                 and ended_by[0].time < stored.expire_time - 0.5
             ):
@@ -982,7 +993,7 @@ class Soak:
                 findings.add(
                     "revoked-on-time",
                     f"{lease.lease_id} ({lease.credential_type.value}, "
-                    f"{self.last_live_state.get(lease.lease_id, '?')} before it ended, now "
+                    f"seen {' > '.join(self.live_states.get(lease.lease_id, ['?']))}, now "
                     f"{state}): {waited:.1f} s expired and unrevoked with a worker alive "
                     f"(allowed {allowed:.1f} s)",
                 )
