@@ -68,3 +68,26 @@ async def test_help_and_the_trainee_panel(tui_service: Any, make_app: Any) -> No
         recent = str(trainee.query_one("#trainee-recent").render())
         assert "Issued a credential (iam_user)" in recent
         assert "iam:CreateUser" in recent and "iam:CreateAccessKey" in recent
+
+
+async def test_the_demo_banner_shows_the_endpoint_and_hides_on_b(
+    tui_service: Any, make_app: Any
+) -> None:
+    from types import SimpleNamespace
+
+    from workbench.tui.main_screen import DemoBanner
+
+    demo = SimpleNamespace(endpoint="http://127.0.0.1:50123", notes=["[b]note[/b]"], example="aws")
+    app = make_app(tui_service, demo=demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        banner = app.screen.query_one(DemoBanner)
+        shown = str(banner.render())
+        assert "http://127.0.0.1:50123" in shown and "[b]note[/b]" in shown
+        await pilot.press("b")
+        assert not banner.display
+    plain = make_app(tui_service)
+    async with plain.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not plain.screen.query(DemoBanner)
+        assert plain.screen.check_action("toggle_banner", ()) is False

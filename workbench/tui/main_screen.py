@@ -69,6 +69,13 @@ class MainScreen(Screen[None]):
             id="app.explain",
             tooltip="Show or hide the trainee panel: what this pane shows, what just happened",
         ),
+        Binding(
+            "b",
+            "toggle_banner",
+            "Banner",
+            id="app.banner",
+            tooltip="Show or hide the demo banner (demo only)",
+        ),
     ]
 
     def __init__(self, *, demo: DemoInfo | None = None) -> None:
@@ -177,6 +184,15 @@ class MainScreen(Screen[None]):
         elif pane == "audit":
             for audit in self.query(AuditStream):
                 audit.tick()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_banner":
+            return self._demo is not None  # no banner, no key in the footer
+        return True
+
+    def action_toggle_banner(self) -> None:
+        for banner in self.query(DemoBanner):
+            banner.display = not banner.display
 
     def action_toggle_trainee(self) -> None:
         self.query_one(TraineePanel).toggle_class("-shown")
