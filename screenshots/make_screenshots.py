@@ -8,6 +8,7 @@ The pictures in the README are these files: regenerated, never hand-made.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,10 +27,8 @@ async def settle(pilot: Any) -> None:
     from textual.worker import WorkerCancelled, WorkerFailed
 
     for _ in range(20):
-        try:
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
             await pilot.app.workers.wait_for_complete()
-        except (WorkerCancelled, WorkerFailed):
-            pass
         await pilot.pause()
         if not any(worker.is_running for worker in pilot.app.workers):
             return
