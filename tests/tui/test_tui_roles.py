@@ -13,6 +13,7 @@ from tui_helpers import screen_text, settle
 from workbench.domain.models import LeaseState
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
 from workbench.tui.role_editor import RoleEditor
+from workbench.tui.role_findings import RoleFindings
 
 BAD_POLICY = POLICY.replace('"Effect": "Allow"', '"Effect": "Allw"')
 
@@ -46,7 +47,7 @@ async def test_a_role_with_an_error_is_refused_then_saved_once_fixed(
         findings.focus()
         findings.highlighted = 0
         await pilot.press("enter")  # jump to the finding
-        finding = editor._findings[0]
+        finding = editor.query_one(RoleFindings).findings[0]
         assert policy.has_focus
         assert policy.cursor_location == (finding.line - 1, finding.column - 1)
         assert BAD_POLICY.splitlines()[finding.line - 1][finding.column - 1 :].startswith('"Allw"')

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
+from textual.widgets import Button, Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker, get_current_worker
 
@@ -19,6 +18,7 @@ from workbench.domain.errors import WorkbenchError
 from workbench.domain.models import Role
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
 from workbench.tui.display import report_worker_error
+from workbench.tui.role_findings import RoleFindings
 from workbench.tui.role_form import RoleFields
 
 if TYPE_CHECKING:
@@ -38,12 +38,6 @@ NEW_POLICY = """{
   ]
 }
 """
-SEVERITY_STYLES = {
-    "ERROR": "bold red",
-    "SECURITY_WARNING": "bold magenta",
-    "WARNING": "yellow",
-    "SUGGESTION": "cyan",
-}
 
 
 class RoleEditor(Horizontal):
@@ -111,12 +105,10 @@ class RoleEditor(Horizontal):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._roles: dict[str, Role] = {}
-        self._findings: list[Finding] = []
         self._timer: Timer | None = None
         self._generation = 0
         self._verdict_generation = -1
         self._edited_since_check = False
-        self._form_error = ""
         self._select_after_load: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -141,8 +133,7 @@ class RoleEditor(Horizontal):
                 id="policy",
                 tab_behavior="indent",
             )
-            yield Static("", id="role-status")
-            yield OptionList(id="findings", markup=False)
+            yield RoleFindings(id="role-findings")
 
     @property
     def service(self) -> Workbench:
@@ -283,47 +274,18 @@ class RoleEditor(Horizontal):
         if event.generation != self._generation:
             return  # the form changed since; a newer verdict is on its way
         self._verdict_generation = event.generation
-        self._findings = event.findings
-        self._form_error = event.error
-        findings = self.query_one("#findings", OptionList)
-        findings.set_options(self._finding_option(finding) for finding in event.findings)
-        self.query_one("#role-status", Static).update(self._status_text())
-
-    @staticmethod
-    def _finding_option(finding: Finding) -> Option:
-        text = Text(f"{finding.line}:{finding.column}  ")
-        text.append(str(finding.severity), style=SEVERITY_STYLES.get(str(finding.severity), ""))
-        text.append(f"  {finding.code}  {finding.message}")
-        return Option(text)
+        self.query_one(RoleFindings).show(event.findings, event.error)
 
     @property
     def error_count(self) -> int:
-        return sum(1 for finding in self._findings if str(finding.severity) == "ERROR")
+        return self.query_one(RoleFindings).error_count
 
     @property
     def can_save(self) -> bool:
-        return not self._form_error and self.error_count == 0
+        return self.query_one(RoleFindings).can_save
 
-    def _status_text(self) -> Text:
-        if self._form_error:
-            return Text(self._form_error, style="bold red")
-        if self.error_count:
-            others = len(self._findings) - self.error_count
-            return Text(
-                f"{self.error_count} ERROR(s), {others} other finding(s): saving is "
-                "refused until the ERRORs are fixed. Enter on a finding jumps to it.",
-                style="bold red",
-            )
-        if self._findings:
-            return Text(
-                f"{len(self._findings)} finding(s), no ERRORs: the role can be saved.",
-                style="yellow",
-            )
-        return Text("No findings: the role can be saved.", style="green")
-
-    @on(OptionList.OptionSelected, "#findings")
-    def _finding_chosen(self, event: OptionList.OptionSelected) -> None:
-        finding = self._findings[event.option_index]
+    def on_role_findings_chosen(self, event: RoleFindings.Chosen) -> None:
+        finding = event.finding
         editor = self.query_one("#policy", TextArea)
         editor.cursor_location = (max(finding.line - 1, 0), max(finding.column - 1, 0))
         editor.focus()
@@ -337,7 +299,7 @@ class RoleEditor(Horizontal):
             self._validate_now()  # stale verdict: the service re-checks on save anyway
         elif not self.can_save:
             self.app.notify(
-                self._form_error
+                self.query_one(RoleFindings).form_error
                 or f"Saving refused: {self.error_count} ERROR(s) remain in the policy document.",
                 severity="error",
                 markup=False,

@@ -1,0 +1,89 @@
+"""The validator's verdict under the policy editor: a status line and the findings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+if TYPE_CHECKING:
+    from workbench.policy import Finding
+
+SEVERITY_STYLES = {
+    "ERROR": "bold red",
+    "SECURITY_WARNING": "bold magenta",
+    "WARNING": "yellow",
+    "SUGGESTION": "cyan",
+}
+
+
+class RoleFindings(Vertical):
+    """Findings (each selectable) and whether the role may be saved."""
+
+    class Chosen(Message):
+        """A finding was selected: the editor moves its cursor there."""
+
+        def __init__(self, finding: Finding) -> None:
+            super().__init__()
+            self.finding = finding
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.findings: list[Finding] = []
+        self.form_error = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="role-status")
+        yield OptionList(id="findings", markup=False)
+
+    def show(self, findings: list[Finding], form_error: str) -> None:
+        """Show a verdict: the role's own error (a bad field), or the policy's findings."""
+        self.findings = findings
+        self.form_error = form_error
+        self.query_one("#findings", OptionList).set_options(
+            self._option(finding) for finding in findings
+        )
+        self.query_one("#role-status", Static).update(self._status())
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for finding in self.findings if str(finding.severity) == "ERROR")
+
+    @property
+    def can_save(self) -> bool:
+        return not self.form_error and self.error_count == 0
+
+    @staticmethod
+    def _option(finding: Finding) -> Option:
+        text = Text(f"{finding.line}:{finding.column}  ")
+        text.append(str(finding.severity), style=SEVERITY_STYLES.get(str(finding.severity), ""))
+        text.append(f"  {finding.code}  {finding.message}")
+        return Option(text)
+
+    def _status(self) -> Text:
+        if self.form_error:
+            return Text(self.form_error, style="bold red")
+        if self.error_count:
+            others = len(self.findings) - self.error_count
+            return Text(
+                f"{self.error_count} ERROR(s), {others} other finding(s): saving is "
+                "refused until the ERRORs are fixed. Enter on a finding jumps to it.",
+                style="bold red",
+            )
+        if self.findings:
+            return Text(
+                f"{len(self.findings)} finding(s), no ERRORs: the role can be saved.",
+                style="yellow",
+            )
+        return Text("No findings: the role can be saved.", style="green")
+
+    @on(OptionList.OptionSelected, "#findings")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.post_message(self.Chosen(self.findings[event.option_index]))
