@@ -1,10 +1,10 @@
-"""`workbench web` serves the TUI on loopback, with the CLI's --home and --as."""
+"""`workbench web` serves the TUI on loopback, with the CLI's --home (and --as)."""
 
 from __future__ import annotations
 
 import shlex
 import sys
-from types import SimpleNamespace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +13,7 @@ from workbench.tui import web
 
 
 def test_the_served_command_is_the_workbench_with_its_options() -> None:
-    options = SimpleNamespace(home="/tmp/my store", operator="alice")
-    assert shlex.split(web.web_command(options)) == [
+    assert shlex.split(web.web_command(Path("/tmp/my store"), "alice")) == [
         sys.executable,
         "-m",
         "workbench",
@@ -23,8 +22,7 @@ def test_the_served_command_is_the_workbench_with_its_options() -> None:
         "--as",
         "alice",
     ]
-    bare = SimpleNamespace(home=None, operator=None)
-    assert shlex.split(web.web_command(bare)) == [sys.executable, "-m", "workbench"]
+    assert shlex.split(web.web_command(None)) == [sys.executable, "-m", "workbench"]
 
 
 def test_serve_binds_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,9 +36,9 @@ def test_serve_binds_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
             started["served"] = True
 
     monkeypatch.setattr("textual_serve.server.Server", FakeServer)
-    web.serve(SimpleNamespace(home=None, operator=None), 8123)
+    web.serve(home=Path("/tmp/store"), port=8123)
     assert started == {
-        "command": web.web_command(SimpleNamespace(home=None, operator=None)),
+        "command": web.web_command(Path("/tmp/store")),
         "host": "127.0.0.1",
         "port": 8123,
         "served": True,

@@ -4,31 +4,24 @@ from __future__ import annotations
 
 import shlex
 import sys
-from typing import Protocol
+from pathlib import Path
 
 HOST = "127.0.0.1"  # loopback only: the page drives a session that can issue credentials
 
 
-class ServeOptions(Protocol):
-    """The global CLI options the served app should keep (the CLI's state has them)."""
-
-    home: str | None
-    operator: str | None
-
-
-def web_command(options: ServeOptions) -> str:
+def web_command(home: Path | str | None, operator: str | None = None) -> str:
     """The command each browser session runs: the workbench TUI (unlock screen first)."""
     command = [sys.executable, "-m", "workbench"]
-    if options.home:
-        command += ["--home", options.home]
-    if options.operator:
-        command += ["--as", options.operator]
+    if home:
+        command += ["--home", str(home)]
+    if operator:
+        command += ["--as", operator]
     return shlex.join(command)
 
 
-def serve(options: ServeOptions, port: int) -> None:
+def serve(*, home: Path | str | None, port: int, operator: str | None = None) -> None:
     """Serve until interrupted; every browser tab gets its own workbench process."""
     from textual_serve.server import Server  # the optional `web` extra
 
-    server = Server(web_command(options), host=HOST, port=port, title="Lease Workbench")
+    server = Server(web_command(home, operator), host=HOST, port=port, title="Lease Workbench")
     server.serve()
