@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-import types
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from workbench.audit import AuditLog
-from workbench.cli import common
 from workbench.store import KdfParams, Store
 
 PASSPHRASE = "correct horse battery"
@@ -67,22 +64,6 @@ class Cli:
 
 
 @pytest.fixture
-def run_cli(store: Store, home: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """`workbench` with a service that is only the audit log.
-
-    The service facade is another engineer's work in progress; these tests
-    exercise the audit commands through `state.service().audit` alone.
-    """
-
-    def service(self: common.CliState) -> Any:
-        if self._service is None:
-            opened = self.open_store()
-            audit_log = AuditLog(opened, operator=self.operator_name)
-            self._service = types.SimpleNamespace(audit=audit_log, close=opened.close)
-            import click
-
-            click.get_current_context().call_on_close(opened.close)
-        return self._service
-
-    monkeypatch.setattr(common.CliState, "service", service)
+def run_cli(store: Store, home: Path) -> Cli:
+    """`workbench` in-process (CliRunner) on the test's store."""
     return Cli(home)

@@ -12,7 +12,6 @@ from workbench.tui.app import WorkbenchApp
 from workbench.tui.audit_stream import AuditStream
 from workbench.tui.role_editor import RoleEditor
 
-PASSPHRASE = "correct horse battery"  # the same as tests/conftest.py's store fixture
 SIZE = (140, 40)
 POLICY = """{
   "Version": "2012-10-17",

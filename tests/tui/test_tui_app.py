@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import SIZE
 from textual.command import CommandList
 from textual.widgets import Input, TabbedContent
-from tui_helpers import settle, wait_until
 
+from tests.tui.conftest import SIZE
+from tests.tui.tui_helpers import settle, wait_until
 from workbench.domain.models import LeaseState
 from workbench.tui.confirm import PromptScreen
 from workbench.tui.help import HelpScreen, TraineePanel

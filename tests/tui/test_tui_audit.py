@@ -6,11 +6,11 @@ import sqlite3
 from typing import Any
 
 import pytest
-from conftest import SIZE
 from textual.geometry import Region
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
-from tui_helpers import settle
 
+from tests.tui.conftest import SIZE
+from tests.tui.tui_helpers import settle
 from workbench.domain.errors import NotFound
 from workbench.store import Store
 from workbench.tui.audit_stream import AuditStream

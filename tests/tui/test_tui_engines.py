@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import SIZE
 from textual.widgets import Input, Static
-from tui_helpers import screen_text, settle
 
+from tests.tui.conftest import SIZE
+from tests.tui.tui_helpers import screen_text, settle
 from workbench.domain.errors import AwsError
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
 from workbench.tui.engine_form import EngineForm

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import SIZE
 from textual.widgets import DataTable, Static
-from tui_helpers import settle
 
+from tests.tui.conftest import SIZE
+from tests.tui.tui_helpers import settle
 from workbench.tui.confirm import ConfirmScreen
 from workbench.tui.iam_view import IamView
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import SIZE
 from textual.widgets import Input, Static
-from tui_helpers import screen_text, settle
 
+from tests.tui.conftest import SIZE
+from tests.tui.tui_helpers import screen_text, settle
 from workbench.domain.models import LeaseState
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
 from workbench.tui.issue_dialog import CredentialScreen, IssueRequestScreen
@@ -199,8 +199,8 @@ async def test_a_lease_issued_by_the_cli_appears_without_a_key_press(
     import sys
     from pathlib import Path
 
-    from conftest import PASSPHRASE
-    from tui_helpers import wait_until
+    from tests.conftest import PASSPHRASE
+    from tests.tui.tui_helpers import wait_until
 
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:

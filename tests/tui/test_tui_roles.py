@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import POLICY, SIZE
 from textual.widgets import Input, OptionList, Select, Static, TextArea
-from tui_helpers import screen_text, settle
 
+from tests.tui.conftest import POLICY, SIZE
+from tests.tui.tui_helpers import screen_text, settle
 from workbench.domain.models import LeaseState
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
 from workbench.tui.role_editor import RoleEditor

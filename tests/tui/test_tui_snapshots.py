@@ -7,10 +7,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from snapshot_data import NOW, build_service, deterministic_audit, iam_report
 from textual.widgets import DataTable, OptionList
-from tui_helpers import settle
 
+from tests.tui.snapshot_data import NOW, build_service, deterministic_audit, iam_report
+from tests.tui.tui_helpers import settle
 from workbench.domain.models import CredentialType, Lease, LeaseState
 from workbench.service.formats import IssuedCredential
 from workbench.tui.app import WorkbenchApp

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import PASSPHRASE
 from textual.widgets import Input, Static
-from tui_helpers import screen_text, settle
 
+from tests.conftest import PASSPHRASE
+from tests.tui.tui_helpers import screen_text, settle
 from workbench.store import Store
 from workbench.tui.main_screen import MainScreen
 from workbench.tui.unlock import UnlockScreen

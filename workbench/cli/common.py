@@ -16,7 +16,6 @@ from workbench.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
     from workbench.service import Workbench
-    from workbench.store import Store
 
 PASSPHRASE_ENV = "WORKBENCH_PASSPHRASE"
 
@@ -65,17 +64,14 @@ class CliState:
             return self.passphrase(prompt)
         return str(click.prompt(prompt, hide_input=True, confirmation_prompt=True))
 
-    def open_store(self) -> Store:
-        from workbench.store import Store
-
-        return Store.open(self.home_path, self.passphrase())
-
     def service(self) -> Workbench:
         """The unlocked service facade, closed when the command ends."""
         if self._service is None:
-            from workbench.service import Workbench
+            from workbench.service import open_workbench
 
-            self._service = Workbench(self.open_store(), operator=self.operator_name)
+            self._service = open_workbench(
+                self.home_path, self.passphrase(), operator=self.operator_name
+            )
             click.get_current_context().call_on_close(self._service.close)
         return self._service
 

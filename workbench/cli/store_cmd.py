@@ -10,16 +10,7 @@ import click
 from workbench.cli.common import CliState, pass_state
 from workbench.domain.errors import InvalidInput
 
-MIN_PASSPHRASE = 8
 NEW_PASSPHRASE_ENV = "WORKBENCH_NEW_PASSPHRASE"
-
-
-def _check_strength(passphrase: str) -> None:
-    if len(passphrase) < MIN_PASSPHRASE:
-        raise InvalidInput(
-            f"the passphrase is too short ({len(passphrase)} characters); "
-            f"use at least {MIN_PASSPHRASE}"
-        )
 
 
 @click.command()
@@ -29,20 +20,15 @@ def init(state: CliState) -> None:
 
     Refuses to touch an existing store.
     """
-    from workbench.service import Workbench
-    from workbench.store import Store
+    from workbench.service import create_workbench
+    from workbench.store import db_path, store_exists
 
     home = state.home_path
-    if Store.exists(home):
-        raise InvalidInput(f"a store already exists at {Store.db_path(home)}; nothing was changed")
+    if store_exists(home):
+        raise InvalidInput(f"a store already exists at {db_path(home)}; nothing was changed")
     passphrase = state.new_passphrase("Passphrase for the new store")
-    _check_strength(passphrase)
-    service = Workbench(Store.create(home, passphrase), operator=state.operator_name)
-    try:
-        service.enable_engine("aws")
-    finally:
-        service.close()
-    click.echo(f"Created the store at {Store.db_path(home)} with engine 'aws'.")
+    create_workbench(home, passphrase, operator=state.operator_name).close()
+    click.echo(f"Created the store at {db_path(home)} with engine 'aws'.")
     click.echo("Next: workbench config root --access-key ... --secret-key ... (or --profile)")
 
 
@@ -62,6 +48,5 @@ def passwd(state: CliState, new_passphrase_file: str | None) -> None:
         new = os.environ[NEW_PASSPHRASE_ENV]
     else:
         new = str(click.prompt("New passphrase", hide_input=True, confirmation_prompt=True))
-    _check_strength(new)
     service.change_passphrase(new)
     click.echo("Passphrase changed; the old one no longer opens the store.")

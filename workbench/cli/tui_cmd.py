@@ -21,4 +21,4 @@ def web(state: CliState, port: int) -> None:
     """Serve the TUI in a browser on 127.0.0.1 (for training rooms)."""
     from workbench.tui.web import serve
 
-    serve(home=state.home_path, port=port)
+    serve(home=state.home_path, port=port, operator=state.operator)

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 from workbench.audit import AuditLog
+from workbench.domain.passphrase import check_new_passphrase
 from workbench.service.context import ServiceContext
 from workbench.service.engines import EngineOps
 from workbench.service.issuance import CredentialOps
@@ -38,6 +39,7 @@ class Workbench(EngineOps, RoleOps, CredentialOps, LeaseOps, ReconcileOps):
 
     def change_passphrase(self, new_passphrase: str) -> None:
         """Re-wrap the data key (audited; the passphrase itself appears only as an HMAC)."""
+        check_new_passphrase(new_passphrase)
         with self.audit.operation("update", "sys/passwd", {"new_passphrase": new_passphrase}):
             self.store.change_passphrase(new_passphrase)
 

@@ -1,16 +1,48 @@
-"""The encrypted SQLite store behind a narrow repository interface."""
+"""The encrypted SQLite store behind a narrow repository interface.
 
-from workbench.store.crypto import KdfParams
-from workbench.store.files import default_home
-from workbench.store.repositories import (
-    AuditRepository,
-    EngineRepository,
-    LeaseRepository,
-    LockRepository,
-    Repositories,
-    RoleRepository,
-)
-from workbench.store.sqlite import Store
+The names below load on first use: `workbench.store.files` (where the store
+is, whether it exists) must stay cheap for the TUI's first frame, while the
+SQLite layer pulls in sqlite-utils (~80 ms).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.store.crypto import KdfParams
+    from workbench.store.files import db_path, default_home, store_exists
+    from workbench.store.repositories import (
+        AuditRepository,
+        EngineRepository,
+        LeaseRepository,
+        LockRepository,
+        Repositories,
+        RoleRepository,
+    )
+    from workbench.store.sqlite import Store
+
+_WHERE = {
+    "KdfParams": "workbench.store.crypto",
+    "db_path": "workbench.store.files",
+    "default_home": "workbench.store.files",
+    "store_exists": "workbench.store.files",
+    "AuditRepository": "workbench.store.repositories",
+    "EngineRepository": "workbench.store.repositories",
+    "LeaseRepository": "workbench.store.repositories",
+    "LockRepository": "workbench.store.repositories",
+    "Repositories": "workbench.store.repositories",
+    "RoleRepository": "workbench.store.repositories",
+    "Store": "workbench.store.sqlite",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'workbench.store' has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)
+
 
 __all__ = [
     "AuditRepository",
@@ -21,5 +53,7 @@ __all__ = [
     "Repositories",
     "RoleRepository",
     "Store",
+    "db_path",
     "default_home",
+    "store_exists",
 ]

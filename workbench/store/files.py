@@ -18,6 +18,16 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir("lease-workbench", appauthor=False))
 
 
+def db_path(home: Path) -> Path:
+    """The database file of the store in `home`."""
+    return home / DB_NAME
+
+
+def store_exists(home: Path) -> bool:
+    """Whether `home` holds a store (cheap: no SQLite import)."""
+    return db_path(home).exists()
+
+
 def make_private_dir(path: Path) -> None:
     """Create `path` (and parents) and make it 0700 whatever the umask."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -101,11 +101,11 @@ class Store:
 
     @staticmethod
     def db_path(home: Path) -> Path:
-        return home / files.DB_NAME
+        return files.db_path(home)
 
-    @classmethod
-    def exists(cls, home: Path) -> bool:
-        return cls.db_path(home).exists()
+    @staticmethod
+    def exists(home: Path) -> bool:
+        return files.store_exists(home)
 
     @classmethod
     def create(cls, home: Path, passphrase: str, kdf: KdfParams | None = None) -> Store:
