@@ -63,7 +63,18 @@ json_values = st.recursive(
 weird_text = st.text(max_size=80) | st.sampled_from(
     ["", " ", "\n", "a\n", "aws\n", "\x00", "../..", "%", "_", "aws/", "*", "é", "\u202e", "-1"]
 )
-names = st.sampled_from(["aws", "webapp", "sts", "x", "A-1.b_c", "a" * 64, "a" * 65]) | weird_text
+valid_names = st.sampled_from(["aws", "webapp", "sts", "x", "A-1.b_c", "a" * 64])
+names = (
+    valid_names
+    # one character away from valid: the edges a regex's anchors get wrong
+    | st.builds(
+        lambda name, edge, front: edge + name if front else name + edge,
+        valid_names,
+        st.sampled_from(["\n", "\r\n", " ", "\t", "/", "\x00", "a", "é"]),
+        st.booleans(),
+    )
+    | weird_text
+)
 durations = (
     st.sampled_from(["1s", "15m", "1h30m", "768h", "0", "0s", "-5", "1.5h", "10y", "99999999999"])
     | st.integers(min_value=-(10**12), max_value=10**12)
