@@ -95,6 +95,22 @@ class FaultInjector:
         self.client.meta.events.register_first(event, handler)
         self._handlers.append((event, handler))
 
+    def lose_response(self, operation: str, times: int = 1) -> None:
+        """The call lands in AWS but its answer is lost, so botocore sends it again."""
+        remaining = [times]
+        service = self.client.meta.service_model.service_name
+
+        def handler(attempts: int, **_kwargs: Any) -> float | None:
+            if attempts == 1 and remaining[0] > 0:
+                remaining[0] -= 1
+                self.injected += 1
+                return 0.0  # retry now, as after a dropped connection
+            return None
+
+        event = f"needs-retry.{service}.{operation}"
+        self.client.meta.events.register_first(event, handler)
+        self._handlers.append((event, handler))
+
     def clear(self) -> None:
         for event, handler in self._handlers:
             self.client.meta.events.unregister(event, handler)

@@ -113,3 +113,33 @@ def test_rotate_root_needs_stored_keys(service: Workbench) -> None:
     service.write_root_config("aws", profile="default")
     with pytest.raises(InvalidInput, match="no stored access key"):
         service.rotate_root("aws")
+
+
+def test_lost_create_user_answer_still_issues_one_user(service: Workbench, iam: Any) -> None:
+    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
+    faults = FaultInjector(service.ctx.clients(service.get_engine("aws")).iam)
+    faults.lose_response("CreateUser")
+    lease = service.issue("aws", "webapp").lease
+    assert faults.injected == 1
+    assert lease.state is LeaseState.ACTIVE
+    assert [u["UserName"] for u in iam.list_users()["Users"]] == [lease.iam_user_name]
+
+
+def test_lost_create_access_key_answer_leaves_one_key(service: Workbench, iam: Any) -> None:
+    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
+    faults = FaultInjector(service.ctx.clients(service.get_engine("aws")).iam)
+    faults.lose_response("CreateAccessKey")
+    lease = service.issue("aws", "webapp").lease
+    assert faults.injected == 1
+    keys = iam.list_access_keys(UserName=lease.iam_user_name)["AccessKeyMetadata"]
+    assert [key["AccessKeyId"] for key in keys] == [lease.access_key_id]
+
+
+def test_an_existing_user_of_someone_else_is_never_deleted(service: Workbench, iam: Any) -> None:
+    service.write_root_config("aws", username_template="fixed-{{random 1}}")
+    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
+    for char in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789":
+        iam.create_user(UserName=f"fixed-{char}")  # every name the template can make
+    with pytest.raises(AwsError, match="EntityAlreadyExists"):
+        service.issue("aws", "webapp")
+    assert len(iam.list_users()["Users"]) == 62

@@ -18,6 +18,7 @@ class AwsCallError(AwsError):
         # with an error, or nothing was sent); False when it may have landed.
         self.definite = definite
         self.first_step = False  # set by a sequence when its first call failed
+        self.retry_attempts = 0  # how many times botocore had retried before this answer
 
 
 def error_code(error: BaseException) -> str | None:
@@ -51,9 +52,13 @@ def translate(action: str) -> Iterator[None]:
         hint = ""
         if code in {"InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied"}:
             hint = "; check the engine's root credentials (`workbench config read`)"
-        raise AwsCallError(
+        refused = AwsCallError(
             f"AWS refused {action}: {code}: {message}{hint}", code, definite=True
-        ) from None
+        )
+        refused.retry_attempts = int(
+            error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0
+        )
+        raise refused from None
     except EndpointConnectionError as error:
         raise AwsCallError(
             f"AWS could not be reached for {action}: {error}; "

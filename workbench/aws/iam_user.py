@@ -57,8 +57,11 @@ def create_user(clients: AwsClients, plan: IamUserPlan) -> IssuedKeys:
         with translate("CreateUser"):
             iam.create_user(**create_args)
     except AwsCallError as error:
-        error.first_step = True  # with error.definite: no user exists to roll back
-        raise
+        if not (error.code == "EntityAlreadyExists" and error.retry_attempts):
+            error.first_step = True  # with error.definite: no user exists to roll back
+            raise
+        # A retried CreateUser whose first attempt landed (its answer was lost):
+        # the user is ours, made with these very arguments.
     for arn in plan.policy_arns:
         fault_point("iam.AttachUserPolicy")
         with translate(f"AttachUserPolicy {arn}"):
@@ -77,9 +80,23 @@ def create_user(clients: AwsClients, plan: IamUserPlan) -> IssuedKeys:
             iam.add_user_to_group(UserName=plan.user_name, GroupName=group)
     fault_point("iam.CreateAccessKey")
     with translate("CreateAccessKey"):
-        key = iam.create_access_key(UserName=plan.user_name)["AccessKey"]
+        answer = iam.create_access_key(UserName=plan.user_name)
+    key = answer["AccessKey"]
+    if answer.get("ResponseMetadata", {}).get("RetryAttempts"):
+        # An earlier attempt may have made a key whose answer was lost: one key only.
+        _delete_other_keys(clients, plan.user_name, key["AccessKeyId"])
     fault_point("iam.created")
     return IssuedKeys(key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def _delete_other_keys(clients: AwsClients, user_name: str, keep: str) -> None:
+    with translate("ListAccessKeys"):
+        keys = clients.iam.list_access_keys(UserName=user_name)["AccessKeyMetadata"]
+    for key in keys:
+        if key["AccessKeyId"] != keep:
+            _remove(
+                clients.iam.delete_access_key, UserName=user_name, AccessKeyId=key["AccessKeyId"]
+            )
 
 
 def put_inline_policy(clients: AwsClients, user_name: str, policy_document: str) -> None:

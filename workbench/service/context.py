@@ -12,6 +12,7 @@ from workbench.audit import AuditLog
 from workbench.aws import AwsClients, ClientSpec
 from workbench.domain.errors import InvalidInput, NotFound
 from workbench.domain.models import Engine, Role
+from workbench.service.roles import check_name
 from workbench.store import Store
 
 
@@ -50,6 +51,7 @@ class ServiceContext:
 
     def engine(self, name: str, *, enabled: bool = True) -> Engine:
         """The named engine, or NotFound with the way to make it."""
+        check_name("engine", name)
         engine = self.store.engines.get(name)
         if engine is None:
             known = ", ".join(e.name for e in self.store.engines.list()) or "none"
@@ -64,6 +66,7 @@ class ServiceContext:
         return engine
 
     def role(self, engine: str, name: str) -> Role:
+        check_name("role", name)
         role = self.store.roles.get(engine, name)
         if role is None:
             raise NotFound(

@@ -127,7 +127,7 @@ class CredentialOps(ServicePart):
         lease.state = LeaseState.PROPAGATING if probe else LeaseState.ACTIVE
         lease.owner = None
         lease.updated_time = self.ctx.clock()
-        self.ctx.store.leases.update(lease)
+        self.ctx.store.leases.update(lease, secrets=True)
         if probe:
             self._wait_until_usable(clients, lease)
         return lease

@@ -62,16 +62,12 @@ class Revoker:
         ) as op:
             lease = self.get(lease_id)
             if lease.state.is_live:
-                lease.state = LeaseState.REVOKED
-                lease.error = (
-                    f"force-revoked without calling AWS (was: {lease.error})"
-                    if lease.error
-                    else "force-revoked without calling AWS"
+                note = "force-revoked without calling AWS"
+                self._record(
+                    lease,
+                    LeaseState.REVOKED,
+                    f"{note} (was: {lease.error})" if lease.error else note,
                 )
-                lease.next_attempt_time = None
-                lease.owner = None
-                lease.updated_time = self.ctx.clock()
-                self.ctx.store.leases.update(lease)
             op.respond(data={"state": lease.state.value}, lease_id=lease_id)
         return lease
 
@@ -133,12 +129,14 @@ class Revoker:
         return self._record(lease, final, lease.error if final is LeaseState.FAILED else None)
 
     def _record(self, lease: Lease, state: LeaseState, error: str | None) -> Lease:
+        """The lease has ended: record how, and erase its now useless secrets."""
         lease.state = state
         lease.error = error
         lease.next_attempt_time = None
         lease.owner = None
+        lease.secret_key = lease.session_token = None
         lease.updated_time = self.ctx.clock()
-        self.ctx.store.leases.update(lease)
+        self.ctx.store.leases.update(lease, secrets=True)
         return lease
 
     def _record_failure(self, lease: Lease, error: WorkbenchError) -> None:

@@ -42,6 +42,12 @@ _UPDATE = (
     + ", ".join(f"{column} = ?" for column in _COLUMNS[1:])
     + " WHERE lease_id = ?"
 )
+_UPDATE_PUBLIC = (
+    "UPDATE leases SET "
+    + ", ".join(f"{column} = ?" for column in _COLUMNS[1:] if column not in _SECRET_COLUMNS)
+    + " WHERE lease_id = ?"
+)
+_PUBLIC_INDEXES = [i for i, column in enumerate(_COLUMNS) if column not in _SECRET_COLUMNS]
 _LIVE = tuple(state.value for state in LIVE_STATES)
 _LIVE_SQL = f"state IN ({', '.join('?' * len(_LIVE))})"
 
@@ -58,8 +64,12 @@ class SqliteLeases:
         self._conn = conn
         self._cipher = cipher
 
-    def _values(self, lease: Lease) -> builtins.list[Any]:
-        seal = self._cipher.encrypt
+    def _values(self, lease: Lease, *, seal: bool = True) -> builtins.list[Any]:
+        """Column values in _COLUMNS order; the secrets sealed (or None if not `seal`)."""
+
+        def sealed(column: str, value: str | None) -> bytes | None:
+            return self._cipher.encrypt("leases", lease.lease_id, column, value) if seal else None
+
         return [
             lease.lease_id,
             lease.engine,
@@ -73,8 +83,8 @@ class SqliteLeases:
             lease.iam_user_name,
             lease.iam_user_path,
             lease.access_key_id,
-            seal("leases", lease.lease_id, "secret_key", lease.secret_key),
-            seal("leases", lease.lease_id, "session_token", lease.session_token),
+            sealed("secret_key", lease.secret_key),
+            sealed("session_token", lease.session_token),
             lease.role_arn,
             lease.error,
             lease.attempts,
@@ -98,10 +108,21 @@ class SqliteLeases:
         with self._conn.transaction():
             self._conn.execute(_INSERT, self._values(lease))
 
-    def update(self, lease: Lease) -> None:
-        values = self._values(lease)
+    def update(self, lease: Lease, *, secrets: bool = False) -> None:
+        """Write the lease's fields; its secret columns only when `secrets` is true.
+
+        A lease read without its secrets (the usual case) can be updated
+        without erasing them; `secrets=True` writes them, None erasing.
+        """
+        if secrets:
+            values = self._values(lease)
+            sql = _UPDATE
+        else:
+            everything = self._values(lease, seal=False)
+            values = [everything[i] for i in _PUBLIC_INDEXES]
+            sql = _UPDATE_PUBLIC
         with self._conn.transaction():
-            self._conn.execute(_UPDATE, [*values[1:], values[0]])
+            self._conn.execute(sql, [*values[1:], values[0]])
 
     def get(self, lease_id: str, *, secrets: bool = False) -> Lease | None:
         select = ", ".join(_COLUMNS) if secrets else _PUBLIC_SELECT

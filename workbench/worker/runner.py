@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CONCURRENCY = 8
 POLL_SECONDS = 0.5
 STANDBY_POLL_SECONDS = 1.0
+RECOVERY_SWEEP_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ class LeaseWorker:
     # -- work ------------------------------------------------------------------
 
     def recover(self) -> int:
-        """Start-up recovery: roll back crashed issuances, resume crashed revocations."""
+        """Roll back crashed issuances, resume crashed revocations (at start, then each second)."""
         store = self.service.store
         now = self.service.ctx.clock()
         recovered = 0
@@ -129,7 +131,12 @@ class LeaseWorker:
 
     def _loop(self) -> None:
         store = self.service.store
+        next_sweep = 0.0
         while not self._stop.is_set():
+            if time.monotonic() >= next_sweep:
+                # A CLI killed mid-issue or mid-revoke while this worker runs.
+                self.recover()
+                next_sweep = time.monotonic() + RECOVERY_SWEEP_SECONDS
             now = self.service.ctx.clock()
             for lease in store.leases.due(now, limit=self.concurrency * 8):
                 self._submit(lease)
