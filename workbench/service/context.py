@@ -66,6 +66,7 @@ class ServiceContext:
         return engine
 
     def role(self, engine: str, name: str) -> Role:
+        check_name("engine", engine)
         check_name("role", name)
         role = self.store.roles.get(engine, name)
         if role is None:

@@ -81,7 +81,7 @@ class EngineOps(ServicePart):
             raise InvalidInput("give --access-key and --secret-key together")
         if given.get("access_key") and given.get("profile"):
             raise InvalidInput("give either --access-key/--secret-key or --profile, not both")
-        if "region" in given and not REGION_RE.match(given["region"] or ""):
+        if "region" in given and not REGION_RE.fullmatch(given["region"] or ""):
             raise InvalidInput(f"region {given['region']!r} is not an AWS region, e.g. us-east-1")
         for option in ("iam_endpoint", "sts_endpoint"):
             if option in given:

@@ -17,8 +17,8 @@ ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+$
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 MFA_RE = re.compile(r"^(arn:aws[a-zA-Z-]*:iam::\d{12}:mfa/[\w+=,.@/-]+|GAHT[0-9A-Z]{8,})$")
 GROUP_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
-TAG_KEY_RE = re.compile(r"^[\w\s.:/=+\-@]{1,128}$")
-TAG_VALUE_RE = re.compile(r"^[\w\s.:/=+\-@]{0,256}$")
+TAG_KEY_RE = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+TAG_VALUE_RE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
 
 MAX_MANAGED_POLICIES = 10
 MAX_GROUPS = 10
@@ -49,7 +49,7 @@ _LEGACY = {
 
 
 def check_name(kind: str, name: str) -> None:
-    if not NAME_RE.match(name or ""):
+    if not NAME_RE.fullmatch(name or ""):
         raise InvalidInput(
             f"{kind} name {name!r} is not valid; use 1-64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
@@ -166,7 +166,7 @@ def check_role_limits(role: Role) -> None:
     """IAM's limits that moto does not enforce, checked here so AWS never refuses."""
     where = f"role {role.name!r}"
     if role.credential_type is CredentialType.IAM_USER and (
-        len(role.user_path) > 512 or not USER_PATH_RE.match(role.user_path)
+        len(role.user_path) > 512 or not USER_PATH_RE.fullmatch(role.user_path)
     ):
         raise InvalidInput(
             f"{where}: user_path {role.user_path!r} must start and end with '/' "
@@ -178,31 +178,31 @@ def check_role_limits(role: Role) -> None:
             f"{MAX_MANAGED_POLICIES} managed policies"
         )
     for arn in role.policy_arns:
-        if not ARN_RE.match(arn) or ":policy/" not in arn:
+        if not ARN_RE.fullmatch(arn) or ":policy/" not in arn:
             raise InvalidInput(f"{where}: {arn!r} is not a managed policy ARN")
     if len(role.iam_groups) > MAX_GROUPS:
         raise InvalidInput(
             f"{where}: {len(role.iam_groups)} iam_groups; a user joins at most {MAX_GROUPS}"
         )
     for group in role.iam_groups:
-        if not GROUP_RE.match(group):
+        if not GROUP_RE.fullmatch(group):
             raise InvalidInput(f"{where}: group name {group!r} is not valid in IAM")
     for field, tags in (("iam_tags", role.iam_tags), ("session_tags", role.session_tags)):
         if len(tags) > MAX_TAGS:
             raise InvalidInput(f"{where}: {len(tags)} {field}; IAM allows at most {MAX_TAGS}")
         for key, value in tags.items():
-            if not TAG_KEY_RE.match(key) or key.lower().startswith("aws:"):
+            if not TAG_KEY_RE.fullmatch(key) or key.lower().startswith("aws:"):
                 raise InvalidInput(
                     f"{where}: {field} key {key!r} is not valid (1-128 characters, "
                     "letters, digits, spaces and _ . : / = + - @; not starting with aws:)"
                 )
-            if not TAG_VALUE_RE.match(value):
+            if not TAG_VALUE_RE.fullmatch(value):
                 raise InvalidInput(
                     f"{where}: {field} value for {key!r} is not valid (at most 256 "
                     "characters, letters, digits, spaces and _ . : / = + - @)"
                 )
     if role.permissions_boundary_arn and (
-        not ARN_RE.match(role.permissions_boundary_arn)
+        not ARN_RE.fullmatch(role.permissions_boundary_arn)
         or ":policy/" not in role.permissions_boundary_arn
     ):
         raise InvalidInput(
@@ -210,7 +210,7 @@ def check_role_limits(role: Role) -> None:
             "is not a managed policy ARN"
         )
     for arn in role.role_arns:
-        if not ROLE_ARN_RE.match(arn):
+        if not ROLE_ARN_RE.fullmatch(arn):
             raise InvalidInput(
                 f"{where}: {arn!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
             )
@@ -225,7 +225,7 @@ def check_role_limits(role: Role) -> None:
             f"{where}: a federation_token role needs policy_document or policy_arns "
             "(a federated user without a policy can do nothing)"
         )
-    if role.mfa_serial_number and not MFA_RE.match(role.mfa_serial_number):
+    if role.mfa_serial_number and not MFA_RE.fullmatch(role.mfa_serial_number):
         raise InvalidInput(f"{where}: mfa_serial_number {role.mfa_serial_number!r} is not valid")
     if role.external_id is not None and not (2 <= len(role.external_id) <= 1224):
         raise InvalidInput(f"{where}: external_id must be 2-1224 characters")
