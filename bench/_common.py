@@ -8,7 +8,6 @@ the service adds: the store, encryption, the audit chain and its own code.
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 import statistics
@@ -27,6 +26,8 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("WORKBENCH_PASSPHRASE", None)
+
+from workbench.demo.server import EmbeddedAws  # noqa: E402 - after sys.path is set
 
 PASSPHRASE = "bench passphrase"
 # A cheap KDF for stores whose unlock time is not what is measured.
@@ -53,20 +54,8 @@ INLINE_POLICY_NAME = "workbench-policy"
 # -- the embedded AWS --------------------------------------------------------------
 
 
-class Moto:
-    """A ThreadedMotoServer on loopback, in this process."""
-
-    def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        self._server.stop()
+# The demo's embedded AWS (a ThreadedMotoServer on loopback, in this process).
+Moto = EmbeddedAws
 
 
 def seed_users(names: Sequence[str], path: str, policy_document: str) -> list[tuple[str, str]]:

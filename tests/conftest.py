@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from workbench.demo.server import EmbeddedAws
 from workbench.store import KdfParams, Store
 
 # Tests use a cheap KDF so hundreds of stores unlock quickly; the default
@@ -24,48 +24,9 @@ os.environ.pop("WORKBENCH_PASSPHRASE", None)
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"  # AWS managed policies, as real IAM has
 
 
-class MotoServer:
-    """A ThreadedMotoServer on loopback; `reset()` empties the account."""
-
-    def __init__(self) -> None:
-        import logging
-
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
-
-    def _post(self, path: str, body: bytes = b"") -> None:
-        request = urllib.request.Request(
-            f"{self.url}{path}", data=body, method="POST", headers={"Content-Type": "text/plain"}
-        )
-        urllib.request.urlopen(request, timeout=10).read()
-
-    def reset(self) -> None:
-        self.set_authorization(False)
-        self._post("/moto-api/reset")
-
-    def set_authorization(self, on: bool) -> None:
-        """moto checks keys and policies when on (all servers in a process share it)."""
-        self._post("/moto-api/reset-auth", b"0" if on else str(10**12).encode())
-
-    def client(self, service: str, **credentials: Any) -> Any:
-        import boto3
-
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name="us-east-1",
-            aws_access_key_id=credentials.get("access_key", "testing"),
-            aws_secret_access_key=credentials.get("secret_key", "testing"),
-            aws_session_token=credentials.get("session_token"),
-        )
-
-    def stop(self) -> None:
-        self._server.stop()
+# The demo's embedded AWS serves the tests too (moto's state is process-wide:
+# one server per test session, emptied before each test by the `aws` fixture).
+MotoServer = EmbeddedAws
 
 
 @pytest.fixture(scope="session")
@@ -82,16 +43,8 @@ def aws(moto_server: MotoServer) -> Iterator[MotoServer]:
     yield moto_server
 
 
-def iam_client(server: MotoServer):  # type: ignore[no-untyped-def]
-    import boto3
-
-    return boto3.client(
-        "iam",
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+def iam_client(server: MotoServer) -> Any:
+    return server.client("iam")
 
 
 @pytest.fixture
@@ -104,7 +57,7 @@ def authorized(aws: MotoServer) -> Iterator[tuple[MotoServer, str, str]]:
     """The account with an admin user (returned keys) and moto's authorization on."""
     from workbench.demo.server import bootstrap_account
 
-    access_key, secret_key = bootstrap_account(aws)  # type: ignore[arg-type]
+    access_key, secret_key = bootstrap_account(aws)
     aws.set_authorization(True)
     yield aws, access_key, secret_key
     aws.set_authorization(False)

@@ -59,36 +59,8 @@ def test_transient_errors_are_retried_by_botocore(service: Workbench, iam: Any) 
     assert [u["UserName"] for u in iam.list_users()["Users"]] == [lease.iam_user_name]
 
 
-def test_aws_refusing_root_credentials_is_clear(
-    authorized: tuple[MotoServer, str, str], tmp_path: Path
-) -> None:
-    aws, access_key, _secret = authorized
-    store = Store.create(tmp_path / "h", PASSPHRASE, KdfParams.fresh(**FAST_KDF))
-    service = Workbench(store, operator="tester")
-    service.enable_engine("aws")
-    service.write_root_config(
-        "aws",
-        access_key=access_key,
-        secret_key="wrong-secret",
-        iam_endpoint=aws.url,
-        sts_endpoint=aws.url,
-        max_retries=0,
-        expiry_guard=False,
-    )
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
-    with pytest.raises(AwsError, match="check the engine's root credentials"):
-        service.issue("aws", "webapp")
-    (lease,) = service.list_leases(include_history=True)
-    assert lease.state is LeaseState.FAILED
-    users = aws.client("iam", access_key=access_key, secret_key=_secret).list_users()["Users"]
-    assert [u["UserName"] for u in users] == ["workbench-root"]
-    service.close()
-
-
-def test_rotate_root_replaces_the_key(
-    authorized: tuple[MotoServer, str, str], tmp_path: Path
-) -> None:
-    aws, access_key, secret_key = authorized
+def _root_service(aws: MotoServer, tmp_path: Path, access_key: str, secret_key: str) -> Workbench:
+    """A service on the authorizing account, with the given root keys."""
     store = Store.create(tmp_path / "h", PASSPHRASE, KdfParams.fresh(**FAST_KDF))
     service = Workbench(store, operator="tester")
     service.enable_engine("aws")
@@ -98,7 +70,32 @@ def test_rotate_root_replaces_the_key(
         secret_key=secret_key,
         iam_endpoint=aws.url,
         sts_endpoint=aws.url,
+        max_retries=0,
+        expiry_guard=False,
     )
+    return service
+
+
+def test_aws_refusing_root_credentials_is_clear(
+    authorized: tuple[MotoServer, str, str], tmp_path: Path
+) -> None:
+    aws, access_key, secret_key = authorized
+    service = _root_service(aws, tmp_path, access_key, "wrong-secret")
+    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
+    with pytest.raises(AwsError, match="check the engine's root credentials"):
+        service.issue("aws", "webapp")
+    (lease,) = service.list_leases(include_history=True)
+    assert lease.state is LeaseState.FAILED
+    users = aws.client("iam", access_key=access_key, secret_key=secret_key).list_users()["Users"]
+    assert [u["UserName"] for u in users] == ["workbench-root"]
+    service.close()
+
+
+def test_rotate_root_replaces_the_key(
+    authorized: tuple[MotoServer, str, str], tmp_path: Path
+) -> None:
+    aws, access_key, secret_key = authorized
+    service = _root_service(aws, tmp_path, access_key, secret_key)
     new_key = service.rotate_root("aws")
     assert new_key != access_key
     iam = aws.client("iam", access_key=access_key, secret_key=secret_key)

@@ -67,7 +67,7 @@ class Demo:
         self.aws = aws = EmbeddedAws()
         access_key, secret_key = bootstrap_account(aws)
         if self.authorization:
-            aws.enable_authorization()
+            aws.set_authorization(True)
         store = Store.create(self.home, self.passphrase)
         service = self.service = Workbench(store, operator=self.operator)
         service.enable_engine("aws")

@@ -34,11 +34,14 @@ class EmbeddedAws:
             answer.read()
 
     def reset(self) -> None:
+        """Empty the account (and switch authorization off)."""
+        self.set_authorization(False)
         self._post("/moto-api/reset")
 
-    def enable_authorization(self, unauthenticated_calls: int = 0) -> None:
-        """Make moto check signatures and IAM policies after N more free calls."""
-        self._post("/moto-api/reset-auth", str(unauthenticated_calls).encode())
+    def set_authorization(self, on: bool) -> None:
+        """Make moto check signatures and IAM policies (process-wide in moto)."""
+        # moto authorizes once a count of free calls is used up; off = a count never reached.
+        self._post("/moto-api/reset-auth", b"0" if on else str(10**12).encode())
 
     def client(self, service: str, **credentials: Any) -> Any:
         import boto3
