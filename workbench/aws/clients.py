@@ -44,6 +44,7 @@ class AwsClients:
         self._clients: dict[str, BaseClient] = {}
         # Calls this endpoint turned out not to implement (moto lacks a few).
         self.unsupported: set[str] = set()
+        self.supported: set[str] = set()
 
     def _new_session(self) -> Any:
         import boto3  # deferred: ~0.2 s, paid only by commands that call AWS

@@ -132,14 +132,31 @@ def _remove(call: Callable[..., Any], **arguments: str) -> None:
 
 def delete_user(clients: AwsClients, user_name: str) -> bool:
     """Remove the user and everything attached to it; False if it was already gone."""
-    iam = clients.iam
     try:
         with translate("GetUser"):
-            iam.get_user(UserName=user_name)
+            clients.iam.get_user(UserName=user_name)
     except AwsCallError as error:
         if error.code == "NoSuchEntity":
             return False
         raise
+    for attempt in range(2):
+        _strip_user(clients, user_name)
+        fault_point("iam.revoke.DeleteUser")
+        try:
+            _remove(clients.iam.delete_user, UserName=user_name)
+        except AwsCallError as error:
+            # Something was attached meanwhile (a renew rewriting the policy):
+            # strip once more, then give up and let the retry schedule handle it.
+            if error.code != "DeleteConflict" or attempt:
+                raise
+            continue
+        return True
+    return True
+
+
+def _strip_user(clients: AwsClients, user_name: str) -> None:
+    """Delete everything AWS refuses to delete a user over."""
+    iam = clients.iam
     user = {"UserName": user_name}
 
     def listing(action: str, call: Callable[..., dict[str, Any]], key: str) -> list[Any]:
@@ -179,27 +196,38 @@ def delete_user(clients: AwsClients, user_name: str) -> bool:
         _remove(iam.detach_user_policy, **user, PolicyArn=policy["PolicyArn"])
     for group in listing("ListGroupsForUser", iam.list_groups_for_user, "Groups"):
         _remove(iam.remove_user_from_group, **user, GroupName=group["GroupName"])
-    fault_point("iam.revoke.DeleteUser")
-    _remove(iam.delete_user, **user)
-    return True
 
 
 def _service_credentials(clients: AwsClients, user_name: str) -> list[dict[str, Any]]:
-    """Service-specific credentials; an endpoint that lacks the call has none."""
+    """Service-specific credentials; an endpoint that lacks the call has none.
+
+    Until the endpoint has answered it once, the call goes out unretried first
+    (moto lacks it: one request, not a retried one), then, after a passing
+    fault, through the retrying client.
+    """
     action = "ListServiceSpecificCredentials"
     if action in clients.unsupported:
         return []
-    try:
-        with translate(action):
-            page = clients.client("iam-once").list_service_specific_credentials(UserName=user_name)
-    except AwsCallError as error:
-        if error.code in {"NotImplemented", "InvalidAction", "ResponseParserError"}:
-            clients.unsupported.add(action)
-            return []
-        if error.code == "NoSuchEntity":
-            return []
-        raise
-    return list(page.get("ServiceSpecificCredentials", []))
+    attempts = [clients.iam] if action in clients.supported else [
+        clients.client("iam-once"),
+        clients.iam,
+    ]
+    for number, client in enumerate(attempts, start=1):
+        try:
+            with translate(action):
+                page = client.list_service_specific_credentials(UserName=user_name)
+        except AwsCallError as error:
+            if error.code in {"NotImplemented", "InvalidAction", "ResponseParserError"}:
+                clients.unsupported.add(action)
+                return []
+            if error.code == "NoSuchEntity":
+                return []
+            if number == len(attempts):
+                raise
+            continue
+        clients.supported.add(action)
+        return list(page.get("ServiceSpecificCredentials", []))
+    return []
 
 
 def list_users(clients: AwsClients, path_prefix: str) -> list[dict[str, Any]]:

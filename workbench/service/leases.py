@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from workbench.aws import iam_user as aws_iam
 from workbench.domain.durations import format_duration, parse_duration
 from workbench.domain.errors import InvalidInput, NotRenewable, WorkbenchError
-from workbench.domain.models import CredentialType, Lease
+from workbench.domain.models import CredentialType, Lease, LeaseState
 from workbench.service.base import ServicePart
 from workbench.service.guard import inline_policy
 from workbench.service.revocation import Revoker
 
 DEFAULT_CONCURRENCY = 8
+RENEWABLE_STATES = frozenset({LeaseState.ACTIVE, LeaseState.PROPAGATING})
 
 
 @dataclass
@@ -52,7 +53,7 @@ class LeaseOps(ServicePart):
         data = {"lease_id": lease_id, "increment": increment}
         with self.audit.operation("update", "sys/leases/renew", data) as op:
             lease = self.revoker.get(lease_id)
-            if not lease.state.is_live:
+            if lease.state not in RENEWABLE_STATES:
                 raise NotRenewable(f"lease {lease_id} is {lease.state.value}; issue a new one")
             if lease.credential_type is not CredentialType.IAM_USER or not lease.renewable:
                 raise NotRenewable(
@@ -67,6 +68,8 @@ class LeaseOps(ServicePart):
                     f"({format_duration(round(lease.max_expire_time - lease.issue_time))}); "
                     "issue a new one"
                 )
+            if now >= lease.expire_time:
+                raise NotRenewable(f"lease {lease_id} has expired; issue a new one")
             seconds = (
                 parse_duration(increment, what="--increment")
                 if increment not in (None, "")
@@ -89,9 +92,10 @@ class LeaseOps(ServicePart):
                     aws_iam.put_inline_policy(
                         self.ctx.clients(engine), lease.iam_user_name or "", policy
                     )
+            if not self.ctx.store.leases.renew(lease_id, expire_time=new_expire, now=now):
+                raise NotRenewable(f"lease {lease_id} was revoked while renewing; issue a new one")
             lease.expire_time = new_expire
             lease.updated_time = now
-            self.ctx.store.leases.update(lease)
             op.respond(data={"ttl": round(new_expire - now)}, lease_id=lease_id)
         return lease, warnings
 

@@ -85,13 +85,13 @@ class Revoker:
                 f"lease {lease.lease_id} is still being issued by {lease.owner}; "
                 "try again in a moment"
             )
-        if lease.state is LeaseState.PENDING:
-            # Its issuer died mid-way: the claim below needs a revocable state.
-            lease.state = LeaseState.REVOKING
-            lease.next_attempt_time = None
-            self.ctx.store.leases.update(lease)
         claimed = self.ctx.store.leases.claim(
-            lease.lease_id, now=self.ctx.clock(), hold=CLAIM_HOLD_SECONDS, owner=current_owner()
+            lease.lease_id,
+            now=self.ctx.clock(),
+            hold=CLAIM_HOLD_SECONDS,
+            owner=current_owner(),
+            # A pending lease whose issuer died mid-way is ours to roll back.
+            orphaned_owner=lease.owner if lease.state is LeaseState.PENDING else None,
         )
         if claimed is None:
             current = self.get(lease.lease_id)
@@ -103,11 +103,26 @@ class Revoker:
             )
         return claimed
 
-    def claim_due(self, lease: Lease) -> Lease | None:
-        """The worker's claim: None when another process holds the lease."""
-        return self.ctx.store.leases.claim(
-            lease.lease_id, now=self.ctx.clock(), hold=CLAIM_HOLD_SECONDS, owner=current_owner()
+    def revoke_due(self, lease_id: str) -> Lease | None:
+        """The worker's revocation: only if the lease is (still) due and nobody holds it.
+
+        None when there is nothing to do: renewed since it was seen, already
+        ended, or held by another process.
+        """
+        claimed = self.ctx.store.leases.claim(
+            lease_id,
+            now=self.ctx.clock(),
+            hold=CLAIM_HOLD_SECONDS,
+            owner=current_owner(),
+            due_only=True,
         )
+        if claimed is None:
+            return None
+        data = {"lease_id": lease_id, "source": "worker"}
+        with self.ctx.audit.operation("update", "sys/leases/revoke", data) as op:
+            lease = self.finish(claimed)
+            op.respond(data={"state": lease.state.value}, lease_id=lease_id)
+        return lease
 
     def finish(self, lease: Lease) -> Lease:
         """Remove the lease's credentials from AWS and record the outcome."""

@@ -196,33 +196,85 @@ class SqliteLeases:
         value = rows[0][0]
         return float(value) if value is not None else None
 
-    def claim(self, lease_id: str, *, now: float, hold: float, owner: str) -> Lease | None:
-        """Atomically take a live lease for revocation; None if someone else holds it.
+    def claim(
+        self,
+        lease_id: str,
+        *,
+        now: float,
+        hold: float,
+        owner: str,
+        due_only: bool = False,
+        orphaned_owner: str | None = None,
+    ) -> Lease | None:
+        """Atomically take a live lease for revocation; None if it is not to be taken.
 
         A lease already `revoking` is taken only once its holder's time is up,
-        so two processes never revoke the same lease at once.
+        so two processes never revoke the same lease at once. `due_only` (the
+        worker) takes a live lease only if it has expired by `now`, so a renew
+        that just landed wins. `orphaned_owner` also takes a `pending` lease
+        still held by that (dead) issuer.
         """
         with self._conn.transaction():
             cursor = self._conn.execute(
-                "UPDATE leases SET state = ?, next_attempt_time = ?, owner = ?, updated_time = ? "
-                "WHERE lease_id = ? AND (state IN (?, ?, ?) "
-                "OR (state = ? AND coalesce(next_attempt_time, 0) <= ?))",
-                (
-                    LeaseState.REVOKING.value,
-                    now + hold,
-                    owner,
-                    now,
-                    lease_id,
-                    LeaseState.ACTIVE.value,
-                    LeaseState.PROPAGATING.value,
-                    LeaseState.IRREVOCABLE.value,
-                    LeaseState.REVOKING.value,
-                    now,
-                ),
+                "UPDATE leases SET state = :revoking, next_attempt_time = :until, "
+                "owner = :owner, updated_time = :now WHERE lease_id = :lease_id AND ("
+                " (state IN (:active, :propagating) AND (:due_only = 0 OR expire_time <= :now))"
+                " OR (state = :irrevocable"
+                "     AND (:due_only = 0 OR coalesce(next_attempt_time, 0) <= :now))"
+                " OR (state = :revoking AND coalesce(next_attempt_time, 0) <= :now)"
+                " OR (state = :pending AND owner IS :orphaned AND :orphaned IS NOT NULL))",
+                {
+                    "revoking": LeaseState.REVOKING.value,
+                    "active": LeaseState.ACTIVE.value,
+                    "propagating": LeaseState.PROPAGATING.value,
+                    "irrevocable": LeaseState.IRREVOCABLE.value,
+                    "pending": LeaseState.PENDING.value,
+                    "until": now + hold,
+                    "owner": owner,
+                    "now": now,
+                    "lease_id": lease_id,
+                    "due_only": int(due_only),
+                    "orphaned": orphaned_owner,
+                },
             )
             if cursor.rowcount == 0:
                 return None
             return self.get(lease_id, secrets=False)
+
+    def reschedule_orphan(self, lease_id: str, *, owner: str | None, now: float) -> bool:
+        """Make a lease left by a dead process due now, unless someone took it since."""
+        with self._conn.transaction():
+            cursor = self._conn.execute(
+                "UPDATE leases SET state = ?, next_attempt_time = ?, updated_time = ?, "
+                "error = coalesce(error, 'recovered after a crash') "
+                "WHERE lease_id = ? AND state IN (?, ?) AND owner IS ?",
+                (
+                    LeaseState.REVOKING.value,
+                    now,
+                    now,
+                    lease_id,
+                    LeaseState.PENDING.value,
+                    LeaseState.REVOKING.value,
+                    owner,
+                ),
+            )
+        return cursor.rowcount > 0
+
+    def renew(self, lease_id: str, *, expire_time: float, now: float) -> bool:
+        """Move a live, unclaimed lease's expiry; False if it is no longer active."""
+        with self._conn.transaction():
+            cursor = self._conn.execute(
+                "UPDATE leases SET expire_time = ?, updated_time = ? "
+                "WHERE lease_id = ? AND state IN (?, ?)",
+                (
+                    expire_time,
+                    now,
+                    lease_id,
+                    LeaseState.ACTIVE.value,
+                    LeaseState.PROPAGATING.value,
+                ),
+            )
+        return cursor.rowcount > 0
 
     def delete(self, lease_id: str) -> bool:
         with self._conn.transaction():

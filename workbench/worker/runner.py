@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from workbench.domain.errors import Conflict, WorkbenchError
+from workbench.domain.errors import WorkbenchError
 from workbench.domain.models import Lease, LeaseState
 from workbench.service import Workbench
 from workbench.service.context import owner_is_dead
@@ -117,14 +117,11 @@ class LeaseWorker:
         now = self.service.ctx.clock()
         recovered = 0
         for lease in store.leases.list(states=frozenset({LeaseState.PENDING, LeaseState.REVOKING})):
-            if not owner_is_dead(lease.owner):
-                continue
-            # Due now: the loop below claims it like any expired lease.
-            lease.state = LeaseState.REVOKING
-            lease.next_attempt_time = now
-            lease.error = lease.error or "recovered after a crash"
-            store.leases.update(lease)
-            recovered += 1
+            # Due now (the loop claims it like any expired lease), unless taken since.
+            if owner_is_dead(lease.owner) and store.leases.reschedule_orphan(
+                lease.lease_id, owner=lease.owner, now=now
+            ):
+                recovered += 1
         if recovered:
             self._emit("recovered", None, f"{recovered} lease(s) left by a crashed process")
         return recovered
@@ -164,9 +161,7 @@ class LeaseWorker:
 
     def _revoke(self, lease: Lease) -> None:
         try:
-            ended = self.service.revoker.revoke(lease.lease_id, source="worker")
-        except Conflict:
-            return  # someone else holds it; their claim ends it or times out
+            ended = self.service.revoker.revoke_due(lease.lease_id)
         except WorkbenchError as error:
             current = self.service.store.leases.get(lease.lease_id)
             kind = (
@@ -180,6 +175,8 @@ class LeaseWorker:
             log.exception("revoking %s failed", lease.lease_id)
             self._emit("failed", lease.lease_id, f"{type(error).__name__}: {error}")
             return
+        if ended is None:
+            return  # renewed, ended or held elsewhere since it was seen due
         self._emit(ended.state.value, lease.lease_id, f"{lease.lease_id} {ended.state.value}")
 
     def _emit(self, kind: str, lease_id: str | None, message: str) -> None:
