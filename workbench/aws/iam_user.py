@@ -208,10 +208,14 @@ def _service_credentials(clients: AwsClients, user_name: str) -> list[dict[str, 
     action = "ListServiceSpecificCredentials"
     if action in clients.unsupported:
         return []
-    attempts = [clients.iam] if action in clients.supported else [
-        clients.client("iam-once"),
-        clients.iam,
-    ]
+    attempts = (
+        [clients.iam]
+        if action in clients.supported
+        else [
+            clients.client("iam-once"),
+            clients.iam,
+        ]
+    )
     for number, client in enumerate(attempts, start=1):
         try:
             with translate(action):
