@@ -72,6 +72,8 @@ from typing import Any
 
 import soak_agent as agent
 
+from workbench.domain.faults import ISSUE_FAULT_POINTS, REVOKE_FAULT_POINTS
+
 AGENT = str(Path(__file__).with_name("soak_agent.py"))
 PYTHON = sys.executable
 PASSPHRASE = "soak passphrase 7f3a"  # secret: scanned for on disk like the keys
@@ -79,23 +81,8 @@ ROOT_ACCESS_KEY = "AKIASOAKROOT00000000"
 ROOT_SECRET = "soak-root-secret-4d1c9e0b7a"
 ACCOUNT = "123456789012"
 USER_PATH_PREFIX = "/soak/"
-ISSUE_STEPS = [
-    "lease.pending",
-    "iam.CreateUser",
-    "iam.AttachUserPolicy",
-    "iam.PutUserPolicy",
-    "iam.AddUserToGroup",
-    "iam.CreateAccessKey",
-    "iam.created",
-    "lease.keys",
-]
-REVOKE_STEPS = [
-    "revoke.aws",
-    "iam.revoke.DeleteAccessKey",
-    "iam.revoke.DeleteUserPolicy",
-    "iam.revoke.DeleteUser",
-    "revoke.deleted",
-]
+ISSUE_STEPS = list(ISSUE_FAULT_POINTS)
+REVOKE_STEPS = list(REVOKE_FAULT_POINTS)
 REVOKE_CALLS = frozenset(
     {
         "GetUser",

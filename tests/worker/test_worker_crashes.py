@@ -11,28 +11,14 @@ import pytest
 from tests.conftest import PASSPHRASE, MotoServer
 from tests.helpers import run_cli, setup_cli_store
 from tests.worker.test_worker_expiry import wait_for
+from workbench.domain.faults import ISSUE_FAULT_POINTS, REVOKE_FAULT_POINTS
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
 from workbench.store import Store
 from workbench.worker import LeaseWorker
 
-ISSUE_STEPS = [
-    "lease.pending",
-    "iam.CreateUser",
-    "iam.AttachUserPolicy",
-    "iam.PutUserPolicy",
-    "iam.AddUserToGroup",
-    "iam.CreateAccessKey",
-    "iam.created",
-    "lease.keys",
-]
-REVOKE_STEPS = [
-    "revoke.aws",
-    "iam.revoke.DeleteAccessKey",
-    "iam.revoke.DeleteUserPolicy",
-    "iam.revoke.DeleteUser",
-    "revoke.deleted",
-]
+ISSUE_STEPS = list(ISSUE_FAULT_POINTS)
+REVOKE_STEPS = list(REVOKE_FAULT_POINTS)
 
 
 @pytest.fixture

@@ -12,6 +12,25 @@ import signal
 
 FAULT_ENV = "WORKBENCH_FAULT"
 
+# Every fault point, in the order the sequences reach them.
+ISSUE_FAULT_POINTS = (
+    "lease.pending",
+    "iam.CreateUser",
+    "iam.AttachUserPolicy",
+    "iam.PutUserPolicy",
+    "iam.AddUserToGroup",
+    "iam.CreateAccessKey",
+    "iam.created",
+    "lease.keys",
+)
+REVOKE_FAULT_POINTS = (
+    "revoke.aws",
+    "iam.revoke.DeleteAccessKey",
+    "iam.revoke.DeleteUserPolicy",
+    "iam.revoke.DeleteUser",
+    "revoke.deleted",
+)
+
 
 class InjectedFault(RuntimeError):
     """Raised at a `fail:` fault point."""
