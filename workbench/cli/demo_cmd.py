@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import time
+from types import FrameType
 
 import click
 
@@ -45,6 +47,7 @@ def demo(state: CliState, headless: bool, duration: str, keep: bool, no_auth: bo
             ("analytics", f"{seconds * 3}s"),
             ("deploy", "15m"),
         )
+    _exit_on_hangup()
     click.echo("Starting the embedded AWS account...", err=True)
     session = Demo(
         keep=keep, authorization=not no_auth, operator=state.operator_name, seeded=seeded
@@ -79,6 +82,16 @@ def demo(state: CliState, headless: bool, duration: str, keep: bool, no_auth: bo
             )
         else:
             click.echo("demo: embedded AWS stopped, temporary store removed")
+
+
+def _exit_on_hangup() -> None:
+    """A closed terminal (SIGHUP) or SIGTERM ends the demo the way Ctrl+C does: cleaned up."""
+
+    def leave(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, leave)
 
 
 def _run_headless(service: object, seconds: int) -> None:
