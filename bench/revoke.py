@@ -104,34 +104,16 @@ def burst(service: Any, bare: Any, count: int, policy: str) -> None:
     """(a) `count` leases expiring in one second, revoked by a running LeaseWorker."""
     store = service.ctx.store
     role = "burst"
-    names = user_names(role, count)
-    keys = seed_users(names, BURST_PATH, policy)
     worker = LeaseWorker(service)
     worker.start()
     if not wait_until(lambda: worker.is_leader, 10):
         raise SystemExit("the worker did not become leader")
-    second = float(int(time.time()) + 2)  # expiries spread over [second, second + 1)
-    now = time.time()
-    leases = []
-    for name, (access_key, secret_key) in zip(names, keys, strict=True):
-        lease = Lease(
-            lease_id=new_lease_id("aws", role),
-            engine="aws",
-            role=role,
-            credential_type=CredentialType.IAM_USER,
-            state=LeaseState.ACTIVE,
-            issue_time=now,
-            expire_time=second + secrets.randbelow(1000) / 1000,
-            max_expire_time=now + 12 * 3600,
-            renewable=True,
-            iam_user_name=name,
-            iam_user_path=BURST_PATH,
-            access_key_id=access_key,
-            secret_key=secret_key,
-            updated_time=now,
-        )
-        store.leases.insert(lease)
-        leases.append(lease)
+    # Expiries spread over one second, far enough ahead for the seeding to finish first.
+    second = float(int(time.time()) + 5)
+    expire_times = [second + secrets.randbelow(1000) / 1000 for _ in range(count)]
+    leases = seed_leases(service, role, BURST_PATH, expire_times, policy)
+    if time.time() >= second:
+        raise SystemExit("seeding took longer than the margin before the first expiry")
     prefix = f"aws/creds/{role}/"
     finished = wait_until(lambda: store.leases.count_live(prefix) == 0, timeout=300)
     worker.stop()

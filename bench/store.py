@@ -36,6 +36,7 @@ from _common import PASSPHRASE, line, median, verdict
 from workbench.domain.models import CredentialType, Lease, LeaseState
 from workbench.store import KdfParams, Store
 from workbench.store.leases import _COLUMNS  # the lease table's column order
+from workbench.store.schema import MIGRATIONS
 
 GOAL = 1.5
 
@@ -63,32 +64,12 @@ def make_lease(number: int) -> Lease:
 
 
 def plain_values(lease: Lease) -> list[Any]:
-    return [
-        lease.lease_id,
-        lease.engine,
-        lease.role,
-        lease.credential_type.value,
-        lease.state.value,
-        lease.issue_time,
-        lease.expire_time,
-        lease.max_expire_time,
-        int(lease.renewable),
-        lease.iam_user_name,
-        lease.iam_user_path,
-        lease.access_key_id,
-        lease.secret_key,
-        lease.session_token,
-        lease.role_arn,
-        lease.error,
-        lease.attempts,
-        lease.next_attempt_time,
-        lease.owner,
-        lease.updated_time,
-    ]
+    """The lease's columns as the store writes them, but with the secrets in plaintext."""
+    return [getattr(lease, column) for column in _COLUMNS]
 
 
 class Plain:
-    """The same table without encryption: sqlite-utils schema, WAL, synchronous=NORMAL."""
+    """The same table without encryption: the store's schema, WAL, synchronous=NORMAL."""
 
     INSERT = f"INSERT INTO leases ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
     SELECT = f"SELECT {', '.join(_COLUMNS)} FROM leases WHERE lease_id = ?"
@@ -100,37 +81,9 @@ class Plain:
         self.raw.execute("PRAGMA journal_mode = WAL")
         self.raw.execute("PRAGMA synchronous = NORMAL")
         self.db = sqlite_utils.Database(self.raw)
-        columns = {
-            "lease_id": str,
-            "engine": str,
-            "role": str,
-            "credential_type": str,
-            "state": str,
-            "issue_time": float,
-            "expire_time": float,
-            "max_expire_time": float,
-            "renewable": int,
-            "iam_user_name": str,
-            "iam_user_path": str,
-            "access_key_id": str,
-            "secret_key": str,
-            "session_token": str,
-            "role_arn": str,
-            "error": str,
-            "attempts": int,
-            "next_attempt_time": float,
-            "owner": str,
-            "updated_time": float,
-        }
+        # The store's own schema (same columns, keys and indexes), minus the encryption.
+        MIGRATIONS[0](self.db)
         self.table = self.db.table("leases")
-        self.table.create(
-            columns,
-            pk="lease_id",
-            not_null={"engine", "role", "state", "issue_time", "expire_time"},
-        )
-        self.table.create_index(["state", "expire_time"])
-        self.table.create_index(["engine", "role"])
-        self.table.create_index(["access_key_id"])
 
     def insert(self, lease: Lease) -> None:
         self.raw.execute("BEGIN IMMEDIATE")
