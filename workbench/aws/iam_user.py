@@ -244,12 +244,6 @@ def list_users(clients: AwsClients, path_prefix: str) -> list[dict[str, Any]]:
     return users
 
 
-def user_tags(clients: AwsClients, user_name: str) -> dict[str, str]:
-    with translate("ListUserTags"):
-        tags = clients.iam.list_user_tags(UserName=user_name).get("Tags", [])
-    return {tag["Key"]: tag["Value"] for tag in tags}
-
-
 def describe_user(clients: AwsClients, user_name: str) -> dict[str, Any] | None:
     """What IAM holds for a user (keys, policies, groups, tags), or None if absent."""
     iam = clients.iam
@@ -296,5 +290,4 @@ __all__ = [
     "error_code",
     "list_users",
     "put_inline_policy",
-    "user_tags",
 ]

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
         AuditRepository,
         EngineRepository,
         LeaseRepository,
-        LockRepository,
         Repositories,
         RoleRepository,
     )
@@ -31,7 +30,6 @@ _WHERE = {
     "AuditRepository": "workbench.store.repositories",
     "EngineRepository": "workbench.store.repositories",
     "LeaseRepository": "workbench.store.repositories",
-    "LockRepository": "workbench.store.repositories",
     "Repositories": "workbench.store.repositories",
     "RoleRepository": "workbench.store.repositories",
     "Store": "workbench.store.sqlite",
@@ -49,7 +47,6 @@ __all__ = [
     "EngineRepository",
     "KdfParams",
     "LeaseRepository",
-    "LockRepository",
     "Repositories",
     "RoleRepository",
     "Store",

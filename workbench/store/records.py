@@ -252,38 +252,3 @@ class SqliteAudit:
         with self._conn.transaction():
             cursor = self._conn.execute("DELETE FROM audit_devices WHERE name = ?", (name,))
         return cursor.rowcount > 0
-
-
-class SqliteLocks:
-    """Named locks with a heartbeat: the one-worker-per-store rule."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def acquire(self, name: str, holder: str, now: float, stale_after: float) -> bool:
-        with self._conn.transaction():
-            rows = self._conn.query("SELECT holder, heartbeat FROM locks WHERE name = ?", (name,))
-            if rows and rows[0][0] != holder and now - float(rows[0][1]) < stale_after:
-                return False
-            self._conn.execute(
-                "INSERT INTO locks (name, holder, heartbeat) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, "
-                "heartbeat = excluded.heartbeat",
-                (name, holder, now),
-            )
-        return True
-
-    def heartbeat(self, name: str, holder: str, now: float) -> bool:
-        with self._conn.transaction():
-            cursor = self._conn.execute(
-                "UPDATE locks SET heartbeat = ? WHERE name = ? AND holder = ?", (now, name, holder)
-            )
-        return cursor.rowcount > 0
-
-    def release(self, name: str, holder: str) -> None:
-        with self._conn.transaction():
-            self._conn.execute("DELETE FROM locks WHERE name = ? AND holder = ?", (name, holder))
-
-    def holder(self, name: str) -> tuple[str, float] | None:
-        rows = self._conn.query("SELECT holder, heartbeat FROM locks WHERE name = ?", (name,))
-        return (str(rows[0][0]), float(rows[0][1])) if rows else None

@@ -76,7 +76,6 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
     db.table("audit_devices").create(
         {"name": str, "kind": str, "options": str, "created_time": float}, pk="name"
     )
-    db.table("locks").create({"name": str, "holder": str, "heartbeat": float}, pk="name")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial]

@@ -18,7 +18,7 @@ from workbench.domain.errors import Conflict, StoreCorrupted, StoreMissing
 from workbench.store import files
 from workbench.store.crypto import Cipher, KdfParams, new_data_key, unwrap_key, wrap_key
 from workbench.store.leases import SqliteLeases
-from workbench.store.records import SqliteAudit, SqliteEngines, SqliteLocks, SqliteRoles
+from workbench.store.records import SqliteAudit, SqliteEngines, SqliteRoles
 from workbench.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -93,7 +93,6 @@ class Store:
         self.roles = SqliteRoles(conn, cipher)
         self.leases = SqliteLeases(conn, cipher)
         self.audit = SqliteAudit(conn)
-        self.locks = SqliteLocks(conn)
         hmac_blob = base64.b64decode(meta["hmac_key"])
         self.hmac_key = bytes.fromhex(cipher.decrypt("meta", "hmac_key", "value", hmac_blob) or "")
 
