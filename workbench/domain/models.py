@@ -202,6 +202,25 @@ class Lease:
         return max(0, round(self.expire_time - self.issue_time))
 
 
+@dataclass(frozen=True)
+class UnreadableLease:
+    """A lease row this version cannot read (damaged, or written by a newer version).
+
+    It is set aside, never revoked blindly, and shown as `unreadable` with
+    what was wrong, so an operator can see it and decide.
+    """
+
+    lease_id: str
+    engine: str
+    role: str
+    credential_type: str
+    stored_state: str
+    iam_user_name: str | None
+    error: str
+
+    state = "unreadable"
+
+
 @dataclass
 class AuditRecord:
     """One stored audit entry: Vault's JSON plus its place in the hash chain."""
