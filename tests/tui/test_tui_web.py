@@ -5,9 +5,6 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from workbench.tui import web
 
@@ -25,21 +22,10 @@ def test_the_served_command_is_the_workbench_with_its_options() -> None:
     assert shlex.split(web.web_command(None)) == [sys.executable, "-m", "workbench"]
 
 
-def test_serve_binds_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    started: dict[str, Any] = {}
-
-    class FakeServer:
-        def __init__(self, command: str, host: str, port: int, title: str) -> None:
-            started.update(command=command, host=host, port=port)
-
-        def serve(self) -> None:
-            started["served"] = True
-
-    monkeypatch.setattr("textual_serve.server.Server", FakeServer)
-    web.serve(home=Path("/tmp/store"), port=8123)
-    assert started == {
-        "command": web.web_command(Path("/tmp/store")),
-        "host": "127.0.0.1",
-        "port": 8123,
-        "served": True,
-    }
+def test_the_server_binds_loopback_with_a_fresh_token_each_start() -> None:
+    first = web.TokenServer(web.web_command(Path("/tmp/store")), port=8123)
+    second = web.TokenServer(web.web_command(Path("/tmp/store")), port=8123)
+    assert (first.host, first.port) == ("127.0.0.1", 8123)
+    assert first.url == f"http://127.0.0.1:8123/?token={first.token}"
+    assert first.token != second.token
+    assert first.command == web.web_command(Path("/tmp/store"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from workbench.cli.common import CliState, pass_state
+from workbench.domain.errors import WorkbenchError
 
 
 def run_tui(state: CliState) -> None:
@@ -15,10 +16,25 @@ def run_tui(state: CliState) -> None:
 
 
 @click.command()
-@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port on 127.0.0.1.",
+)
 @pass_state
 def web(state: CliState, port: int) -> None:
-    """Serve the TUI in a browser on 127.0.0.1 (for training rooms)."""
+    """Serve the TUI in a browser on 127.0.0.1 (for training rooms).
+
+    Prints a URL with a random token; requests without it are refused.
+    """
+    try:
+        import textual_serve.server  # noqa: F401  (the optional `web` extra)
+    except ImportError:
+        raise WorkbenchError(
+            "workbench web needs the web extra: pip install 'lease-workbench[web]'"
+        ) from None
     from workbench.tui.web import serve
 
     serve(home=state.home_path, port=port, operator=state.operator)

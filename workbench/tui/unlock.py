@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +26,15 @@ if TYPE_CHECKING:
 
 # The CLI's `init` asks for the same; see the report's note on moving it into the service.
 
+MAX_RETRY_DELAY = 60.0
+
+
+def retry_delay(failures: int) -> float:
+    """Seconds before the next try after `failures` wrong passphrases: 0, 1, 2, 4... up to 60."""
+    if failures < 2:
+        return 0.0  # one typo costs nothing
+    return min(2.0 ** (failures - 2), MAX_RETRY_DELAY)
+
 
 class UnlockScreen(Screen["Workbench"]):
     """Asks for the passphrase (twice when creating); dismisses with the unlocked service."""
@@ -32,9 +44,10 @@ class UnlockScreen(Screen["Workbench"]):
     class Failed(Message):
         """Unlocking or creating failed with a message the person can act on."""
 
-        def __init__(self, message: str) -> None:
+        def __init__(self, message: str, *, wrong_passphrase: bool = False) -> None:
             super().__init__()
             self.message = message
+            self.wrong_passphrase = wrong_passphrase
 
     class Checked(Message):
         """Whether a store exists at `path` (found off the UI thread)."""
@@ -56,6 +69,9 @@ class UnlockScreen(Screen["Workbench"]):
         self.home = home
         self.operator = operator
         self.exists: bool | None = None  # not known until check_store answers
+        self.clock: Callable[[], float] = time.monotonic  # tests give their own
+        self.failures = 0
+        self.next_try_at = 0.0  # on self.clock: wrong passphrases slow down guessing
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="unlock-box"):
@@ -103,6 +119,10 @@ class UnlockScreen(Screen["Workbench"]):
             return
         passphrase = self.query_one("#passphrase", Input).value
         if self.exists:
+            wait = self.next_try_at - self.clock()
+            if wait > 0:
+                self._show_error(f"Too many wrong passphrases; wait {math.ceil(wait)} s.")
+                return
             self._busy(True)
             self.open_store(passphrase)
             return
@@ -131,7 +151,7 @@ class UnlockScreen(Screen["Workbench"]):
         try:
             service = open_workbench(self.home, passphrase, operator=self.operator)
         except WrongPassphrase:
-            self.post_message(self.Failed("Wrong passphrase; try again."))
+            self.post_message(self.Failed("Wrong passphrase", wrong_passphrase=True))
             return
         except WorkbenchError as error:
             self.post_message(self.Failed(error_text(error)))
@@ -152,7 +172,13 @@ class UnlockScreen(Screen["Workbench"]):
 
     def on_unlock_screen_failed(self, event: Failed) -> None:
         self._busy(False)
-        self._show_error(event.message)
+        message = event.message
+        if event.wrong_passphrase:
+            self.failures += 1
+            delay = retry_delay(self.failures)
+            self.next_try_at = self.clock() + delay
+            message += f"; try again in {delay:.0f} s." if delay else "; try again."
+        self._show_error(message)
         for field in self.query(Input):
             field.value = ""
         self.query_one("#passphrase", Input).focus()
