@@ -56,11 +56,11 @@ class Cli:
         self.home = home
         self.runner = CliRunner()
 
-    def __call__(self, *args: str) -> Result:
+    def __call__(self, *args: str, input: str | bytes | None = None) -> Result:
         from workbench.cli.app import cli
 
         env = {"WORKBENCH_HOME": str(self.home), "WORKBENCH_PASSPHRASE": PASSPHRASE}
-        return self.runner.invoke(cli, list(args), env=env, catch_exceptions=True)
+        return self.runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=True)
 
 
 @pytest.fixture

@@ -120,7 +120,9 @@ def test_verify_fails_with_exit_1_naming_the_entry(
 def test_hash_prints_the_hmac_entries_use(log: AuditLog, run_cli) -> None:  # type: ignore[no-untyped-def]
     result = run_cli("audit", "hash", "wJalrXUtnFEMI")
     assert result.exit_code == 0
-    assert result.output.strip() == log.hash_value("wJalrXUtnFEMI")
+    assert result.stdout.strip() == log.hash_value("wJalrXUtnFEMI")
+    assert "visible in `ps` and shell history" in result.stderr
+    assert "audit hash -" in result.stderr
 
 
 def test_enable_list_disable(log: AuditLog, run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

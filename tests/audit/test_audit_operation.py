@@ -92,7 +92,10 @@ def test_an_unwritable_file_device_refuses_the_operation(log: AuditLog, tmp_path
     assert [r.entry["type"] for r in failed] == ["request", "response"]
     assert all("was refused" in r.entry["error"] for r in failed)
     assert failed[0].entry["request"]["path"] == "aws/creds/webapp"
-    assert log.verify().ok
+    result = log.verify()
+    assert result.chain_problem is None
+    # The file the device held is gone, and verify says so.
+    assert [d.problem for d in result.devices] == ["cannot read the file (Is a directory)"]
 
 
 def test_operations_resume_when_the_device_is_writable_again(log: AuditLog, tmp_path: Path) -> None:
@@ -106,7 +109,13 @@ def test_operations_resume_when_the_device_is_writable_again(log: AuditLog, tmp_
     with log.operation("read", "aws/config/root"):
         pass
     assert len(device_path.read_text().splitlines()) == 2
-    assert log.verify().ok
+    result = log.verify()
+    assert result.chain_problem is None
+    # The refused pair is known to have skipped the device; the enable's response
+    # went down with the replaced file.
+    problem = result.devices[0].problem or ""
+    assert problem.startswith("line 1 is missing entry seq 2 (request ")
+    assert problem.endswith("it holds entry seq 5")
 
 
 def test_a_failing_store_table_refuses_the_operation(

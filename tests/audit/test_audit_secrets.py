@@ -94,16 +94,23 @@ def test_no_secret_in_the_table_the_file_or_tail(
             assert secret not in text, f"a secret leaked into the {where}"
 
 
+def audit_hash(run_cli, secret: str) -> str:  # type: ignore[no-untyped-def]
+    """`workbench audit hash -` with the secret on stdin, as an operator would run it."""
+    result = run_cli("audit", "hash", "-", input=secret + "\n")
+    assert result.exit_code == 0, result.output
+    return str(result.stdout.strip())
+
+
 def test_every_hmac_is_the_audit_hash_of_a_secret(
     device: Path,
     run_cli,  # type: ignore[no-untyped-def]
 ) -> None:
-    hashes = {run_cli("audit", "hash", secret).output.strip(): secret for secret in SECRETS}
+    hashes = {audit_hash(run_cli, secret): secret for secret in SECRETS}
     found = set(HMAC.findall(device.read_text()))
     assert found
     assert found <= set(hashes), "an HMAC in the log matches no secret of the session"
     for secret in (ROOT_SECRET, IAM_SECRET, STS_SECRET, STS_TOKEN, OLD_PASS, NEW_PASS, MFA):
-        assert run_cli("audit", "hash", secret).output.strip() in found
+        assert audit_hash(run_cli, secret) in found
 
 
 def test_a_leaked_key_leads_to_its_lease(
@@ -111,7 +118,7 @@ def test_a_leaked_key_leads_to_its_lease(
     device: Path,
     run_cli,  # type: ignore[no-untyped-def]
 ) -> None:
-    leaked = run_cli("audit", "hash", IAM_SECRET).output.strip()
+    leaked = audit_hash(run_cli, IAM_SECRET)
     issued = [
         record.entry
         for record in log.entries(path_prefix="aws/creds/")

@@ -4,10 +4,18 @@ Imports only `workbench.store` and `workbench.domain`.
 """
 
 from workbench.audit.devices import FILE_KIND, STORE_DEVICE
-from workbench.audit.entries import OPERATIONS, canonical, chain_hash, file_line, split_line
+from workbench.audit.entries import (
+    OPERATIONS,
+    SKIPPED_KEY,
+    canonical,
+    chain_hash,
+    file_line,
+    split_line,
+)
+from workbench.audit.filecheck import DeviceCheck
 from workbench.audit.log import AuditLog, AuditOperation
 from workbench.audit.redact import HMAC_PREFIX, SECRET_KEYS, is_secret_key
-from workbench.audit.verify import HEAD_META_KEY, VerifyResult
+from workbench.audit.verify import HEAD_META_KEY, RecordedHead, VerifyResult
 
 __all__ = [
     "FILE_KIND",
@@ -15,9 +23,12 @@ __all__ = [
     "HMAC_PREFIX",
     "OPERATIONS",
     "SECRET_KEYS",
+    "SKIPPED_KEY",
     "STORE_DEVICE",
     "AuditLog",
     "AuditOperation",
+    "DeviceCheck",
+    "RecordedHead",
     "VerifyResult",
     "canonical",
     "chain_hash",

@@ -7,7 +7,9 @@ connection has committed (`Store.change_token`, i.e. PRAGMA data_version).
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +20,8 @@ from workbench.store import Store
 
 STORE_DEVICE = "store"  # the audit table itself: always on, never disabled
 FILE_KIND = "file"
+_LINE_END = re.compile(rb'"prev_hash":"([0-9a-f]{64})","seq":(\d+)\}\n\Z')
+_LONGEST_LINE = 16 << 20
 
 
 def describe_os_error(error: OSError) -> str:
@@ -27,26 +31,79 @@ def describe_os_error(error: OSError) -> str:
 
 @dataclass(frozen=True)
 class FileDevice:
-    """Appends one JSON line per entry to a 0600 file, flushed (and fsynced) each time.
+    """Appends one JSON line per entry to a 0600 file: the whole line or nothing.
 
     The file is opened per entry rather than held open: a SIEM shipper that
     rotates the file, or an operator who removes write access, is noticed on
-    the very next entry (Vault needs a SIGHUP for the first).
+    the very next entry (Vault needs a SIGHUP for the first). A write that
+    fails or falls short (disk full, file size limit) is cut back to the size
+    the file had before it, so no half line is ever left behind.
     """
 
     name: str
     path: str
     fsync: bool = True
+    from_offset: int = 0  # the file's size when the device was enabled: never cut below it
 
-    def write(self, line: str) -> None:
+    def write(self, line: str, *, seq: int = 0, prev_hash: str = "") -> int:
+        """Append `line` in one write, then fsync; returns its offset (-1: not a regular file).
+
+        With `seq` and `prev_hash` (the entry's own), a last line for that same
+        seq after that same entry is one whose commit never happened (the
+        process died between the file and the store): it is replaced.
+        """
         data = line.encode("utf-8")
-        fd = open_private(self.path)
+        fd = open_private(self.path, readable=True)
         try:
-            written = os.write(fd, data)
-            if written != len(data):
-                raise OSError(28, "short write (disk full?)")
-            if self.fsync:
-                os.fsync(fd)
+            start = os.lseek(fd, 0, os.SEEK_END) if stat.S_ISREG(os.fstat(fd).st_mode) else -1
+            if start > 0 and seq:
+                start = self._drop_uncommitted(fd, start, seq, prev_hash)
+            try:
+                written = os.write(fd, data)
+                if written != len(data):
+                    raise OSError(
+                        errno.ENOSPC, f"short write: {written} of {len(data)} bytes (disk full?)"
+                    )
+                if self.fsync:
+                    os.fsync(fd)
+            except OSError as error:
+                if start >= 0 and not _cut_back(fd, start):
+                    raise OSError(
+                        error.errno,
+                        f"{describe_os_error(error)}; the partial line could not be removed",
+                    ) from None
+                raise
+            except BaseException:
+                if start >= 0:
+                    _cut_back(fd, start)
+                raise
+        finally:
+            os.close(fd)
+        return start
+
+    def _drop_uncommitted(self, fd: int, end: int, seq: int, prev_hash: str) -> int:
+        """Cut off a last line written for `seq` whose entry was never committed."""
+        tail = os.pread(fd, min(end, 256), end - min(end, 256))
+        match = _LINE_END.search(tail)
+        if match is None or int(match[2]) != seq or match[1].decode() != prev_hash:
+            return end
+        line_start = _line_start(fd, end)
+        if line_start is None or line_start < self.from_offset:
+            return end
+        os.ftruncate(fd, line_start)
+        return line_start
+
+    def undo(self, start: int, length: int) -> None:
+        """Remove a line this device wrote at `start` whose entry was then rolled back."""
+        if start < 0:
+            return
+        try:
+            fd = os.open(self.path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return
+        try:
+            if os.fstat(fd).st_size == start + length:
+                _cut_back(fd, start)
         finally:
             os.close(fd)
 
@@ -54,9 +111,45 @@ class FileDevice:
         return {"name": self.name, "kind": FILE_KIND, "path": self.path}
 
 
-def open_private(path: str) -> int:
+def _line_start(fd: int, end: int) -> int | None:
+    """Where the last line (ending at `end`) starts; None if it is implausibly long."""
+    position = end - 1  # the last line's own newline
+    while position > 0 and end - position <= _LONGEST_LINE:
+        size = min(position, 1 << 16)
+        chunk = os.pread(fd, size, position - size)
+        found = chunk.rfind(b"\n")
+        if found >= 0:
+            return position - size + found + 1
+        position -= size
+    return 0 if position <= 0 else None
+
+
+def _cut_back(fd: int, size: int) -> bool:
+    """Truncate the file back to `size` (and make that durable); False if it could not."""
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    except OSError:
+        return False
+    return True
+
+
+def ends_mid_line(path: str) -> bool:
+    """True when a non-empty file does not end with a newline (a half-written line)."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.seek(0, os.SEEK_END) == 0:
+                return False
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) != b"\n"
+    except OSError:
+        return False
+
+
+def open_private(path: str, *, readable: bool = False) -> int:
     """Open `path` for appending, creating it 0600 whatever the umask."""
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+    access = os.O_RDWR if readable else os.O_WRONLY
+    flags = access | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags, 0o600)
     try:
         mode = os.fstat(fd).st_mode
@@ -105,6 +198,7 @@ class DeviceSet:
                 name=str(row["name"]),
                 path=str(row["options"].get("file_path", "")),
                 fsync=self._fsync,
+                from_offset=int(row["options"].get("from_offset", 0)),
             ),
         }
         # An unknown kind (written by a newer workbench) still gets a device

@@ -20,6 +20,9 @@ from typing import Any
 OPERATIONS = frozenset({"create", "read", "update", "delete", "list"})
 REQUEST = "request"
 RESPONSE = "response"
+# Names the devices an entry was not written to because they had failed, so
+# `audit verify` can tell a device's known gap from a line removed later.
+SKIPPED_KEY = "skipped_devices"
 
 
 def canonical(value: Any) -> str:
@@ -76,6 +79,7 @@ def build_entry(
     error: str = "",
     lease_id: str | None = None,
     response_data: dict[str, Any] | None = None,
+    skipped_devices: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """One entry in Vault's audit JSON shape (data already redacted)."""
     entry: dict[str, Any] = {
@@ -96,6 +100,8 @@ def build_entry(
         if lease_id:
             response["secret"] = {"lease_id": lease_id}
         entry["response"] = response
+    if skipped_devices:
+        entry[SKIPPED_KEY] = sorted(skipped_devices)
     return entry
 
 

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from workbench.audit.devices import (
@@ -30,6 +31,7 @@ from workbench.audit.devices import (
     DeviceSet,
     check_file_path,
     describe_os_error,
+    ends_mid_line,
     open_private,
 )
 from workbench.audit.entries import (
@@ -45,9 +47,11 @@ from workbench.audit.verify import VerifyResult, verify_chain
 from workbench.audit.writer import ChainWriter, DeviceFailure
 from workbench.domain.errors import AuditFailure, Conflict, InvalidInput, NotFound
 from workbench.domain.models import AuditRecord
+from workbench.domain.text import printable
 from workbench.store import Store
 
 _DEVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_HEAD_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -133,7 +137,9 @@ class AuditLog:
             self._record_failure(op, request_data, message, failed.skip, request=False)
             raise AuditFailure(message) from None
 
-    def _entry_text(self, entry_type: str, op: AuditOperation, request_data: Any) -> str:
+    def _entry_text(
+        self, entry_type: str, op: AuditOperation, request_data: Any, skip: frozenset[str]
+    ) -> str:
         response_data = None
         if entry_type == RESPONSE and op.response_data is not None:
             response_data = self._hasher.redact(op.response_data)
@@ -149,6 +155,7 @@ class AuditLog:
             error=op.error,
             lease_id=op.lease_id if entry_type == RESPONSE else None,
             response_data=response_data,
+            skipped_devices=skip,
         )
         return canonical(entry)
 
@@ -159,7 +166,7 @@ class AuditLog:
         request_data: Any,
         skip: frozenset[str] = frozenset(),
     ) -> None:
-        text = self._entry_text(entry_type, op, request_data)
+        text = self._entry_text(entry_type, op, request_data, skip)
         try:
             self._writer.append(
                 text,
@@ -199,9 +206,18 @@ class AuditLog:
 
     # -- reading -------------------------------------------------------------------
 
-    def verify(self) -> VerifyResult:
-        """Walk the hash chain and check it ends at the authenticated head."""
-        return verify_chain(self._store, self._hasher)
+    def verify(self, *, recorded_head: str | None = None) -> VerifyResult:
+        """Walk the hash chain to the authenticated head, then check every file device.
+
+        `recorded_head`, a head hash an earlier verify printed, must be in the
+        chain; the result says how many entries came after it.
+        """
+        if recorded_head is not None and not _HEAD_HASH.fullmatch(recorded_head):
+            raise InvalidInput(
+                f"{printable(recorded_head[:80])!r} is not a head hash: give the 64 hex digits "
+                "`workbench audit verify` printed after 'head hash:'"
+            )
+        return verify_chain(self._store, self._hasher, recorded_head=recorded_head)
 
     def entries(
         self,
@@ -262,9 +278,21 @@ class AuditLog:
                 raise InvalidInput(
                     f"cannot write audit entries to {path} ({describe_os_error(error)})"
                 ) from None
-            if not self._store.audit.add_device(
-                name, FILE_KIND, {"file_path": resolved}, created_time=time.time()
-            ):
+            if ends_mid_line(resolved):
+                raise InvalidInput(
+                    f"cannot write audit entries to {path} (it ends with a half-written "
+                    "line; complete or remove that line first)"
+                )
+            with self._store.transaction():  # no entry can slip between these two reads
+                options = {
+                    "file_path": resolved,
+                    "from_seq": self._writer.next_seq() - 1,
+                    "from_offset": Path(resolved).stat().st_size,
+                }
+                added = self._store.audit.add_device(
+                    name, FILE_KIND, options, created_time=time.time()
+                )
+            if not added:
                 raise Conflict(
                     f"audit device {name!r} is already enabled; disable it first "
                     "or choose another name with --name"

@@ -4,17 +4,20 @@ A pure hash chain shows an entry changed, removed from the middle, inserted
 or moved; it cannot show the newest entries cut off, or a well-formed entry
 appended by someone who can compute SHA-256. So every append also stores the
 head (seq, hash) with an HMAC under the store's key (meta `audit_head`), and
-`verify` checks the chain ends exactly there.
+`verify` checks the chain ends exactly there. A head hash recorded outside
+the store (`audit verify --head HASH`) catches what that cannot: the whole
+store swapped for an older copy, or the chain rewritten with the store's key.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from workbench.audit.entries import chain_hash
+from workbench.audit.filecheck import DeviceCheck, check_devices
 from workbench.audit.redact import Hasher
 from workbench.store import Store
 
@@ -24,7 +27,11 @@ _MAX_CATCH_UP_ROUNDS = 50  # appends racing a verify: re-walk the new tail this 
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """What `audit verify` found: the chain's length and head, or its first problem."""
+    """What `audit verify` found: the chain's length and head, or its first problem.
+
+    `problem` is the first of everything checked (the chain, then each file
+    device, then a recorded head); the fields after it say which failed.
+    """
 
     ok: bool
     count: int
@@ -32,6 +39,36 @@ class VerifyResult:
     problem: str | None = None
     bad_seq: int | None = None
     head_seq: int = 0
+    chain_problem: str | None = None  # the store's own chain, file devices aside
+    devices: tuple[DeviceCheck, ...] = ()
+    recorded_head: RecordedHead | None = None
+
+
+@dataclass(frozen=True)
+class RecordedHead:
+    """Where a head hash recorded elsewhere sits in this store's chain, if anywhere."""
+
+    hash: str
+    seq: int | None  # None: not in the chain (up to where the walk got)
+    later: int = 0  # entries appended after it
+
+    @property
+    def ok(self) -> bool:
+        return self.seq is not None
+
+    def describe(self, head_seq: int) -> str:
+        """One line for `audit verify --head`."""
+        if self.seq is None:
+            return (
+                f"recorded head {self.hash} is not in this store's chain (head seq {head_seq}): "
+                "the store is an older copy restored in its place, or its chain was rewritten"
+            )
+        if not self.later:
+            return f"recorded head {self.hash} is the current head (seq {self.seq})"
+        return (
+            f"recorded head {self.hash} is entry seq {self.seq}; {self.later} "
+            f"{'entry' if self.later == 1 else 'entries'} came after it"
+        )
 
 
 @dataclass(frozen=True)
@@ -83,9 +120,11 @@ def _equal(left: str, right: str) -> bool:
 class ChainWalker:
     """One pass over the chain; stops at the first entry that breaks it."""
 
-    def __init__(self, store: Store, hasher: Hasher) -> None:
+    def __init__(self, store: Store, hasher: Hasher, *, find_hash: str = "") -> None:
         self._store = store
         self._hasher = hasher
+        self._find_hash = find_hash
+        self.found_seq: int | None = None
         self.count = 0
         self.last_seq = 0
         self.last_hash = ""
@@ -104,6 +143,7 @@ class ChainWalker:
                 problem=broken.problem,
                 bad_seq=broken.bad_seq,
                 head_seq=self.last_seq,
+                chain_problem=broken.problem,
             )
         return VerifyResult(
             ok=True, count=self.count, head_hash=self.last_hash, head_seq=self.last_seq
@@ -140,6 +180,8 @@ class ChainWalker:
                     self._diagnose_link(seq, request_id, prev)
                 self._last_prev, self._last_request = prev, request_id
                 last_seq, last_hash = seq, stored
+                if stored == self._find_hash:
+                    self.found_seq = seq
                 count += 1
         finally:
             self._sync(count, last_seq, last_hash)
@@ -237,6 +279,24 @@ class ChainWalker:
             )
 
 
-def verify_chain(store: Store, hasher: Hasher) -> VerifyResult:
-    """Walk the whole chain and check its head; see `ChainWalker`."""
-    return ChainWalker(store, hasher).run()
+def verify_chain(store: Store, hasher: Hasher, *, recorded_head: str | None = None) -> VerifyResult:
+    """Walk the chain, check its head, and every file device; see `ChainWalker`."""
+    walker = ChainWalker(store, hasher, find_hash=recorded_head or "")
+    result = walker.run()
+    devices = tuple(check_devices(store))
+    recorded = None
+    if recorded_head is not None:
+        found = walker.found_seq
+        later = result.head_seq - found if found is not None else 0
+        recorded = RecordedHead(recorded_head, found, later)
+    problems = [result.problem] if result.problem else []
+    problems += [device.describe() for device in devices if not device.ok]
+    if recorded is not None and not recorded.ok:
+        problems.append(recorded.describe(result.head_seq))
+    return replace(
+        result,
+        ok=not problems,
+        problem=problems[0] if problems else None,
+        devices=devices,
+        recorded_head=recorded,
+    )

@@ -2,8 +2,9 @@
 
 The append runs inside `store.transaction()` (BEGIN IMMEDIATE), so entries
 written by several processes at once still form one chain. File devices are
-written before the commit: if one fails, the table row is rolled back and the
-caller refuses the operation.
+written before the commit: if one fails, the table row is rolled back, every
+device that already took the line is cut back, and the caller refuses the
+operation.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 import json
 import time
 
-from workbench.audit.devices import DeviceSet, describe_os_error
+from workbench.audit.devices import DeviceSet, FileDevice, describe_os_error
 from workbench.audit.entries import chain_hash, file_line
 from workbench.audit.redact import Hasher
 from workbench.audit.verify import HEAD_META_KEY, head_meta_value
+from workbench.domain.faults import AUDIT_DEVICE_WRITTEN, fault_point
 from workbench.store import Store
 
 
@@ -49,37 +51,49 @@ class ChainWriter:
     ) -> int:
         """Write one entry everywhere; returns its seq. Raises DeviceFailure, sqlite3.Error."""
         error_flag = int(is_error)
-        with self._store.transaction():
-            devices = [device for device in self._devices.current() if device.name not in skip]
-            seq, prev_hash = self._next_link()
-            entry_hash = chain_hash(
-                seq, prev_hash, entry_type, request_id, path, operation, error_flag, entry_text
-            )
-            self._store.audit.insert(
-                {
-                    "seq": seq,
-                    "time": time.time(),
-                    "request_id": request_id,
-                    "type": entry_type,
-                    "path": path,
-                    "operation": operation,
-                    "is_error": error_flag,
-                    "entry": entry_text,
-                    "prev_hash": prev_hash,
-                    "hash": entry_hash,
-                }
-            )
-            self._store.set_meta(HEAD_META_KEY, head_meta_value(self._hasher, seq, entry_hash))
-            if devices:
+        written: list[tuple[FileDevice, int, int]] = []
+        try:
+            with self._store.transaction():
+                devices = [d for d in self._devices.current() if d.name not in skip]
+                seq, prev_hash = self._next_link()
+                entry_hash = chain_hash(
+                    seq, prev_hash, entry_type, request_id, path, operation, error_flag, entry_text
+                )
+                self._store.audit.insert(
+                    {
+                        "seq": seq,
+                        "time": time.time(),
+                        "request_id": request_id,
+                        "type": entry_type,
+                        "path": path,
+                        "operation": operation,
+                        "is_error": error_flag,
+                        "entry": entry_text,
+                        "prev_hash": prev_hash,
+                        "hash": entry_hash,
+                    }
+                )
+                self._store.set_meta(HEAD_META_KEY, head_meta_value(self._hasher, seq, entry_hash))
                 line = file_line(seq, entry_text, prev_hash, entry_hash)
                 for device in devices:
                     try:
-                        device.write(line)
+                        start = device.write(line, seq=seq, prev_hash=prev_hash)
                     except OSError as error:
                         raise DeviceFailure(
                             device.name, device.path, describe_os_error(error)
                         ) from None
+                    written.append((device, start, len(line.encode("utf-8"))))
+                fault_point(AUDIT_DEVICE_WRITTEN)
+        except BaseException:
+            # The row is rolled back, so no device may keep the line either.
+            for device, start, length in written:
+                device.undo(start, length)
+            raise
         return seq
+
+    def next_seq(self) -> int:
+        """The seq the next entry will get (call inside a transaction to hold it)."""
+        return self._next_link()[0]
 
     def _next_link(self) -> tuple[int, str]:
         """The next seq and the hash it follows.

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
 from workbench.cli.common import CliState, emit_table, pass_state
+from workbench.domain.errors import InvalidInput
+from workbench.domain.text import printable
 
 if TYPE_CHECKING:
     from workbench.domain.models import AuditRecord
 
 FOLLOW_POLL_SECONDS = 0.5
-_CONTROL = {code: f"\\x{code:02x}" for code in [*range(0x20), 0x7F]}
-
-
-def printable(text: str) -> str:
-    """Outside text made safe for a terminal: control characters shown escaped."""
-    return text.translate(_CONTROL)
+HASH_STDIN_LIMIT = 64 * 1024  # bytes `audit hash -` reads; far beyond any AWS secret
 
 
 def text_line(record: AuditRecord) -> str:
@@ -115,26 +113,76 @@ def tail(
 
 
 @audit.command()
+@click.option(
+    "--head",
+    "recorded_head",
+    metavar="HASH",
+    help="A head hash an earlier verify printed: fail if this store's chain does not hold it.",
+)
 @pass_state
 @click.pass_context
-def verify(ctx: click.Context, state: CliState) -> None:
-    """Walk the hash chain; exit 1 naming the first entry changed, removed, inserted or moved."""
-    result = state.service().audit.verify()
-    if result.ok:
+def verify(ctx: click.Context, state: CliState, recorded_head: str | None) -> None:
+    """Walk the hash chain and every file device; exit 1 naming the first entry or line wrong."""
+    if recorded_head is not None:
+        recorded_head = recorded_head.strip().lower()
+    result = state.service().audit.verify(recorded_head=recorded_head)
+    if result.chain_problem is None:
         click.echo(f"ok: {result.count} entries verified; head seq {result.head_seq}")
+    else:
+        click.echo(f"audit chain broken: {printable(result.chain_problem)}")
+        click.echo(f"{result.count} entries verified before it")
+    for device in result.devices:
+        click.echo(printable(device.describe()))
+    if result.recorded_head is not None:
+        click.echo(printable(result.recorded_head.describe(result.head_seq)))
+    if result.chain_problem is None:
         click.echo(f"head hash: {result.head_hash or '(empty)'}")
-        return
-    click.echo(f"audit chain broken: {printable(result.problem or 'unknown problem')}")
-    click.echo(f"{result.count} entries verified before it")
-    ctx.exit(1)
+        if result.head_hash:
+            click.echo(f"to check later: workbench audit verify --head {result.head_hash}")
+    if not result.ok:
+        ctx.exit(1)
 
 
 @audit.command("hash")
 @click.argument("value")
 @pass_state
 def hash_command(state: CliState, value: str) -> None:
-    """Print VALUE's HMAC as entries show it, to find where a leaked secret was issued."""
+    """Print VALUE's HMAC as entries show it, to find where a leaked secret was issued.
+
+    Give `-` to read the value from stdin (one trailing newline dropped), so
+    the secret is never on the command line.
+    """
+    if value == "-":
+        value = _read_secret()
+    else:
+        click.echo(
+            "warning: a secret on the command line is visible in `ps` and shell history; "
+            "use `workbench audit hash -` and give it on stdin",
+            err=True,
+        )
     click.echo(state.service().audit.hash_value(value))
+
+
+def _read_secret() -> str:
+    """The value on stdin (a prompt without echo on a terminal), checked before any use."""
+    stream: BinaryIO = sys.stdin.buffer
+    if stream.isatty():
+        return str(click.prompt("value to hash", hide_input=True, err=True))
+    data: bytes = stream.read(HASH_STDIN_LIMIT + 3)  # room for the line end
+    if data.endswith(b"\n"):
+        data = data[:-2] if data.endswith(b"\r\n") else data[:-1]
+    if len(data) > HASH_STDIN_LIMIT:
+        raise InvalidInput(
+            f"stdin holds more than {HASH_STDIN_LIMIT // 1024} KiB; `audit hash -` takes "
+            "one secret value"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(
+            f"stdin is not UTF-8 text (byte {error.start} is not valid); "
+            "`audit hash -` takes the secret as text"
+        ) from None
 
 
 @audit.command()

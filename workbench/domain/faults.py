@@ -30,6 +30,8 @@ REVOKE_FAULT_POINTS = (
     "iam.revoke.DeleteUser",
     "revoke.deleted",
 )
+# After an audit entry reached the file devices, before the store commits it.
+AUDIT_DEVICE_WRITTEN = "audit.device-written"
 
 
 class InjectedFault(RuntimeError):
