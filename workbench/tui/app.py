@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.app import App
 from textual.binding import Binding
+from textual.filter import LineFilter
 from textual.message import Message
 from textual.reactive import reactive
 
 from workbench.tui.commands import WorkbenchCommands
+from workbench.tui.display import ControlCharacterFilter, say, show_error
 
 if TYPE_CHECKING:
     from workbench.service import Workbench
@@ -77,6 +79,12 @@ class WorkbenchApp(App[None]):
         self._service = service
         self._owns_service = service is None
         self._lease_worker: Any = None
+        self._last_worker_error = ""
+        self._control_filter = ControlCharacterFilter()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then one that keeps control characters off the terminal."""
+        return [*super().get_line_filters(), self._control_filter]
 
     @property
     def service(self) -> Workbench:
@@ -105,7 +113,11 @@ class WorkbenchApp(App[None]):
     def _open_workbench(self) -> None:
         from workbench.tui.main_screen import MainScreen
 
-        engines = self.service.list_engines()
+        try:
+            engines = self.service.list_engines()
+        except Exception as error:  # a damaged engine row: the panes show it where it matters
+            show_error(self, error, "Reading the engines failed")
+            engines = []
         enabled = [engine.name for engine in engines if engine.enabled]
         if enabled and self.engine not in enabled:
             self.engine = enabled[0]
@@ -120,11 +132,11 @@ class WorkbenchApp(App[None]):
         try:
             from workbench.worker import LeaseWorker
         except ImportError:
-            self.notify(
+            say(
+                self,
                 "The background revoker is not available in this build; "
                 "expired leases are revoked by `workbench worker`.",
                 severity="warning",
-                markup=False,
             )
             return
         self._lease_worker = LeaseWorker(self.service, on_event=self._forward_worker_event)
@@ -139,18 +151,19 @@ class WorkbenchApp(App[None]):
     def on_lease_worker_event(self, event: LeaseWorkerEvent) -> None:
         from workbench.tui.main_screen import MainScreen
 
-        if event.kind in {"failed", "irrevocable"}:
-            self.notify(
+        if event.kind in {"failed", "irrevocable", "unreadable", "stopped"} or (
+            # A failing pass is retried and reported again: say so once per new message.
+            event.kind == "error" and event.message != self._last_worker_error
+        ):
+            say(
+                self,
                 event.message or f"lease {event.lease_id} is {event.kind}",
                 title=f"Revoker: {event.kind}",
                 severity="error",
-                markup=False,
             )
         elif event.kind == "standby":
-            self.notify(
-                "Another process runs the revoker for this store; this one stands by.",
-                markup=False,
-            )
+            say(self, "Another process runs the revoker for this store; this one stands by.")
+        self._last_worker_error = event.message if event.kind == "error" else ""
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen):
                 screen.lease_worker_event(event.kind, event.lease_id)

@@ -18,7 +18,8 @@ from textual.worker import Worker, get_current_worker
 
 from workbench.audit import OPERATIONS, VerifyResult
 from workbench.domain.models import AuditRecord
-from workbench.tui.display import report_worker_error, utc_stamp
+from workbench.domain.text import printable
+from workbench.tui.display import plain, report_worker_error, say, utc_stamp
 
 if TYPE_CHECKING:
     from workbench.service import Workbench
@@ -187,10 +188,10 @@ class AuditStream(Vertical):
         style = "bold red" if error else ""
         return [
             Text(utc_stamp(record.time)[5:], style=style),
-            Text(str(entry.get("type", "")), style=style),
-            Text(str(request.get("operation", "")), style=style),
-            Text(str(request.get("path", "")), style=style),
-            Text(error, style=style),
+            plain(str(entry.get("type", "")), style=style),
+            plain(str(request.get("operation", "")), style=style),
+            plain(str(request.get("path", "")), style=style),
+            plain(error, style=style),
         ]
 
     @on(DataTable.RowHighlighted, "#audit-table")
@@ -198,7 +199,11 @@ class AuditStream(Vertical):
         record = self._records.get(int(event.row_key.value or 0))
         if record is None:
             return
-        text = json.dumps(record.entry, indent=2, sort_keys=True, ensure_ascii=False)
+        # json.dumps escapes C0 controls; printable also catches C1 (CSI 0x9b) and U+2028.
+        text = printable(
+            json.dumps(record.entry, indent=2, sort_keys=True, ensure_ascii=False),
+            keep_newlines=True,
+        )
         detail = Syntax(text, "json", word_wrap=True, background_color="default", theme="ansi_dark")
         self.query_one("#audit-detail", Static).update(detail)
 
@@ -254,16 +259,11 @@ class AuditStream(Vertical):
                 f"{result.head_hash[:16]}…",
                 style="bold green",
             )
-            self.app.notify(f"Audit chain verified: {result.count} entries.", markup=False)
+            say(self, f"Audit chain verified: {result.count} entries.")
         else:
             where = f" (entry #{result.bad_seq})" if result.bad_seq is not None else ""
-            text = Text(f"Chain BROKEN{where}: {result.problem}", style="bold red")
-            self.app.notify(
-                f"Audit chain broken{where}: {result.problem}",
-                severity="error",
-                markup=False,
-                timeout=15,
-            )
+            text = plain(f"Chain BROKEN{where}: {result.problem}", style="bold red")
+            say(self, f"Audit chain broken{where}: {result.problem}", severity="error", timeout=15)
             if result.bad_seq is not None and result.bad_seq in self._records:
                 table = self.query_one("#audit-table", DataTable)
                 table.move_cursor(row=table.get_row_index(str(result.bad_seq)))

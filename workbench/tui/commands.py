@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from workbench.domain.text import printable
+from workbench.tui.display import error_text, show_error
+
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
 
@@ -77,13 +80,24 @@ class WorkbenchCommands(Provider):
             (title, help_text, partial(screen.pane_action, pane, action))
             for title, help_text, pane, action in PANE_COMMANDS
         ]
+        try:
+            engines = app.service.list_engines()
+        except Exception as error:  # a damaged engine row: offer to say what is wrong
+            commands.append(
+                (
+                    "Switch engine (the engines cannot be read)",
+                    printable(error_text(error))[:100],
+                    partial(show_error, app, error, "Reading the engines failed"),
+                )
+            )
+            engines = []
         commands += [
             (
-                f"Switch to engine {engine.name}",
+                f"Switch to engine {printable(engine.name)}",
                 "Every pane acts on it",
                 partial(setattr, app, "engine", engine.name),
             )
-            for engine in app.service.list_engines()
+            for engine in engines
             if engine.name != app.engine
         ]
         commands += [

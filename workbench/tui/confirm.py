@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+
+from workbench.tui.display import plain
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -30,8 +31,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(self._dialog_title), classes="dialog-title")
-            yield Static(Text(self._message), id="confirm-message")
+            yield Label(plain(self._dialog_title), classes="dialog-title")
+            yield Static(plain(self._message), id="confirm-message")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self._yes_label} (y)", variant="error", id="yes")
                 yield Button("No (n)", id="no")
@@ -70,7 +71,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(self._dialog_title), classes="dialog-title")
+            yield Label(plain(self._dialog_title), classes="dialog-title")
             yield Input(value=self._value, placeholder=self._placeholder, id="prompt-input")
             yield Static("", id="prompt-hint")
             with Horizontal(classes="dialog-buttons"):
@@ -86,7 +87,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def _update_hint(self, value: str) -> None:
         if self._describe is not None:
-            self.query_one("#prompt-hint", Static).update(Text(self._describe(value)))
+            self.query_one("#prompt-hint", Static).update(plain(self._describe(value)))
 
     @on(Input.Submitted, "#prompt-input")
     def _submitted(self, event: Input.Submitted) -> None:

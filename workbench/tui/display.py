@@ -1,13 +1,20 @@
-"""Small text helpers shared by the panes: countdowns, UTC times, error text."""
+"""Small text helpers shared by the panes: countdowns, UTC times, error text, safe output."""
 
 from __future__ import annotations
 
+import re
 import time
 
+from rich.segment import Segment
+from rich.text import Text
+from textual.color import Color
 from textual.dom import DOMNode
+from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from workbench.domain.errors import WorkbenchError
+from workbench.domain.text import printable
 
 SOON_SECONDS = 300
 URGENT_SECONDS = 60
@@ -65,15 +72,61 @@ def middle_ellipsis(text: str, width: int) -> str:
     return text[:head] + "…" + text[len(text) - tail :]
 
 
+def plain(text: str, style: str = "") -> Text:
+    """Outside text as a Rich Text: literal (no markup), control characters shown escaped."""
+    return Text(printable(text, keep_newlines=True), style=style)
+
+
+def say(
+    node: DOMNode,
+    message: str,
+    *,
+    title: str = "",
+    severity: SeverityLevel = "information",
+    timeout: float | None = None,
+) -> None:
+    """A notification of literal text, control characters escaped (every `notify` goes here)."""
+    node.app.notify(
+        printable(message, keep_newlines=True),
+        title=printable(title),
+        severity=severity,
+        markup=False,
+        timeout=timeout,
+    )
+
+
+def show_error(node: DOMNode, error: BaseException, title: str) -> None:
+    """Tell the person what failed, as an error notification, and carry on."""
+    say(node, error_text(error), title=title, severity="error", timeout=10)
+
+
 def report_worker_error(node: DOMNode, event: Worker.StateChanged) -> bool:
     """Show a failed worker's error as a notification (literal text); True if it failed."""
     if event.state is not WorkerState.ERROR or event.worker.error is None:
         return False
-    node.app.notify(
-        error_text(event.worker.error),
-        title=event.worker.description or "Failed",
-        severity="error",
-        markup=False,
-        timeout=10,
-    )
+    show_error(node, event.worker.error, event.worker.description or "Failed")
     return True
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+class ControlCharacterFilter(LineFilter):
+    """Drops any control character left in a line before it is written to the terminal.
+
+    Outside text is escaped with `printable` where it is shown; this is the last
+    guard for text that slips past (an Input holding a stored value, say), so an
+    ESC or OSC can never reach the terminal. The characters dropped take no cell,
+    so the layout is unchanged.
+    """
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        search = _CONTROL.search
+        if not any(search(segment.text) for segment in segments if not segment.control):
+            return segments
+        return [
+            segment
+            if segment.control or not search(segment.text)
+            else Segment(_CONTROL.sub("", segment.text), segment.style)
+            for segment in segments
+        ]

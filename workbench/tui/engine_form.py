@@ -11,12 +11,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 from workbench.domain.durations import format_duration
 from workbench.domain.models import Engine
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
-from workbench.tui.display import report_worker_error
+from workbench.tui.display import error_text, plain, say
 
 if TYPE_CHECKING:
     from workbench.service import Workbench
@@ -135,13 +135,23 @@ class EngineForm(VerticalScroll):
         self.reload()
 
     def reload(self) -> None:
-        self.post_message(self.Loaded(self.service.list_engines()))
+        try:
+            engines = self.service.list_engines()
+        except Exception as error:  # a damaged engine row: name it here, keep the form
+            self._show_error(error, "Reading the engines failed")
+            return
+        self.post_message(self.Loaded(engines))
+
+    def _show_error(self, error: BaseException, title: str) -> None:
+        message = error_text(error)
+        self.query_one("#engine-result", Static).update(plain(message, style="bold red"))
+        say(self, message, title=title, severity="error", timeout=10)
 
     def on_engine_form_loaded(self, event: Loaded) -> None:
         self._engines = {engine.name: engine for engine in event.engines}
         select: Select[str] = self.query_one("#engine-select", Select)
         select.set_options(
-            (Text(name if engine.enabled else f"{name} (disabled)"), name)
+            (plain(name if engine.enabled else f"{name} (disabled)"), name)
             for name, engine in self._engines.items()
         )
         if event.switch_to:
@@ -207,21 +217,19 @@ class EngineForm(VerticalScroll):
     def action_save(self) -> None:
         root, lease = self._changes()
         if not root and lease is None:
-            self.app.notify("Nothing changed.", markup=False)
+            say(self, "Nothing changed.")
             return
         retries = root.get("max_retries", "0")
         if not (retries or "").isdigit():
-            self.app.notify(
-                "Max retries must be a whole number (0-20).", severity="error", markup=False
-            )
+            say(self, "Max retries must be a whole number (0-20).", severity="error")
             return
         if "max_retries" in root:
             root["max_retries"] = int(retries)
         if "access_key" in root and "secret_key" not in root:
-            self.app.notify(
+            say(
+                self,
                 "Type the secret key too: an access key is stored with its secret.",
                 severity="error",
-                markup=False,
             )
             return
         self.save_config(self.service, self.engine, root, lease)
@@ -242,7 +250,7 @@ class EngineForm(VerticalScroll):
     def on_engine_form_saved(self, event: Saved) -> None:
         self.query_one("#field-secret_key", Input).value = ""
         self.reload()
-        self.app.notify(f"Saved {self.engine}/{event.what}.", markup=False)
+        say(self, f"Saved {self.engine}/{event.what}.")
 
     # -- test connection, rotate root ---------------------------------------------
 
@@ -259,9 +267,11 @@ class EngineForm(VerticalScroll):
         identity = event.identity
         text = Text()
         text.append("Connected ✓\n", style="bold green")
-        text.append(f"Account  {identity.get('account', '')}\nARN      {identity.get('arn', '')}")
+        text.append(
+            plain(f"Account  {identity.get('account', '')}\nARN      {identity.get('arn', '')}")
+        )
         self.query_one("#engine-result", Static).update(text)
-        self.app.notify(f"Connected as {identity.get('arn', '')}", markup=False)
+        say(self, f"Connected as {identity.get('arn', '')}")
 
     @on(Button.Pressed, "#engine-rotate")
     def action_rotate_root(self) -> None:
@@ -332,5 +342,5 @@ class EngineForm(VerticalScroll):
         self.post_message(self.Loaded(service.list_engines()))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if report_worker_error(self, event):
-            self.query_one("#engine-result", Static).update("")
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self._show_error(event.worker.error, event.worker.description or "Failed")

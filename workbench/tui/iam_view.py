@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from workbench.service.reconcile import ReconcileReport
 from workbench.tui.confirm import ConfirmScreen
-from workbench.tui.display import error_text, report_worker_error, utc_stamp
+from workbench.tui.display import error_text, plain, report_worker_error, say, utc_stamp
 
 if TYPE_CHECKING:
     from workbench.service import Workbench
@@ -99,18 +99,18 @@ class IamView(Vertical):
         for user in sorted(report.users, key=lambda user: user.created):
             flag = Text("stray", style="bold red") if user.stray else Text("ok", style="green")
             table.add_row(
-                Text(user.name),
-                Text(user.path),
+                plain(user.name),
+                plain(user.path),
                 Text(utc_stamp(user.created)),
-                Text(user.lease_id or "-"),
-                Text(user.lease_state or "-"),
+                plain(user.lease_id or "-"),
+                plain(user.lease_state or "-"),
                 flag,
                 key=user.name,
             )
         if selected is not None and selected in {user.name for user in report.users}:
             table.move_cursor(row=table.get_row_index(selected), animate=False)
         self._strays = len(report.strays)
-        summary = Text(f"{len(report.users)} IAM user(s) in engine {report.engine}'s account; ")
+        summary = plain(f"{len(report.users)} IAM user(s) in engine {report.engine}'s account; ")
         summary.append(f"{self._strays} stray", style="bold red" if self._strays else "green")
         summary.append(" ")
         if report.missing_users:
@@ -125,7 +125,7 @@ class IamView(Vertical):
     def action_delete_strays(self) -> None:
         engine = cast("WorkbenchApp", self.app).engine
         if not self._strays:
-            self.app.notify("There are no stray users.", markup=False)
+            say(self, "There are no stray users.")
             return
 
         def delete(confirmed: bool | None) -> None:
@@ -152,7 +152,7 @@ class IamView(Vertical):
         if report.errors:
             message += f" {len(report.errors)} could not be deleted: "
             message += "; ".join(f"{name}: {error}" for name, error in report.errors.items())
-        self.app.notify(message, severity="error" if report.errors else "information", markup=False)
+        say(self, message, severity="error" if report.errors else "information")
         self.refresh_users()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -160,7 +160,7 @@ class IamView(Vertical):
             # Shown in place, not notified: the listing repeats every two seconds.
             if event.state is WorkerState.ERROR and event.worker.error is not None:
                 self.query_one("#iam-summary", Static).update(
-                    Text(f"Listing failed: {error_text(event.worker.error)}", style="bold red")
+                    plain(f"Listing failed: {error_text(event.worker.error)}", style="bold red")
                 )
             return
         report_worker_error(self, event)

@@ -14,7 +14,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from workbench.domain.models import CredentialType, Role
 from workbench.service.formats import IssuedCredential
-from workbench.tui.display import utc_stamp
+from workbench.tui.display import plain, say, utc_stamp
 
 COPY_FORMATS = {
     "env": "env exports",
@@ -52,7 +52,7 @@ class IssueRequestScreen(ModalScreen[IssueRequest | None]):
             yield Label("Role")
             yield Select(
                 [
-                    (Text(f"{name}  ({role.credential_type.value})"), name)
+                    (plain(f"{name}  ({role.credential_type.value})"), name)
                     for name, role in self._roles.items()
                 ],
                 value=self._selected or Select.BLANK,
@@ -86,7 +86,7 @@ class IssueRequestScreen(ModalScreen[IssueRequest | None]):
         )
         needs_arn = len(arns) > 1
         arn_select: Select[str] = self.query_one("#issue-role-arn", Select)
-        arn_select.set_options([(Text(arn), arn) for arn in arns])
+        arn_select.set_options([(plain(arn), arn) for arn in arns])
         for widget_id in ("#issue-role-arn", "#issue-role-arn-label"):
             self.query_one(widget_id).display = needs_arn
         needs_mfa = bool(role and role.mfa_serial_number)
@@ -176,12 +176,12 @@ class CredentialScreen(ModalScreen[None]):
         body = Text()
         for name, value in rows:
             body.append(f"{name:<14}", style="bold")
-            body.append(f"{value}\n")
+            body.append(plain(f"{value}\n"))
         with Vertical(classes="dialog", id="credential"):
             yield Label("New credential (shown once)", classes="dialog-title")
             yield Static(body, id="credential-body")
             for warning in issued.warnings:
-                yield Static(Text(f"warning: {warning}"), classes="credential-warning")
+                yield Static(plain(f"warning: {warning}"), classes="credential-warning")
             yield Static(
                 Text(
                     "Copy it now: e env exports, p profile, c credential_process, v Vault JSON. "
@@ -208,7 +208,7 @@ class CredentialScreen(ModalScreen[None]):
         if self._issued is None:
             return
         self.app.copy_to_clipboard(self._issued.render(fmt))
-        self.app.notify(f"Copied the credential as {COPY_FORMATS[fmt]}.", markup=False)
+        say(self, f"Copied the credential as {COPY_FORMATS[fmt]}.")
 
     def action_close(self) -> None:
         self._issued = None

@@ -16,15 +16,16 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Input, Static
 from textual.worker import Worker, get_current_worker
 
-from workbench.domain.models import Lease
+from workbench.domain.models import Lease, UnreadableLease
 from workbench.service.formats import IssuedCredential
 from workbench.service.leases import PrefixRevocation
 from workbench.service.role_ops import role_prefix
 from workbench.tui.activity import ActivityGraph, count_history
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
-from workbench.tui.display import report_worker_error
+from workbench.tui.display import report_worker_error, say, show_error
 from workbench.tui.issue_dialog import CredentialScreen, IssueRequest, IssueRequestScreen
 from workbench.tui.lease_table import COLUMNS, LeaseTable
+from workbench.tui.unreadable_notice import UnreadableNotice, read_unreadable
 
 if TYPE_CHECKING:
     from workbench.service import Workbench
@@ -92,11 +93,15 @@ class LeasePane(Vertical):
     ]
 
     class Loaded(Message):
-        """A fresh list of live leases, read in a worker."""
+        """A fresh list of live leases, and the rows set aside as unreadable, read in a worker."""
 
-        def __init__(self, leases: list[Lease]) -> None:
+        def __init__(
+            self, leases: list[Lease], unreadable: list[UnreadableLease], problem: str
+        ) -> None:
             super().__init__()
             self.leases = leases
+            self.unreadable = unreadable
+            self.problem = problem
 
     class HistoryLoaded(Message):
         """Per-minute counts from the lease history, to seed the activity graph once."""
@@ -143,6 +148,7 @@ class LeasePane(Vertical):
                 placeholder="/ filter: lease id, role, type, state, access key", id="lease-filter"
             )
             yield Static("", id="lease-count")
+        yield UnreadableNotice(id="lease-unreadable")
         yield LeaseTable(id="lease-table")
         yield ActivityGraph(id="lease-activity")
 
@@ -187,8 +193,9 @@ class LeasePane(Vertical):
     )
     def load_leases(self, service: Workbench) -> None:
         leases = service.list_leases()
+        unreadable, problem = read_unreadable(service)
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(leases))
+            self.post_message(self.Loaded(leases, unreadable, problem))
 
     @work(thread=True, group="lease-history", exit_on_error=False, description="Load lease history")
     def load_history(self, service: Workbench, now: float) -> None:
@@ -197,6 +204,7 @@ class LeasePane(Vertical):
 
     def on_lease_pane_loaded(self, event: Loaded) -> None:
         self.table.set_leases(event.leases)
+        self.query_one(UnreadableNotice).show(event.unreadable, event.problem)
         self.call_after_refresh(_settle_heap)
         if self._select_on_load and self.table.select(self._select_on_load):
             self._select_on_load = None
@@ -241,12 +249,16 @@ class LeasePane(Vertical):
 
     def action_issue(self, role: str | None = None) -> None:
         engine = cast("WorkbenchApp", self.app).engine
-        roles = self.service.list_roles(engine)
+        try:
+            roles = self.service.list_roles(engine)
+        except Exception as error:  # a damaged role or engine row: say which, keep the pane
+            show_error(self, error, "Reading the roles failed")
+            return
         if not roles:
-            self.app.notify(
+            say(
+                self,
                 f"Engine {engine!r} has no roles yet; write one in the Roles pane (key 2).",
                 severity="warning",
-                markup=False,
             )
             return
         selected = role or (self.table.selected.role if self.table.selected else None)
@@ -279,7 +291,7 @@ class LeasePane(Vertical):
     def _selected(self) -> Lease | None:
         lease = self.table.selected
         if lease is None:
-            self.app.notify("No lease is selected.", severity="warning", markup=False)
+            say(self, "No lease is selected.", severity="warning")
         return lease
 
     def action_renew(self) -> None:
@@ -297,7 +309,7 @@ class LeasePane(Vertical):
         message = f"Renewed {event.lease.lease_id}; it now expires in {event.lease.ttl_seconds}s."
         for warning in event.warnings:
             message += f"\n{warning}"
-        self.app.notify(message, title="Renewed", markup=False)
+        say(self, message, title="Renewed")
 
     def action_revoke(self) -> None:
         lease = self._selected()
@@ -324,9 +336,7 @@ class LeasePane(Vertical):
 
     def on_lease_pane_lease_revoked(self, event: LeaseRevoked) -> None:
         self.reload()
-        self.app.notify(
-            f"{event.lease.lease_id} is {event.lease.state.value}.", title="Revoked", markup=False
-        )
+        say(self, f"{event.lease.lease_id} is {event.lease.state.value}.", title="Revoked")
 
     def action_revoke_role(self) -> None:
         lease = self._selected()
@@ -390,13 +400,20 @@ class LeasePane(Vertical):
             severity = "error"
             first = next(iter(outcome.failed.values()))
             message += f"\n{len(outcome.failed)} failed; first error: {first}"
-        self.app.notify(message, title="Revoke by prefix", severity=severity, markup=False)
+        unreadable = getattr(outcome, "unreadable", [])
+        if unreadable:
+            severity = "error"
+            message += (
+                f"\n{len(unreadable)} unreadable lease row(s) not revoked; first: "
+                f"{unreadable[0].lease_id}: {unreadable[0].error}"
+            )
+        say(self, message, title="Revoke by prefix", severity=severity)
 
     def action_copy(self) -> None:
         lease = self._selected()
         if lease is not None:
             self.app.copy_to_clipboard(lease.lease_id)
-            self.app.notify(f"Copied {lease.lease_id}", markup=False)
+            say(self, f"Copied {lease.lease_id}")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if report_worker_error(self, event) and event.worker.group == OPS_GROUP:

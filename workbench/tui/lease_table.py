@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from workbench.domain.models import Lease, LeaseState
+from workbench.domain.text import printable
 from workbench.tui.display import expires_in, middle_ellipsis, urgency, utc_time
 
 STATE_ORDER = {state: index for index, state in enumerate(LeaseState)}
@@ -297,11 +298,11 @@ class LeaseTable(ScrollView, can_focus=True):
         clock = getattr(self.app, "clock", time.time)
         remaining = lease.expire_time - clock()
         values = {
-            "lease_id": lease.lease_id,
-            "engine": lease.engine,
-            "role": lease.role,
+            "lease_id": printable(lease.lease_id),
+            "engine": printable(lease.engine),
+            "role": printable(lease.role),
             "credential_type": lease.credential_type.value,
-            "access_key_id": lease.access_key_id or "-",
+            "access_key_id": printable(lease.access_key_id or "-"),
             "issue_time": utc_time(lease.issue_time),
             "expire_time": expires_in(remaining),
             "state": lease.state.value,

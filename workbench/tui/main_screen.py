@@ -12,7 +12,9 @@ from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
+from workbench.domain.text import printable
 from workbench.tui.audit_stream import AuditStream
+from workbench.tui.display import error_text, plain, show_error
 from workbench.tui.engine_form import EngineForm
 from workbench.tui.help import TraineePanel, explain
 from workbench.tui.iam_view import IamView
@@ -38,12 +40,12 @@ class DemoBanner(Static):
     def __init__(self, demo: DemoInfo) -> None:
         text = Text()
         text.append("DEMO", style="bold")
-        text.append(f"  embedded AWS at {demo.endpoint}")
+        text.append(plain(f"  embedded AWS at {demo.endpoint}"))
         for note in demo.notes:
-            text.append(f"\n{note}")
+            text.append(plain(f"\n{note}"))
         if demo.example:
             text.append("\nTry in another terminal:\n", style="bold")
-            text.append(demo.example)
+            text.append(plain(demo.example))
         super().__init__(text, id="demo-banner")
 
 
@@ -85,6 +87,7 @@ class MainScreen(Screen[None]):
         self._ticks = 0
         self._panes_mounted = False
         self._panes_mounting: list[AwaitMount] = []
+        self._tick_error = ""
 
     @property
     def wb(self) -> WorkbenchApp:
@@ -105,9 +108,12 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"{self.wb.operator} · engine {self.wb.engine}"
+        self._engine_changed(self.wb.engine)
         self.watch(self.wb, "engine", self._engine_changed, init=False)
-        self._token = self.wb.service.store.change_token()
+        try:
+            self._token = self.wb.service.store.change_token()
+        except Exception as error:
+            show_error(self, error, "Reading the store failed")
         self.set_interval(1.0, self.tick, name="tick")
         self.query_one("#lease-table").focus()
 
@@ -132,12 +138,22 @@ class MainScreen(Screen[None]):
             await mounting
 
     def _engine_changed(self, engine: str) -> None:
-        self.sub_title = f"{self.wb.operator} · engine {engine}"
+        self.sub_title = printable(f"{self.wb.operator} · engine {engine}")
 
     # -- the one tick ------------------------------------------------------------
 
     def tick(self) -> None:
-        """Once a second: countdowns, and reloads when another process wrote the store."""
+        """Once a second: countdowns and reloads; a failure is shown once, and the tick goes on."""
+        try:
+            self._tick()
+        except Exception as error:
+            if error_text(error) != self._tick_error:
+                show_error(self, error, "Refreshing the panes failed")
+            self._tick_error = error_text(error)
+        else:
+            self._tick_error = ""
+
+    def _tick(self) -> None:
         self._ticks += 1
         token = self.wb.service.store.change_token()
         changed = token != self._token

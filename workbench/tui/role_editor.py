@@ -10,14 +10,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Button, Input, Label, OptionList, TextArea
+from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from workbench.domain.errors import WorkbenchError
 from workbench.domain.models import Role
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
-from workbench.tui.display import report_worker_error
+from workbench.tui.display import error_text, plain, report_worker_error, say, show_error
 from workbench.tui.role_findings import RoleFindings
 from workbench.tui.role_form import RoleFields
 
@@ -110,11 +110,13 @@ class RoleEditor(Horizontal):
         self._verdict_generation = -1
         self._edited_since_check = False
         self._select_after_load: str | None = None
+        self._list_error = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="role-sidebar"):
             yield Label("Roles", classes="section-title")
             yield OptionList(id="role-list", markup=False)
+            yield Static("", id="role-list-error", classes="pane-error")
             with Horizontal(classes="button-row"):
                 yield Button("New", id="role-new", compact=True)
                 yield Button("Import", id="role-import", compact=True)
@@ -171,12 +173,13 @@ class RoleEditor(Horizontal):
             self.post_message(self.RolesLoaded(roles))
 
     def on_role_editor_roles_loaded(self, event: RolesLoaded) -> None:
+        self._show_list_error("")
         roles = {role.name: role for role in event.roles}
         option_list = self.query_one("#role-list", OptionList)
         highlighted = self._highlighted_name()
         if list(roles) != list(self._roles):
             option_list.set_options(
-                Option(f"{role.name}  ({role.credential_type.value})", id=role.name)
+                Option(plain(f"{role.name}  ({role.credential_type.value})"), id=role.name)
                 for role in roles.values()
             )
         self._roles = roles
@@ -186,6 +189,15 @@ class RoleEditor(Horizontal):
         elif roles and option_list.highlighted is None:
             option_list.highlighted = 0
         self._select_after_load = None
+
+    def _show_list_error(self, message: str) -> None:
+        """The role list could not be read: say why under it (and notify when it is new)."""
+        if message and message != self._list_error:
+            say(self, message, title="Load roles", severity="error", timeout=10)
+        self._list_error = message
+        error = self.query_one("#role-list-error", Static)
+        error.update(plain(f"Cannot list the roles: {message}" if message else ""))
+        error.display = bool(message)
 
     def _highlighted_name(self) -> str | None:
         option_list = self.query_one("#role-list", OptionList)
@@ -298,11 +310,11 @@ class RoleEditor(Horizontal):
         if self._edited_since_check or self._verdict_generation != self._generation:
             self._validate_now()  # stale verdict: the service re-checks on save anyway
         elif not self.can_save:
-            self.app.notify(
+            say(
+                self,
                 self.query_one(RoleFindings).form_error
                 or f"Saving refused: {self.error_count} ERROR(s) remain in the policy document.",
                 severity="error",
-                markup=False,
             )
             return
         self.save_role(self.service, self.engine, self._role_name(), self._body())
@@ -315,7 +327,7 @@ class RoleEditor(Horizontal):
     def on_role_editor_role_saved(self, event: RoleSaved) -> None:
         self._select_after_load = event.role.name
         self.load_roles(self.service, self.engine)
-        self.app.notify(f"Saved role {event.role.name}.", markup=False)
+        say(self, f"Saved role {event.role.name}.")
 
     @on(Button.Pressed, "#role-new")
     def action_new(self) -> None:
@@ -343,18 +355,20 @@ class RoleEditor(Horizontal):
 
     def on_role_editor_roles_imported(self, event: RolesImported) -> None:
         self.load_roles(self.service, self.engine)
-        self.app.notify(
-            f"Imported {len(event.names)} role(s): {', '.join(event.names)}", markup=False
-        )
+        say(self, f"Imported {len(event.names)} role(s): {', '.join(event.names)}")
 
     @on(Button.Pressed, "#role-delete")
     def action_delete(self) -> None:
         name = self._highlighted_name()
         if name is None:
-            self.app.notify("No role is highlighted.", severity="warning", markup=False)
+            say(self, "No role is highlighted.", severity="warning")
             return
         engine = self.engine
-        live = self.service.live_lease_count(engine, name)
+        try:
+            live = self.service.live_lease_count(engine, name)
+        except Exception as error:
+            show_error(self, error, "Counting the role's leases failed")
+            return
         if live:
             message = (
                 f"Role {name} has {live} live lease(s). Delete the role and revoke "
@@ -377,7 +391,12 @@ class RoleEditor(Horizontal):
     def on_role_editor_role_deleted(self, event: RoleDeleted) -> None:
         self.load_roles(self.service, self.engine)
         extra = f" and revoked {event.revoked} lease(s)" if event.revoked else ""
-        self.app.notify(f"Deleted role {event.name}{extra}.", markup=False)
+        say(self, f"Deleted role {event.name}{extra}.")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "role-list":
+            # Shown under the list (notified once): the list reloads whenever the store changes.
+            if event.state is WorkerState.ERROR and event.worker.error is not None:
+                self._show_list_error(error_text(event.worker.error))
+            return
         report_worker_error(self, event)
