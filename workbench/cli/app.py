@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 import sys
 from typing import Any
 
@@ -10,6 +11,7 @@ import click
 
 from workbench.cli.common import CliState
 from workbench.domain.errors import WorkbenchError
+from workbench.domain.text import printable
 
 # name -> "module:attribute"; imported only when the command runs, so that
 # `workbench --help` never pays for boto3, moto or textual.
@@ -86,13 +88,17 @@ def main(argv: list[str] | None = None) -> None:
     try:
         result: Any = cli.main(args=argv, prog_name="workbench", standalone_mode=False)
     except WorkbenchError as error:
-        click.echo(f"error: {error}", err=True)
+        # Messages carry outside text (names, tags, AWS errors): escape its control characters.
+        click.echo(f"error: {printable(str(error), keep_newlines=True)}", err=True)
         sys.exit(1)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(1)
     except click.ClickException as error:
-        error.show()
+        # click's own messages echo the value given (`Invalid value for '--ttl': ...`).
+        shown = io.StringIO()
+        error.show(file=shown)
+        click.echo(printable(shown.getvalue(), keep_newlines=True), err=True, nl=False)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from workbench.domain.errors import InvalidInput
+from workbench.domain.text import printable
 
 if TYPE_CHECKING:
     from workbench.service import Workbench
@@ -85,7 +86,8 @@ def emit_json(value: Any) -> None:
 
 
 def emit_table(headers: list[str], rows: list[list[str]]) -> None:
-    """A plain aligned table; text is printed as-is, never interpreted."""
+    """A plain aligned table; text is printed as itself (control characters escaped)."""
+    rows = [[printable(cell) for cell in row] for row in rows]
     widths = [len(header) for header in headers]
     for row in rows:
         widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=True)]
