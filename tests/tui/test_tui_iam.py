@@ -8,6 +8,7 @@ from textual.widgets import DataTable, Static
 
 from tests.tui.conftest import SIZE
 from tests.tui.tui_helpers import settle
+from workbench.domain.naming import STORE_TAG
 from workbench.tui.confirm import ConfirmScreen
 from workbench.tui.iam_view import IamView
 
@@ -32,7 +33,11 @@ async def test_users_are_matched_to_leases_and_strays_flagged(
         view = app.screen.query_one(IamView)
         assert rows(view) == {lease.iam_user_name: (lease.lease_id, "ok")}
 
-        iam.create_user(UserName="wb-someone-webapp-1-leftover")
+        # A user this store made (its tag says so) that no lease owns any more.
+        iam.create_user(
+            UserName="wb-someone-webapp-1-leftover",
+            Tags=[{"Key": STORE_TAG, "Value": tui_service.store.store_id}],
+        )
         app.screen.tick()
         app.screen.tick()  # the view lists users every second tick
         await settle(pilot)
