@@ -127,7 +127,11 @@ def test_revoke_prefix_from_the_cli(cli_home: Path, aws: MotoServer) -> None:
     for _ in range(3):
         assert run_cli(cli_home, "creds", "webapp").returncode == 0
     assert len(_users(aws)) == 3
-    result = run_cli(cli_home, "lease", "revoke", "--prefix", "aws/creds/webapp/")
+    unconfirmed = run_cli(cli_home, "lease", "revoke", "--prefix", "aws/creds/webapp/")
+    assert unconfirmed.returncode == 1
+    assert "add --yes" in unconfirmed.stderr  # no terminal to ask: nothing revoked
+    assert len(_users(aws)) == 3
+    result = run_cli(cli_home, "lease", "revoke", "--prefix", "aws/creds/webapp/", "--yes")
     assert result.returncode == 0, result.stderr
     assert "revoked 3 lease(s)" in result.stdout
     assert _users(aws) == []

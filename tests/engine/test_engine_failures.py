@@ -132,11 +132,16 @@ def test_lost_create_access_key_answer_leaves_one_key(service: Workbench, iam: A
     assert [key["AccessKeyId"] for key in keys] == [lease.access_key_id]
 
 
-def test_an_existing_user_of_someone_else_is_never_deleted(service: Workbench, iam: Any) -> None:
-    service.write_root_config("aws", username_template="fixed-{{random 1}}")
+def test_an_existing_user_of_someone_else_is_never_deleted(
+    service: Workbench, iam: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service.write_root_config("aws", username_template="fixed-{{random 8}}")
     service.write_role("aws", "webapp", {"credential_type": "iam_user"})
-    for char in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789":
-        iam.create_user(UserName=f"fixed-{char}")  # every name the template can make
+    # The name the template will make is taken by someone else's user.
+    monkeypatch.setattr("workbench.domain.naming.random_token", lambda length: "a" * length)
+    iam.create_user(UserName="fixed-aaaaaaaa")
+    iam.create_access_key(UserName="fixed-aaaaaaaa")
     with pytest.raises(AwsError, match="EntityAlreadyExists"):
         service.issue("aws", "webapp")
-    assert len(iam.list_users()["Users"]) == 62
+    assert [u["UserName"] for u in iam.list_users()["Users"]] == ["fixed-aaaaaaaa"]
+    assert len(iam.list_access_keys(UserName="fixed-aaaaaaaa")["AccessKeyMetadata"]) == 1

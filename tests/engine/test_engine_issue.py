@@ -59,7 +59,12 @@ def test_iam_user_matches_the_role_exactly(service: Workbench, iam: Any) -> None
     user = _user(service, lease.iam_user_name or "")
     assert user is not None
     assert user["path"] == "/workbench/web/"
-    assert user["tags"] == {"team": "web", "cost-center": "42"}
+    assert user["tags"] == {
+        "team": "web",
+        "cost-center": "42",
+        "lease-workbench:store": service.store.store_id,
+        "lease-workbench:lease": lease.lease_id,
+    }
     assert user["groups"] == ["devs", "ops"]
     assert user["attached_policies"] == [arn]
     assert user["access_keys"] == [lease.access_key_id]

@@ -244,6 +244,32 @@ def list_users(clients: AwsClients, path_prefix: str) -> list[dict[str, Any]]:
     return users
 
 
+def user_tags(clients: AwsClients, user_name: str) -> dict[str, str]:
+    """A user's tags ({} if the user is gone meanwhile)."""
+    tags: dict[str, str] = {}
+    try:
+        with translate("ListUserTags"):
+            for page in clients.iam.get_paginator("list_user_tags").paginate(UserName=user_name):
+                tags.update({tag["Key"]: tag["Value"] for tag in page.get("Tags", [])})
+    except AwsCallError as error:
+        if error.code == "NoSuchEntity":
+            return {}
+        raise
+    return tags
+
+
+def user_exists(clients: AwsClients, user_name: str) -> bool:
+    """Whether IAM has a user of that name."""
+    try:
+        with translate("GetUser"):
+            clients.iam.get_user(UserName=user_name)
+    except AwsCallError as error:
+        if error.code == "NoSuchEntity":
+            return False
+        raise
+    return True
+
+
 def describe_user(clients: AwsClients, user_name: str) -> dict[str, Any] | None:
     """What IAM holds for a user (keys, policies, groups, tags), or None if absent."""
     iam = clients.iam
@@ -290,4 +316,6 @@ __all__ = [
     "error_code",
     "list_users",
     "put_inline_policy",
+    "user_exists",
+    "user_tags",
 ]

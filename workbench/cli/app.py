@@ -28,6 +28,7 @@ LAZY_COMMANDS = {
     "policy": "workbench.cli.policy_cmd:policy",
     "reconcile": "workbench.cli.lease_cmd:reconcile",
     "role": "workbench.cli.role_cmd:role",
+    "status": "workbench.cli.worker_cmd:status",
     "web": "workbench.cli.tui_cmd:web",
     "worker": "workbench.cli.worker_cmd:worker",
 }

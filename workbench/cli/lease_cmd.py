@@ -10,8 +10,8 @@ import click
 import humanize
 
 from workbench.cli.common import CliState, emit_json, emit_table, engine_option, pass_state
-from workbench.domain.errors import WorkbenchError
-from workbench.domain.models import Lease
+from workbench.domain.errors import InvalidInput, WorkbenchError
+from workbench.domain.models import Lease, UnreadableLease
 
 
 @click.group()
@@ -38,6 +38,32 @@ def lease_json(lease: Lease) -> dict[str, Any]:
     }
 
 
+def unreadable_json(bad: UnreadableLease) -> dict[str, Any]:
+    """An unreadable row as `lease list --format json` shows it: what is known, and why."""
+    return {
+        "id": bad.lease_id,
+        "engine": bad.engine,
+        "role": bad.role,
+        "credential_type": bad.credential_type,
+        "state": bad.state,
+        "stored_state": bad.stored_state,
+        "iam_user": bad.iam_user_name,
+        "error": bad.error,
+    }
+
+
+def confirm_destructive(question: str, *, yes: bool) -> None:
+    """Ask before a destructive step; with no terminal to ask, --yes is required."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InvalidInput(
+            f"{question.rstrip('?')} needs confirmation, and stdin is not a terminal: "
+            "add --yes to go ahead"
+        )
+    click.confirm(question, abort=True)
+
+
 def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
@@ -56,25 +82,35 @@ def _expires(lease: Lease, now: float) -> str:
 @pass_state
 def lease_list(state: CliState, prefix: str | None, show_all: bool, fmt: str) -> None:
     """List live leases (irrevocable ones included); --all adds history."""
-    leases = state.service().list_leases(prefix, include_history=show_all)
+    service = state.service()
+    leases = service.list_leases(prefix, include_history=show_all)
+    unreadable = service.unreadable_leases(prefix)
     if fmt == "json":
-        emit_json([lease_json(item) for item in leases])
+        emit_json([lease_json(item) for item in leases] + [unreadable_json(u) for u in unreadable])
         return
     now = time.time()
+    rows = [
+        [
+            item.lease_id,
+            item.credential_type.value,
+            item.state.value,
+            item.access_key_id or "",
+            _expires(item, now),
+            (item.error or "")[:80],
+        ]
+        for item in leases
+    ]
+    rows += [[u.lease_id, u.credential_type, u.state, "", "?", u.error[:80]] for u in unreadable]
     emit_table(
         ["LEASE ID", "TYPE", "STATE", "ACCESS KEY", "EXPIRES IN", "ERROR"],
-        [
-            [
-                item.lease_id,
-                item.credential_type.value,
-                item.state.value,
-                item.access_key_id or "",
-                _expires(item, now),
-                (item.error or "")[:80],
-            ]
-            for item in leases
-        ],
+        rows,
     )
+    if unreadable:
+        click.echo(
+            f"warning: {len(unreadable)} lease row(s) cannot be read and are set aside "
+            "(not revoked by the worker); `workbench status` lists them",
+            err=True,
+        )
 
 
 @lease.command("lookup")
@@ -124,8 +160,8 @@ def lease_revoke(
         return 0
     assert prefix is not None
     count = len(service.list_leases(prefix))
-    if count and not yes and sys.stdin.isatty():
-        click.confirm(f"Revoke {count} live lease(s) under {prefix!r}?", abort=True)
+    if count:
+        confirm_destructive(f"Revoke {count} live lease(s) under {prefix!r}?", yes=yes)
     result = service.revoke_prefix(prefix, force=force)
     click.echo(f"revoked {len(result.revoked)} lease(s) under {prefix!r}")
     if result.sts_still_valid:
@@ -136,7 +172,13 @@ def lease_revoke(
         )
     for failed_id, error in result.failed.items():
         click.echo(f"error: {failed_id}: {error}", err=True)
-    return 1 if result.failed else 0
+    for bad in result.unreadable:
+        click.echo(
+            f"error: {bad.lease_id}: unreadable, not revoked ({bad.error}); "
+            f"IAM user: {bad.iam_user_name or 'unknown'}",
+            err=True,
+        )
+    return 1 if not result.ok else 0
 
 
 def _sts_note(revoked: Lease) -> None:
@@ -151,10 +193,17 @@ def _sts_note(revoked: Lease) -> None:
 @click.command()
 @engine_option
 @click.option("--delete", is_flag=True, help="Delete the stray IAM users found.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting strays.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @pass_state
-def reconcile(state: CliState, engine: str, delete: bool, fmt: str) -> int:
-    """Match IAM users to leases; report (or --delete) users no live lease owns."""
+def reconcile(state: CliState, engine: str, delete: bool, yes: bool, fmt: str) -> int:
+    """Match IAM users to leases; report (or --delete) users no live lease owns.
+
+    A user is the workbench's if it carries this store's tag or a lease records
+    its name; users made any other way are never touched.
+    """
+    if delete:
+        confirm_destructive(f"Delete the stray IAM users of engine {engine!r}?", yes=yes)
     report = state.service().reconcile(engine, delete=delete)
     if fmt == "json":
         emit_json(
@@ -171,13 +220,14 @@ def reconcile(state: CliState, engine: str, delete: bool, fmt: str) -> int:
                     for u in report.strays
                 ],
                 "missing_users": report.missing_users,
+                "unreadable": [unreadable_json(bad) for bad in report.unreadable],
                 "deleted": report.deleted,
                 "errors": report.errors,
             }
         )
     else:
         click.echo(
-            f"{len(report.users)} IAM user(s) match engine {engine!r}'s template; "
+            f"{len(report.users)} IAM user(s) of engine {engine!r} made by this store; "
             f"{len(report.strays)} stray"
         )
         if report.strays:
@@ -190,8 +240,14 @@ def reconcile(state: CliState, engine: str, delete: bool, fmt: str) -> int:
             )
         for lease_id in report.missing_users:
             click.echo(
-                f"lease {lease_id} is live but its IAM user is gone "
-                "(`workbench lease revoke --force` clears it)"
+                f"lease {lease_id} is live but its IAM user no longer exists in AWS "
+                "(checked twice); `workbench lease revoke --force` clears the record"
+            )
+        for bad in report.unreadable:
+            click.echo(
+                f"lease {bad.lease_id} is unreadable ({bad.error}); its IAM user "
+                f"{bad.iam_user_name or '(unknown)'} is left alone",
+                err=True,
             )
         for name in report.deleted:
             click.echo(f"deleted {name}")

@@ -9,10 +9,19 @@ import time
 
 from workbench.domain.errors import InvalidInput
 
+# Every IAM user the workbench creates carries these tags, so reconcile finds
+# it by tag (never by a name template that may have changed since).
+STORE_TAG = "lease-workbench:store"
+LEASE_TAG = "lease-workbench:lease"
 IAM_USER_NAME_MAX = 64
+# 62^8 > 2 x 10^14 names per second of unix_time: two leases cannot share a user.
+MIN_RANDOM_CHARS = 8
+MAX_RANDOM_CHARS = 64
 _ALPHABET = string.ascii_letters + string.digits
-_NAME_CHARS = re.compile(r"[^\w+=,.@-]")
-_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)(?:\s+(\d+))?\s*\}\}")
+# IAM's own character set for user names (ASCII only: real IAM refuses "Ω").
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9_+=,.@-]")
+IAM_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]+")
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)(?:\s+([0-9]+))?\s*\}\}")
 _FIELDS = ("display_name", "role_name", "unix_time", "random")
 
 
@@ -39,11 +48,34 @@ def check_template(template: str) -> None:
         raise InvalidInput(
             "username template must contain {{random N}} so every IAM user name is unique"
         )
+    lengths = [
+        _random_length(match.group(2))
+        for match in _PLACEHOLDER.finditer(template)
+        if match.group(1) == "random"
+    ]
+    if any(length > MAX_RANDOM_CHARS for length in lengths):
+        raise InvalidInput(
+            f"username template: {{{{random N}}}} takes N up to {MAX_RANDOM_CHARS} "
+            "(IAM user names are at most 64 characters)"
+        )
+    if sum(lengths) < MIN_RANDOM_CHARS:
+        raise InvalidInput(
+            f"username template has only {sum(lengths)} random character(s); use "
+            f"{{{{random {MIN_RANDOM_CHARS}}}}} or more so two leases can never get the same "
+            "IAM user name"
+        )
     if _NAME_CHARS.search(_PLACEHOLDER.sub("", template)):
         raise InvalidInput(
             "username template has characters IAM refuses in user names; "
             "allowed: letters, digits and + = , . @ _ -"
         )
+
+
+def _random_length(digits: str | None) -> int:
+    """N of `{{random N}}` (8 when absent); anything past the maximum counts as too long."""
+    if digits is None:
+        return 8
+    return int(digits) if len(digits) <= 3 else MAX_RANDOM_CHARS + 1
 
 
 def template_prefix(template: str) -> str:
@@ -84,7 +116,7 @@ def render_username(
             if name == "unix_time":
                 return stamp
             if len(randoms) <= index:
-                randoms.append(random_token(int(match.group(2) or 8)))
+                randoms.append(random_token(_random_length(match.group(2))))
             index += 1
             return randoms[index - 1]
 
@@ -107,4 +139,9 @@ def render_username(
                 f"username template yields names longer than {max_length} characters "
                 "even with the role and operator names cut short; shorten its fixed text"
             )
+    if not IAM_NAME.fullmatch(name):
+        raise InvalidInput(
+            "username template yields a name IAM refuses; allowed: letters, digits "
+            "and + = , . @ _ -"
+        )
     return name

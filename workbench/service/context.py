@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -12,29 +10,9 @@ from workbench.audit import AuditLog
 from workbench.aws import AwsClients, ClientSpec
 from workbench.domain.errors import InvalidInput, NotFound
 from workbench.domain.models import Engine, Role
+from workbench.service.owners import ProcessRegistry
 from workbench.service.roles import check_name
 from workbench.store import Store
-
-
-def current_owner() -> str:
-    """`host:pid` of this process (recomputed: the pid changes after fork)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def owner_is_dead(owner: str | None) -> bool:
-    """True if `owner` names a process on this host that no longer runs."""
-    if not owner:
-        return True
-    host, _, pid_text = owner.rpartition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class ServiceContext:
@@ -48,6 +26,15 @@ class ServiceContext:
         self.clock = clock
         self._clients: dict[ClientSpec, AwsClients] = {}
         self._lock = threading.Lock()
+        self.processes = ProcessRegistry(store.path.parent)
+
+    def owner(self) -> str:
+        """This process as the owner of a lease it issues or revokes."""
+        return self.processes.owner()
+
+    def owner_is_dead(self, owner: str | None) -> bool:
+        """Whether the process that owns a lease has died (by the store's registry)."""
+        return self.processes.is_dead(owner)
 
     def engine(self, name: str, *, enabled: bool = True) -> Engine:
         """The named engine, or NotFound with the way to make it."""

@@ -44,5 +44,6 @@ class Workbench(EngineOps, RoleOps, CredentialOps, LeaseOps, ReconcileOps):
             self.store.change_passphrase(new_passphrase)
 
     def close(self) -> None:
+        self.ctx.processes.close()
         self.audit.close()
         self.store.close()

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-import time
-
 from workbench.aws import iam_user as aws_iam
 from workbench.aws import sts as aws_sts
 from workbench.aws.clients import AwsClients
 from workbench.aws.errors import AwsCallError
-from workbench.domain.errors import AwsError, InvalidInput, WorkbenchError
+from workbench.domain.errors import AuditFailure, AwsError, InvalidInput, WorkbenchError
 from workbench.domain.faults import fault_point
 from workbench.domain.models import CredentialType, Engine, Lease, LeaseState, Role
-from workbench.domain.naming import new_lease_id, render_username
+from workbench.domain.naming import LEASE_TAG, STORE_TAG, new_lease_id, render_username
 from workbench.service.base import ServicePart
-from workbench.service.context import current_owner
 from workbench.service.formats import IssuedCredential
 from workbench.service.guard import inline_policy
+from workbench.service.revocation import Revoker
 from workbench.service.ttl import decide_ttl
 
 INLINE_POLICY_LIMIT = 2048
-READINESS_TIMEOUT_SECONDS = 30.0
 FEDERATION_NAME_MAX = 32
+IAM_TAGS_MAX = 50
+OWN_TAGS = (STORE_TAG, LEASE_TAG)
+PROPAGATING_NOTE = (
+    "AWS has not confirmed the new key yet (IAM keys can take seconds to work "
+    "everywhere); the lease shows `propagating` until the revoker's probe succeeds"
+)
 
 
 def _size(text: str) -> int:
@@ -30,7 +33,7 @@ def _size(text: str) -> int:
 class CredentialOps(ServicePart):
     """`creds ROLE`: Vault's `aws/creds/ROLE` and `aws/sts/ROLE`."""
 
-    readiness_timeout: float = READINESS_TIMEOUT_SECONDS
+    revoker: Revoker
 
     def issue(
         self,
@@ -47,28 +50,73 @@ class CredentialOps(ServicePart):
         decision = decide_ttl(engine, role, ttl)
         request = {"ttl": decision.ttl, "role_arn": role_arn, "mfa_code": mfa_code}
         path = f"{engine.name}/{'sts' if role.credential_type.is_sts else 'creds'}/{role.name}"
-        with self.audit.operation("read", path, {k: v for k, v in request.items() if v}) as op:
-            if role.credential_type is CredentialType.IAM_USER:
-                lease = self._issue_iam_user(engine, role, decision.ttl)
-            else:
-                lease = self._issue_sts(engine, role, decision.ttl, role_arn, mfa_code)
-            op.respond(
-                data={
-                    "access_key": lease.access_key_id,
-                    "secret_key": lease.secret_key,
-                    "session_token": lease.session_token,
-                    "lease_duration": lease.lease_duration,
-                },
-                lease_id=lease.lease_id,
-            )
+        issued: list[Lease] = []
+        try:
+            with self.audit.operation("read", path, {k: v for k, v in request.items() if v}) as op:
+                if role.credential_type is CredentialType.IAM_USER:
+                    lease = self._issue_iam_user(engine, role, decision.ttl)
+                else:
+                    lease = self._issue_sts(engine, role, decision.ttl, role_arn, mfa_code)
+                issued.append(lease)
+                op.respond(
+                    data={
+                        "access_key": lease.access_key_id,
+                        "secret_key": lease.secret_key,
+                        "session_token": lease.session_token,
+                        "lease_duration": lease.lease_duration,
+                    },
+                    lease_id=lease.lease_id,
+                )
+        except AuditFailure as failure:
+            if issued:
+                raise AuditFailure(f"{failure}; {self._withdraw(issued[0])}") from None
+            raise
+        warnings = [decision.warning] if decision.warning else []
+        if lease.state is LeaseState.PROPAGATING:
+            warnings.append(PROPAGATING_NOTE)
         return IssuedCredential(
             lease=lease,
             request_id=op.request_id,
             region=engine.root.region,
             iam_endpoint=engine.root.iam_endpoint,
             sts_endpoint=engine.root.sts_endpoint,
-            warnings=[decision.warning] if decision.warning else [],
+            warnings=warnings,
         )
+
+    def confirm_ready(self, lease_id: str) -> bool:
+        """Readiness probe: True once AWS accepts a propagating lease's key (now active)."""
+        lease = self.ctx.store.leases.get(lease_id, secrets=True)
+        if lease is None or lease.state is not LeaseState.PROPAGATING or not lease.access_key_id:
+            return False
+        engine = self.ctx.engine(lease.engine, enabled=False)
+        probe = self.ctx.clients(engine).with_keys(
+            lease.access_key_id, lease.secret_key or "", None
+        )
+        try:
+            probe.caller_identity()
+        except AwsError:
+            return False
+        return self.ctx.store.leases.promote(lease_id, now=self.ctx.clock())
+
+    def _withdraw(self, lease: Lease) -> str:
+        """End a credential whose issuance could not be audited; say what became of it.
+
+        Unaudited on purpose: the audit devices just failed. A credential
+        nobody has on record must not stay alive until its TTL.
+        """
+        try:
+            ended = self.revoker.withdraw(lease.lease_id)
+        except WorkbenchError as error:
+            return (
+                f"withdrawing the new credential failed ({error}); the revoker retries "
+                f"lease {lease.lease_id}"
+            )
+        if lease.credential_type.is_sts:
+            return (
+                f"the new credential's lease {lease.lease_id} was ended ({ended.state.value}); "
+                "AWS keeps STS credentials valid until their own expiry"
+            )
+        return f"the new credential was withdrawn: its IAM user was deleted ({ended.state.value})"
 
     # -- iam_user -------------------------------------------------------------
 
@@ -98,16 +146,29 @@ class CredentialOps(ServicePart):
                 engine.root.username_template, display_name=self.operator, role_name=role.name
             ),
             iam_user_path=role.user_path,
-            owner=current_owner(),
+            owner=self.ctx.owner(),
             updated_time=now,
         )
+        if len(role.iam_tags) > IAM_TAGS_MAX - len(OWN_TAGS):
+            raise InvalidInput(
+                f"role {role.name!r} has {len(role.iam_tags)} iam_tags; IAM allows "
+                f"{IAM_TAGS_MAX} and the workbench adds {len(OWN_TAGS)} of its own, so keep "
+                f"at most {IAM_TAGS_MAX - len(OWN_TAGS)}"
+            )
+        clashing = sorted(set(role.iam_tags) & set(OWN_TAGS))
+        if clashing:
+            raise InvalidInput(
+                f"role {role.name!r}: iam_tags may not set {', '.join(clashing)}; "
+                "the workbench sets it on every user it creates"
+            )
+        own_tags = ((STORE_TAG, self.ctx.store.store_id), (LEASE_TAG, lease.lease_id))
         plan = aws_iam.IamUserPlan(
             user_name=lease.iam_user_name or "",
             path=role.user_path,
             policy_document=policy,
             policy_arns=tuple(role.policy_arns),
             groups=tuple(role.iam_groups),
-            tags=tuple(role.iam_tags.items()),
+            tags=(*role.iam_tags.items(), *own_tags),
             permissions_boundary_arn=role.permissions_boundary_arn,
         )
         self.ctx.store.leases.insert(lease)
@@ -123,13 +184,12 @@ class CredentialOps(ServicePart):
         fault_point("lease.keys")
         lease.access_key_id = keys.access_key_id
         lease.secret_key = keys.secret_access_key
-        probe = engine.root.probe_enabled
-        lease.state = LeaseState.PROPAGATING if probe else LeaseState.ACTIVE
+        # With the readiness probe on, the lease is `propagating` until the
+        # revoker's probe sees AWS accept the key; nobody waits for it here.
+        lease.state = LeaseState.PROPAGATING if engine.root.probe_enabled else LeaseState.ACTIVE
         lease.owner = None
         lease.updated_time = self.ctx.clock()
         self.ctx.store.leases.update(lease, secrets=True)
-        if probe:
-            self._wait_until_usable(clients, lease)
         return lease
 
     def _roll_back(self, clients: AwsClients, lease: Lease, cause: BaseException) -> None:
@@ -149,22 +209,6 @@ class CredentialOps(ServicePart):
         else:
             lease.state = LeaseState.FAILED
         lease.owner = None
-        self.ctx.store.leases.update(lease)
-
-    def _wait_until_usable(self, clients: AwsClients, lease: Lease) -> None:
-        """Readiness probe: GetCallerIdentity with the new key until IAM knows it."""
-        probe = clients.with_keys(lease.access_key_id or "", lease.secret_key or "", None)
-        deadline = time.monotonic() + self.readiness_timeout
-        while True:
-            try:
-                probe.caller_identity()
-                break
-            except AwsError:
-                if time.monotonic() > deadline:
-                    return  # stays `propagating`; the table shows it
-                time.sleep(0.5)
-        lease.state = LeaseState.ACTIVE
-        lease.updated_time = self.ctx.clock()
         self.ctx.store.leases.update(lease)
 
     # -- STS ------------------------------------------------------------------

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from workbench.aws import iam_user as aws_iam
 from workbench.domain.durations import format_duration, parse_duration
 from workbench.domain.errors import InvalidInput, NotRenewable, WorkbenchError
-from workbench.domain.models import CredentialType, Lease, LeaseState
+from workbench.domain.models import CredentialType, Lease, LeaseState, UnreadableLease
 from workbench.service.base import ServicePart
 from workbench.service.guard import inline_policy
 from workbench.service.revocation import Revoker
@@ -25,10 +25,11 @@ class PrefixRevocation:
     revoked: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     sts_still_valid: list[str] = field(default_factory=list)
+    unreadable: list[UnreadableLease] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.unreadable
 
 
 class LeaseOps(ServicePart):
@@ -41,6 +42,10 @@ class LeaseOps(ServicePart):
         self, prefix: str | None = None, *, include_history: bool = False
     ) -> list[Lease]:
         return self.ctx.store.leases.list(prefix=prefix, live_only=not include_history)
+
+    def unreadable_leases(self, prefix: str | None = None) -> list[UnreadableLease]:
+        """Lease rows this version cannot read: set aside, never revoked blindly."""
+        return self.ctx.store.leases.unreadable(prefix=prefix)
 
     def lookup(self, lease_id: str) -> Lease:
         with self.audit.operation("update", "sys/leases/lookup", {"lease_id": lease_id}) as op:
@@ -116,6 +121,7 @@ class LeaseOps(ServicePart):
         path = f"sys/leases/revoke-{'force' if force else 'prefix'}/{prefix}"
         with self.audit.operation("update", path, data) as op:
             leases = self.ctx.store.leases.list(prefix=prefix)
+            result.unreadable = self.ctx.store.leases.unreadable(prefix=prefix)
 
             def one(lease: Lease) -> tuple[Lease, str | None]:
                 try:
@@ -132,5 +138,11 @@ class LeaseOps(ServicePart):
                     result.revoked.append(lease.lease_id)
                     if lease.credential_type.is_sts and lease.expire_time > self.ctx.clock():
                         result.sts_still_valid.append(lease.lease_id)
-            op.respond(data={"revoked": len(result.revoked), "failed": len(result.failed)})
+            op.respond(
+                data={
+                    "revoked": len(result.revoked),
+                    "failed": len(result.failed),
+                    "unreadable": [bad.lease_id for bad in result.unreadable],
+                }
+            )
         return result

@@ -1,21 +1,31 @@
-"""`reconcile`: match IAM users in the account to leases; report or delete strays."""
+"""`reconcile`: match IAM users in the account to leases; report or delete strays.
+
+A user is the workbench's when it carries this store's tag (every user made
+since tagging) or a lease records its name (users made before). The username
+template is never used to decide: it may have changed since the users were
+made, and a name pattern cannot tell our users from someone else's.
+"""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from workbench.aws import iam_user as aws_iam
+from workbench.aws.clients import AwsClients
 from workbench.domain.errors import WorkbenchError
-from workbench.domain.models import CredentialType, LeaseState
-from workbench.domain.naming import template_prefix
+from workbench.domain.models import CredentialType, Lease, LeaseState, UnreadableLease
+from workbench.domain.naming import LEASE_TAG, STORE_TAG
 from workbench.service.base import ServicePart
+
+TAG_LOOKUPS_AT_ONCE = 8
 
 
 @dataclass
 class IamUserView:
-    """One IAM user the engine's template could have made, and its lease if any."""
+    """One IAM user the workbench made, and its lease if any."""
 
     name: str
     path: str
@@ -25,6 +35,9 @@ class IamUserView:
 
     @property
     def stray(self) -> bool:
+        """No live lease owns it (an unreadable lease's user is not called stray)."""
+        if self.lease_state == UnreadableLease.state:
+            return False
         return self.lease_state is None or not LeaseState(self.lease_state).is_live
 
 
@@ -35,6 +48,7 @@ class ReconcileReport:
     missing_users: list[str] = field(default_factory=list)  # live leases whose user is gone
     deleted: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    unreadable: list[UnreadableLease] = field(default_factory=list)
 
     @property
     def strays(self) -> list[IamUserView]:
@@ -49,30 +63,54 @@ def _created(user: dict[str, Any]) -> float:
 class ReconcileOps(ServicePart):
     """The no-orphans sweep, also behind the TUI's IAM view."""
 
+    _tag_cache: dict[tuple[str, float], dict[str, str]]
+
     def iam_users(self, engine_name: str) -> ReconcileReport:
-        """IAM users matching the engine's username template, each matched to its lease."""
+        """IAM users this store made in the engine's account, each matched to its lease."""
         engine = self.ctx.engine(engine_name, enabled=False)
-        prefix = template_prefix(engine.root.username_template)
-        by_user = {
-            lease.iam_user_name: lease
-            for lease in self.ctx.store.leases.list(prefix=f"{engine.name}/", live_only=False)
-            if lease.iam_user_name
-        }
+        clients = self.ctx.clients(engine)
+        leases = self.ctx.store.leases.list(prefix=f"{engine.name}/", live_only=False)
+        # Live leases win over ended ones that happen to record the same name.
+        by_user: dict[str, Lease] = {}
+        for item in sorted(leases, key=lambda lease: lease.state.is_live):
+            if item.iam_user_name:
+                by_user[item.iam_user_name] = item
+        by_id = {lease.lease_id: lease for lease in leases}
         report = ReconcileReport(engine=engine.name)
+        report.unreadable = self.ctx.store.leases.unreadable(prefix=f"{engine.name}/")
+        unreadable_users = {
+            bad.iam_user_name: bad for bad in report.unreadable if bad.iam_user_name
+        }
+        users = aws_iam.list_users(clients, "/")
+        known = by_user.keys() | unreadable_users.keys()
+        unknown = [user for user in users if user["UserName"] not in known]
+        tags = self._tags_of(clients, unknown)
         seen: set[str] = set()
-        for user in aws_iam.list_users(self.ctx.clients(engine), "/"):
+        for user in users:
             name = user["UserName"]
-            if not name.startswith(prefix):
-                continue
-            seen.add(name)
             lease = by_user.get(name)
+            state = lease.state.value if lease else None
+            if name in unreadable_users:
+                bad = unreadable_users[name]
+                lease_id: str | None = bad.lease_id
+                state = bad.state
+            elif lease is not None:
+                lease_id = lease.lease_id
+            else:
+                user_tags = tags.get(name, {})
+                if user_tags.get(STORE_TAG) != self.ctx.store.store_id:
+                    continue  # not made by this store: never ours to judge
+                lease_id = user_tags.get(LEASE_TAG)
+                tagged = by_id.get(lease_id or "")
+                state = tagged.state.value if tagged else None
+            seen.add(name)
             report.users.append(
                 IamUserView(
                     name=name,
                     path=user.get("Path", "/"),
                     created=_created(user),
-                    lease_id=lease.lease_id if lease else None,
-                    lease_state=lease.state.value if lease else None,
+                    lease_id=lease_id,
+                    lease_state=state,
                 )
             )
         for name, lease in by_user.items():
@@ -80,9 +118,29 @@ class ReconcileOps(ServicePart):
                 lease.credential_type is CredentialType.IAM_USER
                 and lease.state in {LeaseState.ACTIVE, LeaseState.PROPAGATING}
                 and name not in seen
+                and not aws_iam.user_exists(clients, name)  # listed a moment ago: check again
             ):
                 report.missing_users.append(lease.lease_id)
         return report
+
+    def _tags_of(
+        self, clients: AwsClients, users: list[dict[str, Any]]
+    ) -> dict[str, dict[str, str]]:
+        """Each user's tags (ListUsers does not return them); cached by name and creation."""
+        if not hasattr(self, "_tag_cache"):
+            self._tag_cache = {}
+        cache = self._tag_cache
+        wanted = [u for u in users if (u["UserName"], _created(u)) not in cache]
+
+        def lookup(user: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+            return user, aws_iam.user_tags(clients, user["UserName"])
+
+        if wanted:
+            workers = min(TAG_LOOKUPS_AT_ONCE, len(wanted))
+            with ThreadPoolExecutor(workers, thread_name_prefix="tags") as pool:
+                for user, found in pool.map(lookup, wanted):
+                    cache[(user["UserName"], _created(user))] = found
+        return {u["UserName"]: cache.get((u["UserName"], _created(u)), {}) for u in users}
 
     def reconcile(self, engine_name: str, *, delete: bool = False) -> ReconcileReport:
         """Report strays (and live leases whose user is gone); `delete` removes strays."""

@@ -15,7 +15,7 @@ from workbench.aws import iam_user as aws_iam
 from workbench.domain.errors import Conflict, NotFound, WorkbenchError
 from workbench.domain.faults import fault_point
 from workbench.domain.models import CredentialType, Lease, LeaseState
-from workbench.service.context import ServiceContext, current_owner, owner_is_dead
+from workbench.service.context import ServiceContext
 
 MAX_ATTEMPTS = 6
 IRREVOCABLE_RETRY_SECONDS = 3600.0
@@ -80,7 +80,7 @@ class Revoker:
         return lease
 
     def _claim(self, lease: Lease) -> Lease:
-        if lease.state is LeaseState.PENDING and not owner_is_dead(lease.owner):
+        if lease.state is LeaseState.PENDING and not self.ctx.owner_is_dead(lease.owner):
             raise Conflict(
                 f"lease {lease.lease_id} is still being issued by {lease.owner}; "
                 "try again in a moment"
@@ -89,7 +89,7 @@ class Revoker:
             lease.lease_id,
             now=self.ctx.clock(),
             hold=CLAIM_HOLD_SECONDS,
-            owner=current_owner(),
+            owner=self.ctx.owner(),
             # A pending lease whose issuer died mid-way is ours to roll back.
             orphaned_owner=lease.owner if lease.state is LeaseState.PENDING else None,
         )
@@ -103,6 +103,13 @@ class Revoker:
             )
         return claimed
 
+    def withdraw(self, lease_id: str) -> Lease:
+        """Revoke a credential just issued, without auditing (the audit devices failed)."""
+        lease = self._claim(self.get(lease_id))
+        if lease.state is LeaseState.REVOKING:
+            lease = self.finish(lease)
+        return lease
+
     def revoke_due(self, lease_id: str) -> Lease | None:
         """The worker's revocation: only if the lease is (still) due and nobody holds it.
 
@@ -113,7 +120,7 @@ class Revoker:
             lease_id,
             now=self.ctx.clock(),
             hold=CLAIM_HOLD_SECONDS,
-            owner=current_owner(),
+            owner=self.ctx.owner(),
             due_only=True,
         )
         if claimed is None:

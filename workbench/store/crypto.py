@@ -66,6 +66,38 @@ class KdfParams:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, value: Any) -> KdfParams:
+        """Parameters read from a store, checked so damage cannot crash or exhaust us."""
+        if not isinstance(value, dict) or set(value) - set(cls.__dataclass_fields__):
+            raise ValueError("not an object of argon2id parameters")
+        params = cls(**value)
+        for name, low, high in _KDF_BOUNDS:
+            number = getattr(params, name)
+            if not isinstance(number, int) or isinstance(number, bool) or not low <= number <= high:
+                raise ValueError(f"{name} must be a whole number from {low} to {high}")
+        if params.memory_cost_kib < 8 * params.lanes:
+            raise ValueError("memory_cost_kib must be at least 8 x lanes")
+        if not isinstance(params.salt, str) or not isinstance(params.algorithm, str):
+            raise ValueError("salt and algorithm must be text")
+        try:
+            salt = base64.b64decode(params.salt, validate=True)
+        except ValueError:
+            raise ValueError("the salt is not base64") from None
+        if len(salt) < 8:
+            raise ValueError("the salt is shorter than 8 bytes")
+        return params
+
+
+# Wide enough for any store we write (and stronger settings), narrow enough that
+# damaged parameters cannot make an unlock allocate terabytes or run for hours.
+_KDF_BOUNDS = (("memory_cost_kib", 8, 4 * 1024 * 1024), ("iterations", 1, 64), ("lanes", 1, 64))
+
+
+def new_store_id() -> str:
+    """A random id for a store, tagged on every IAM user it creates."""
+    return secrets.token_hex(16)
+
 
 def new_data_key() -> bytes:
     """A random AES-256 key."""
@@ -78,9 +110,14 @@ def wrap_key(data_key: bytes, kek: bytes) -> str:
     return base64.b64encode(nonce + AESGCM(kek).encrypt(nonce, data_key, _WRAP_AAD)).decode()
 
 
-def unwrap_key(wrapped: str, kek: bytes) -> bytes:
-    """Recover the data key, or raise WrongPassphrase."""
-    raw = base64.b64decode(wrapped)
+def unwrap_key(wrapped: str | bytes, kek: bytes, *, where: str = "the store") -> bytes:
+    """Recover the data key, or raise WrongPassphrase (StoreCorrupted if it cannot be one)."""
+    raw = base64.b64decode(wrapped) if isinstance(wrapped, str) else wrapped
+    if len(raw) != _NONCE_BYTES + 32 + 16:
+        raise StoreCorrupted(
+            f"{where}: the store's wrapped key (meta.wrapped_key) is damaged (wrong length); "
+            "restore the store from a backup"
+        )
     try:
         return AESGCM(kek).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _WRAP_AAD)
     except InvalidTag:

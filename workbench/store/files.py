@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 DB_NAME = "workbench.db"
@@ -29,9 +30,35 @@ def store_exists(home: Path) -> bool:
 
 
 def make_private_dir(path: Path) -> None:
-    """Create `path` (and parents) and make it 0700 whatever the umask."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create `path` (and parents) 0700 whatever the umask; an existing one must be private."""
+    try:
+        path.mkdir(parents=True, mode=0o700)
+    except FileExistsError:
+        check_private_home(path)
+        return
     path.chmod(0o700)
+
+
+def check_private_home(home: Path) -> None:
+    """Refuse a store folder other users can write: they could swap the store or its locks."""
+    from workbench.domain.errors import InvalidInput  # deferred: keeps this module import-light
+
+    try:
+        info = home.stat()
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        raise InvalidInput(f"WORKBENCH_HOME {home} is not a folder; choose a folder for the store")
+    if info.st_mode & 0o022:
+        raise InvalidInput(
+            f"WORKBENCH_HOME {home} is writable by other users (mode {info.st_mode & 0o777:04o}); "
+            f"make it private with `chmod 700 {home}`, or choose another folder"
+        )
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise InvalidInput(
+            f"WORKBENCH_HOME {home} belongs to another user (uid {info.st_uid}); "
+            "use a folder of your own"
+        )
 
 
 def tighten(db_path: Path) -> None:

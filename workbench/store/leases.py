@@ -6,7 +6,14 @@ import builtins
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from workbench.domain.models import LIVE_STATES, CredentialType, Lease, LeaseState
+from workbench.domain.errors import StoreCorrupted
+from workbench.domain.models import (
+    LIVE_STATES,
+    CredentialType,
+    Lease,
+    LeaseState,
+    UnreadableLease,
+)
 from workbench.store.crypto import Cipher
 
 if TYPE_CHECKING:
@@ -50,6 +57,37 @@ _UPDATE_PUBLIC = (
 _PUBLIC_INDEXES = [i for i, column in enumerate(_COLUMNS) if column not in _SECRET_COLUMNS]
 _LIVE = tuple(state.value for state in LIVE_STATES)
 _LIVE_SQL = f"state IN ({', '.join('?' * len(_LIVE))})"
+_DUE_STATES = (
+    LeaseState.ACTIVE.value,
+    LeaseState.PROPAGATING.value,
+    LeaseState.REVOKING.value,
+    LeaseState.IRREVOCABLE.value,
+)
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)  # enum values: fixed, quote-free
+
+
+_NUMBER = "('integer', 'real')"
+_TEXT_COLUMNS = ("iam_user_name", "iam_user_path", "access_key_id", "role_arn", "error", "owner")
+# A row this version can read: known enum values and numbers where numbers go.
+# Rows failing it (damaged, or written by a newer version) are set aside, never
+# decoded on the worker's path, so one bad row cannot stop revocation.
+_READABLE_SQL = (
+    "(typeof(lease_id) = 'text' AND typeof(engine) = 'text' AND typeof(role) = 'text'"
+    f" AND credential_type IN ({_sql_list(tuple(t.value for t in CredentialType))})"
+    f" AND state IN ({_sql_list(tuple(s.value for s in LeaseState))})"
+    f" AND typeof(issue_time) IN {_NUMBER} AND typeof(expire_time) IN {_NUMBER}"
+    f" AND typeof(max_expire_time) IN {_NUMBER}"
+    f" AND (next_attempt_time IS NULL OR typeof(next_attempt_time) IN {_NUMBER})"
+    f" AND (updated_time IS NULL OR typeof(updated_time) IN {_NUMBER})"
+    " AND typeof(attempts) = 'integer' AND renewable IN (0, 1)"
+    " AND (secret_key IS NULL OR typeof(secret_key) = 'blob')"
+    " AND (session_token IS NULL OR typeof(session_token) = 'blob')"
+    + "".join(f" AND ({c} IS NULL OR typeof({c}) = 'text')" for c in _TEXT_COLUMNS)
+    + ")"
+)
 
 
 def _like_prefix(prefix: str) -> str:
@@ -94,6 +132,7 @@ class SqliteLeases:
         ]
 
     def _lease(self, row: sqlite3.Row | tuple[Any, ...], secrets: bool) -> Lease:
+        """A row known to be readable (it passed _READABLE_SQL) as a Lease."""
         values = dict(zip(_COLUMNS, row, strict=True))
         lease_id = values["lease_id"]
         if secrets:
@@ -125,9 +164,33 @@ class SqliteLeases:
             self._conn.execute(sql, [*values[1:], values[0]])
 
     def get(self, lease_id: str, *, secrets: bool = False) -> Lease | None:
+        """The lease, None if there is none; StoreCorrupted if its row cannot be read."""
         select = ", ".join(_COLUMNS) if secrets else _PUBLIC_SELECT
-        rows = self._conn.query(f"SELECT {select} FROM leases WHERE lease_id = ?", (lease_id,))
-        return self._lease(rows[0], secrets) if rows else None
+        rows = self._conn.query(
+            f"SELECT {select}, {_READABLE_SQL} FROM leases WHERE lease_id = ?", (lease_id,)
+        )
+        if not rows:
+            return None
+        if not rows[0][-1]:
+            bad = self.unreadable(lease_id=lease_id)
+            reason = bad[0].error if bad else "it cannot be read"
+            raise StoreCorrupted(f"lease {lease_id!r} is unreadable: {reason}")
+        return self._lease(rows[0][:-1], secrets)
+
+    def unreadable(
+        self, *, prefix: str | None = None, lease_id: str | None = None
+    ) -> builtins.list[UnreadableLease]:
+        """Rows this version cannot read, with what is wrong with each."""
+        clauses = [f"NOT {_READABLE_SQL}"]
+        params: builtins.list[Any] = []
+        if prefix:
+            clauses.append("CAST(lease_id AS TEXT) LIKE ? ESCAPE '\\'")
+            params.append(_like_prefix(prefix))
+        if lease_id is not None:
+            clauses.append("lease_id = ?")
+            params.append(lease_id)
+        sql = f"SELECT {', '.join(_COLUMNS)} FROM leases WHERE {' AND '.join(clauses)}"
+        return [_unreadable(row) for row in self._conn.query(sql, params)]
 
     def list(
         self,
@@ -147,7 +210,7 @@ class SqliteLeases:
     def _where(
         prefix: str | None, live_only: bool, states: frozenset[LeaseState] | None
     ) -> tuple[str, builtins.list[Any]]:
-        clauses: builtins.list[str] = []
+        clauses: builtins.list[str] = [_READABLE_SQL]
         params: builtins.list[Any] = []
         if prefix:
             clauses.append("lease_id LIKE ? ESCAPE '\\'")
@@ -158,7 +221,7 @@ class SqliteLeases:
         elif live_only:
             clauses.append(_LIVE_SQL)
             params.extend(_LIVE)
-        return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+        return "WHERE " + " AND ".join(clauses), params
 
     def count_live(self, prefix: str) -> int:
         where, params = self._where(prefix, True, None)
@@ -168,30 +231,18 @@ class SqliteLeases:
         """Live leases whose expiry or retry time has come, soonest first."""
         sql = (
             f"SELECT {_PUBLIC_SELECT} FROM leases WHERE state IN (?, ?, ?, ?) "
-            "AND coalesce(next_attempt_time, expire_time) <= ? "
+            f"AND {_READABLE_SQL} AND coalesce(next_attempt_time, expire_time) <= ? "
             "ORDER BY coalesce(next_attempt_time, expire_time) LIMIT ?"
         )
-        params = [
-            LeaseState.ACTIVE.value,
-            LeaseState.PROPAGATING.value,
-            LeaseState.REVOKING.value,
-            LeaseState.IRREVOCABLE.value,
-            now,
-            limit,
-        ]
+        params = [*_DUE_STATES, now, limit]
         return [self._lease(row, False) for row in self._conn.query(sql, params)]
 
     def next_due_time(self) -> float | None:
         """When the next live lease expires or is due a retry."""
         rows = self._conn.query(
             "SELECT min(coalesce(next_attempt_time, expire_time)) FROM leases "
-            "WHERE state IN (?, ?, ?, ?)",
-            (
-                LeaseState.ACTIVE.value,
-                LeaseState.PROPAGATING.value,
-                LeaseState.REVOKING.value,
-                LeaseState.IRREVOCABLE.value,
-            ),
+            f"WHERE state IN (?, ?, ?, ?) AND {_READABLE_SQL}",
+            _DUE_STATES,
         )
         value = rows[0][0]
         return float(value) if value is not None else None
@@ -276,7 +327,63 @@ class SqliteLeases:
             )
         return cursor.rowcount > 0
 
-    def delete(self, lease_id: str) -> bool:
+    def promote(self, lease_id: str, *, now: float) -> bool:
+        """A propagating lease whose key AWS now accepts becomes active (if still propagating)."""
         with self._conn.transaction():
-            cursor = self._conn.execute("DELETE FROM leases WHERE lease_id = ?", (lease_id,))
+            cursor = self._conn.execute(
+                "UPDATE leases SET state = ?, updated_time = ? WHERE lease_id = ? AND state = ?",
+                (LeaseState.ACTIVE.value, now, lease_id, LeaseState.PROPAGATING.value),
+            )
         return cursor.rowcount > 0
+
+
+def _unreadable(row: sqlite3.Row | tuple[Any, ...]) -> UnreadableLease:
+    """What can be told of a row that failed _READABLE_SQL, and why it failed."""
+    values = dict(zip(_COLUMNS, row, strict=True))
+    problems = []
+    if values["credential_type"] not in {t.value for t in CredentialType}:
+        problems.append(f"unknown credential_type {_shown(values['credential_type'])}")
+    if values["state"] not in {s.value for s in LeaseState}:
+        problems.append(f"unknown state {_shown(values['state'])}")
+    for column in ("issue_time", "expire_time", "max_expire_time"):
+        if not _is_number(values[column]):
+            problems.append(f"{column} is not a number ({_shown(values[column])})")
+    for column in ("next_attempt_time", "updated_time"):
+        if values[column] is not None and not _is_number(values[column]):
+            problems.append(f"{column} is not a number ({_shown(values[column])})")
+    if not isinstance(values["attempts"], int):
+        problems.append(f"attempts is not an integer ({_shown(values['attempts'])})")
+    if values["renewable"] not in (0, 1):
+        problems.append(f"renewable is not 0 or 1 ({_shown(values['renewable'])})")
+    for column in ("lease_id", "engine", "role", *_TEXT_COLUMNS):
+        required = column in ("lease_id", "engine", "role")
+        if (required or values[column] is not None) and not isinstance(values[column], str):
+            problems.append(f"{column} is not text")
+    for column in _SECRET_COLUMNS:
+        if values[column] is not None and not isinstance(values[column], bytes):
+            problems.append(f"{column} is not a ciphertext")
+    user = values["iam_user_name"]
+    return UnreadableLease(
+        lease_id=_text(values["lease_id"]),
+        engine=_text(values["engine"]),
+        role=_text(values["role"]),
+        credential_type=_text(values["credential_type"]),
+        stored_state=_text(values["state"]),
+        iam_user_name=user if isinstance(user, str) else None,
+        error="; ".join(problems) or "the row cannot be read",
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return "" if value is None else str(value)
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    text = repr(_text(value) if isinstance(value, bytes) else value)
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import secrets
 import sqlite3
@@ -16,7 +17,14 @@ import sqlite_utils
 
 from workbench.domain.errors import Conflict, StoreCorrupted, StoreMissing
 from workbench.store import files
-from workbench.store.crypto import Cipher, KdfParams, new_data_key, unwrap_key, wrap_key
+from workbench.store.crypto import (
+    Cipher,
+    KdfParams,
+    new_data_key,
+    new_store_id,
+    unwrap_key,
+    wrap_key,
+)
 from workbench.store.leases import SqliteLeases
 from workbench.store.records import SqliteAudit, SqliteEngines, SqliteRoles
 from workbench.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -27,10 +35,17 @@ BUSY_TIMEOUT_SECONDS = 30.0
 class Connection:
     """One SQLite connection shared by threads, with IMMEDIATE write transactions."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
+        # Read-only opens cannot checkpoint a WAL left by a killed writer, so a
+        # failed unlock leaves every byte of the store as it was.
+        target = f"{path.absolute().as_uri()}?mode=ro" if read_only else str(path)
         self.raw = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            target,
+            timeout=BUSY_TIMEOUT_SECONDS,
+            isolation_level=None,
+            check_same_thread=False,
+            uri=read_only,
         )
         self.raw.execute("PRAGMA busy_timeout = 30000")
         self.db = sqlite_utils.Database(self.raw)
@@ -81,6 +96,34 @@ def _meta(conn: Connection) -> dict[str, str]:
     return {str(key): str(value) for key, value in rows}
 
 
+def _damaged(path: Path, what: str, detail: str) -> StoreCorrupted:
+    return StoreCorrupted(
+        f"{path}: the store's {what} is damaged ({detail}); restore the store from a backup"
+    )
+
+
+def _unlock(path: Path, meta: dict[str, str], passphrase: str) -> bytes:
+    """The data key, from the wrapped key in `meta`; every damaged field named."""
+    if "wrapped_key" not in meta:
+        raise StoreCorrupted(f"{path} is not a workbench store (no wrapped key)")
+    try:
+        kdf = KdfParams.from_dict(json.loads(meta.get("kdf", "")))
+    except (ValueError, TypeError) as error:
+        raise _damaged(path, "key derivation parameters (meta.kdf)", str(error)) from None
+    try:
+        wrapped = base64.b64decode(meta["wrapped_key"], validate=True)
+    except (binascii.Error, ValueError):
+        raise _damaged(path, "wrapped key (meta.wrapped_key)", "not base64") from None
+    return unwrap_key(wrapped, kdf.derive(passphrase), where=str(path))
+
+
+def _schema_version(path: Path, meta: dict[str, str]) -> int:
+    text = meta.get("schema_version", "0")
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
+        raise _damaged(path, "schema version (meta.schema_version)", f"{text[:20]!r}")
+    return int(text)
+
+
 class Store:
     """An unlocked store: repositories, transactions and the store's keys."""
 
@@ -93,8 +136,15 @@ class Store:
         self.roles = SqliteRoles(conn, cipher)
         self.leases = SqliteLeases(conn, cipher)
         self.audit = SqliteAudit(conn)
-        hmac_blob = base64.b64decode(meta["hmac_key"])
-        self.hmac_key = bytes.fromhex(cipher.decrypt("meta", "hmac_key", "value", hmac_blob) or "")
+        try:
+            hmac_blob = base64.b64decode(meta.get("hmac_key", ""), validate=True)
+            hmac_hex = cipher.decrypt("meta", "hmac_key", "value", hmac_blob) or ""
+            self.hmac_key = bytes.fromhex(hmac_hex)
+        except (binascii.Error, ValueError):
+            raise _damaged(conn.path, "audit HMAC key (meta.hmac_key)", "not base64") from None
+        if len(self.hmac_key) < 16:
+            raise _damaged(conn.path, "audit HMAC key (meta.hmac_key)", "too short")
+        self.store_id = meta.get("store_id", "")
 
     # -- opening -------------------------------------------------------------
 
@@ -131,6 +181,7 @@ class Store:
                 "kdf": json.dumps(kdf.to_dict()),
                 "wrapped_key": wrap_key(data_key, kdf.derive(passphrase)),
                 "hmac_key": base64.b64encode(hmac_blob).decode(),
+                "store_id": new_store_id(),
                 "schema_version": "0",
             }
             with conn.transaction():
@@ -150,16 +201,21 @@ class Store:
         path = cls.db_path(home)
         if not path.exists():
             raise StoreMissing(f"no store at {path}; create one with `workbench init`")
+        files.check_private_home(home)
+        probe = Connection(path, read_only=True)
+        try:
+            data_key = _unlock(path, _meta(probe), passphrase)
+        finally:
+            probe.close()
         conn = Connection(path)
         try:
             meta = _meta(conn)
-            if "wrapped_key" not in meta:
-                raise StoreCorrupted(f"{path} is not a workbench store (no wrapped key)")
-            kdf = KdfParams(**json.loads(meta["kdf"]))
-            data_key = unwrap_key(meta["wrapped_key"], kdf.derive(passphrase))
             conn.execute("PRAGMA synchronous = NORMAL")
             store = cls(conn, data_key, meta)
-            store._migrate(int(meta.get("schema_version", "0")))
+            store._migrate(_schema_version(path, meta))
+            if not store.store_id:
+                store.store_id = new_store_id()
+                store.set_meta("store_id", store.store_id)
         except BaseException:
             conn.close()
             raise

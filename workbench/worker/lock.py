@@ -10,6 +10,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from workbench.domain.errors import Conflict
+
 LOCK_NAME = "worker.lock"
 
 
@@ -19,36 +21,67 @@ class WorkerLock:
     def __init__(self, home: Path) -> None:
         self.path = home / LOCK_NAME
         self._fd: int | None = None
+        self._held = False
 
     @property
     def held(self) -> bool:
-        return self._fd is not None
+        return self._held
+
+    def open(self) -> None:
+        """Open the lock file; a clear error if this user cannot (e.g. another user's)."""
+        if self._fd is not None:
+            return
+        try:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise Conflict(
+                f"cannot open the worker lock {self.path} ({error.strerror}); it was probably "
+                "left by a run as another user: run the worker as the store's owner, or "
+                "remove the file if no worker is running"
+            ) from None
 
     def try_acquire(self) -> bool:
         """Take the lock if nobody holds it; True if this process holds it now."""
-        if self._fd is not None:
+        if self._held:
             return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        self.open()
+        assert self._fd is not None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            os.close(fd)
             return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
+        self._held = True
         return True
 
     def holder_pid(self) -> int | None:
         """The pid written by the current holder, if any."""
         try:
-            text = self.path.read_text(encoding="ascii").strip()
+            text = self.path.read_text(encoding="ascii", errors="replace").strip()
         except OSError:
             return None
-        return int(text) if text.isdigit() else None
+        return int(text) if text.isascii() and text.isdigit() else None
 
     def release(self) -> None:
         if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            if self._held:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+            self._held = False
+
+
+def lock_is_held(home: Path) -> bool:
+    """Whether some process holds `home`'s worker lock (a shared probe, released at once)."""
+    try:
+        fd = os.open(home / LOCK_NAME, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

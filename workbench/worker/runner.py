@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from workbench.domain.errors import WorkbenchError
 from workbench.domain.models import Lease, LeaseState
 from workbench.service import Workbench
-from workbench.service.context import owner_is_dead
 from workbench.worker.lock import WorkerLock
+from workbench.worker.status import WorkerStatus, write_status
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +28,22 @@ DEFAULT_CONCURRENCY = 8
 POLL_SECONDS = 0.5
 STANDBY_POLL_SECONDS = 1.0
 RECOVERY_SWEEP_SECONDS = 1.0
+STATUS_SECONDS = 1.0
+MAX_UNREADABLE_SHOWN = 20
+PROBE_SECONDS = 1.0
+PROBE_SLOW_SECONDS = 10.0
+PROBE_FAST_FOR_SECONDS = 60.0
+REGISTRY_SWEEP_SECONDS = 60.0
+UNREADABLE_SCAN_SECONDS = 5.0
+ERROR_BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
 
 @dataclass(frozen=True)
 class WorkerEvent:
     """What the worker just did, for the TUI's notifications and the CLI's log."""
 
-    kind: str  # revoked, expired, failed, irrevocable, leader, standby, recovered
+    kind: str  # revoked, expired, failed, irrevocable, active, leader, standby, recovered,
+    # unreadable (a row set aside), error (a pass failed; the loop goes on), stopped
     lease_id: str | None
     message: str
 
@@ -56,7 +65,12 @@ class LeaseWorker:
         self.on_event = on_event or (lambda event: None)
         self.poll = poll
         self.standby_poll = standby_poll
-        self._lock = WorkerLock(service.store.path.parent)
+        self._home = service.store.path.parent
+        self._lock = WorkerLock(self._home)
+        self.status = WorkerStatus()
+        self.failure: str | None = None  # why run() ended early, if it did
+        self._set_aside: set[str] = set()
+        self._probe_at: dict[str, float] = {}
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -70,8 +84,14 @@ class LeaseWorker:
     def is_leader(self) -> bool:
         return self._lock.held
 
+    @property
+    def alive(self) -> bool:
+        """Whether the worker's thread is still running."""
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> None:
-        """Run in a daemon thread (the TUI's way)."""
+        """Run in a daemon thread (the TUI's way); a lock it cannot open raises here."""
+        self._lock.open()
         self._thread = threading.Thread(target=self.run, name="lease-worker", daemon=True)
         self._thread.start()
 
@@ -82,12 +102,22 @@ class LeaseWorker:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def wake(self) -> None:
-        """Look at the store now (e.g. after this process wrote a lease)."""
-        self._wake.set()
-
     def run(self) -> None:
-        """Stand by until the lock is ours, recover, then revoke on schedule."""
+        """Stand by until the lock is ours, recover, then revoke on schedule.
+
+        Nothing ends it but stop(): a failing pass is recorded and retried.
+        Should it end anyway, `failure` says why and a `stopped` event is sent.
+        """
+        try:
+            self._run()
+        except BaseException as error:
+            self.failure = f"{type(error).__name__}: {error}"
+            log.exception("the lease worker stopped")
+            self.status.stopped = self.failure
+            self._write_status()
+            self._emit("stopped", None, f"the revoker stopped: {self.failure}")
+
+    def _run(self) -> None:
         announced_standby = False
         try:
             while not self._stop.is_set():
@@ -103,8 +133,7 @@ class LeaseWorker:
             self._emit("leader", None, "this process revokes expired leases")
             with ThreadPoolExecutor(self.concurrency, thread_name_prefix="revoker") as pool:
                 self._pool = pool
-                self.recover()
-                self._loop()
+                self._loop()  # its first pass recovers what crashed processes left
         finally:
             self._pool = None
             self._lock.release()
@@ -118,7 +147,7 @@ class LeaseWorker:
         recovered = 0
         for lease in store.leases.list(states=frozenset({LeaseState.PENDING, LeaseState.REVOKING})):
             # Due now (the loop claims it like any expired lease), unless taken since.
-            if owner_is_dead(lease.owner) and store.leases.reschedule_orphan(
+            if self.service.ctx.owner_is_dead(lease.owner) and store.leases.reschedule_orphan(
                 lease.lease_id, owner=lease.owner, now=now
             ):
                 recovered += 1
@@ -127,30 +156,107 @@ class LeaseWorker:
         return recovered
 
     def _loop(self) -> None:
-        store = self.service.store
-        next_sweep = 0.0
+        """Passes until stopped; a pass that raises is recorded, then retried after a pause."""
+        timers = {"sweep": 0.0, "status": 0.0, "unreadable": 0.0, "probe": 0.0, "registry": 0.0}
+        failures = 0
         while not self._stop.is_set():
-            if time.monotonic() >= next_sweep:
-                # A CLI killed mid-issue or mid-revoke while this worker runs.
-                self.recover()
-                next_sweep = time.monotonic() + RECOVERY_SWEEP_SECONDS
-            now = self.service.ctx.clock()
-            for lease in store.leases.due(now, limit=self.concurrency * 8):
-                self._submit(lease)
-            next_due = store.leases.next_due_time()
-            wait = self.poll if next_due is None else min(self.poll, max(0.0, next_due - now))
+            try:
+                wait = self._pass(timers)
+                failures = 0
+            except Exception as error:
+                log.exception("a worker pass failed")
+                message = f"a pass failed ({type(error).__name__}: {error}); retrying"
+                self.status.add_error(message, self.service.ctx.clock())
+                self._emit("error", None, message)
+                wait = ERROR_BACKOFF_SECONDS[min(failures, len(ERROR_BACKOFF_SECONDS) - 1)]
+                failures += 1
+                self._write_status()
             self._wake.wait(max(wait, 0.02))
             self._wake.clear()
 
-    def _busy(self) -> bool:
-        with self._guard:
-            return bool(self._in_flight)
+    def _pass(self, timers: dict[str, float]) -> float:
+        """Recover, revoke what is due, report; the seconds until the next pass."""
+        store = self.service.store
+        tick = time.monotonic()
+        if tick >= timers["sweep"]:
+            # A CLI killed mid-issue or mid-revoke while this worker runs.
+            self.recover()
+            timers["sweep"] = tick + RECOVERY_SWEEP_SECONDS
+        if tick >= timers["unreadable"]:
+            self._note_unreadable()
+            timers["unreadable"] = tick + UNREADABLE_SCAN_SECONDS
+        if tick >= timers["probe"]:
+            self._probe_propagating(tick)
+            timers["probe"] = tick + PROBE_SECONDS
+        if tick >= timers["registry"]:
+            self.service.ctx.processes.sweep()
+            timers["registry"] = tick + REGISTRY_SWEEP_SECONDS
+        now = self.service.ctx.clock()
+        due = store.leases.due(now, limit=self.concurrency * 8)
+        for lease in due:
+            self._submit(lease)
+        self.status.last_pass = now
+        self.status.passes += 1
+        self.status.due = len(due)
+        if tick >= timers["status"]:
+            with self._guard:
+                self.status.in_flight = len(self._in_flight)
+            self._write_status()
+            timers["status"] = tick + STATUS_SECONDS
+        next_due = store.leases.next_due_time()
+        return self.poll if next_due is None else min(self.poll, max(0.0, next_due - now))
 
-    def _submit(self, lease: Lease) -> None:
+    def _probe_propagating(self, tick: float) -> None:
+        """Readiness: probe each propagating key (each second at first, then less often)."""
+        now = self.service.ctx.clock()
+        waiting = self.service.ctx.store.leases.list(
+            states=frozenset({LeaseState.PROPAGATING}), limit=self.concurrency * 4
+        )
+        self._probe_at = {
+            k: v for k, v in self._probe_at.items() if k in {w.lease_id for w in waiting}
+        }
+        for lease in waiting:
+            if self._probe_at.get(lease.lease_id, 0.0) > tick:
+                continue
+            young = now - lease.issue_time < PROBE_FAST_FOR_SECONDS
+            self._probe_at[lease.lease_id] = tick + (PROBE_SECONDS if young else PROBE_SLOW_SECONDS)
+            self._submit(lease, self._probe)
+
+    def _probe(self, lease: Lease) -> None:
+        try:
+            ready = self.service.confirm_ready(lease.lease_id)
+        except WorkbenchError:
+            return
+        if ready:
+            self._emit("active", lease.lease_id, f"{lease.lease_id} active: AWS accepts its key")
+
+    def _note_unreadable(self) -> None:
+        """Rows this version cannot read are set aside and reported, once each."""
+        rows = self.service.unreadable_leases()
+        self.status.unreadable = [
+            {"lease_id": row.lease_id, "iam_user": row.iam_user_name or "", "error": row.error}
+            for row in rows[:MAX_UNREADABLE_SHOWN]
+        ]
+        for row in rows:
+            if row.lease_id not in self._set_aside:
+                self._set_aside.add(row.lease_id)
+                self._emit(
+                    "unreadable",
+                    row.lease_id,
+                    f"lease {row.lease_id} cannot be read and is set aside: {row.error}",
+                )
+
+    def _write_status(self) -> None:
+        try:
+            write_status(self._home, self.status)
+        except OSError as error:
+            log.warning("cannot write the worker status: %s", error)
+
+    def _submit(self, lease: Lease, task: Callable[[Lease], None] | None = None) -> None:
         with self._guard:
             if lease.lease_id in self._in_flight or self._pool is None:
                 return
-            future = self._pool.submit(self._revoke, lease)
+            future = self._pool.submit(task or self._revoke, lease)
             self._in_flight[lease.lease_id] = future
         future.add_done_callback(functools.partial(self._done, lease.lease_id))
 
@@ -177,6 +283,7 @@ class LeaseWorker:
             return
         if ended is None:
             return  # renewed, ended or held elsewhere since it was seen due
+        self.status.revoked += 1
         self._emit(ended.state.value, lease.lease_id, f"{lease.lease_id} {ended.state.value}")
 
     def _emit(self, kind: str, lease_id: str | None, message: str) -> None:

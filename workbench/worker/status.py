@@ -1,0 +1,92 @@
+"""The revoker's health, in a small file beside its lock, for `workbench status`.
+
+The leader rewrites `<home>/worker.status` (atomically, 0600) about once a
+second: who it is, since when, its last pass, what was due, what it set aside
+and its recent errors. Reading it needs no passphrase, so a service manager
+can check the revoker without unlocking the store. It holds no secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.worker.lock import lock_is_held
+
+STATUS_NAME = "worker.status"
+STALE_AFTER_SECONDS = 15.0
+MAX_ERRORS = 10
+MAX_UNREADABLE = 20
+MAX_STATUS_BYTES = 1 << 20
+
+
+@dataclass
+class WorkerStatus:
+    """What the leader last said about itself."""
+
+    pid: int = field(default_factory=os.getpid)
+    host: str = field(default_factory=socket.gethostname)
+    started: float = field(default_factory=time.time)
+    last_pass: float | None = None
+    passes: int = 0
+    due: int = 0
+    in_flight: int = 0
+    revoked: int = 0
+    unreadable: list[dict[str, str]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    stopped: str | None = None  # why the loop ended, if it did
+
+    def add_error(self, message: str, now: float) -> None:
+        self.errors.append({"time": now, "message": message})
+        del self.errors[:-MAX_ERRORS]
+
+
+def status_path(home: Path) -> Path:
+    return home / STATUS_NAME
+
+
+def write_status(home: Path, status: WorkerStatus) -> None:
+    """Replace the status file whole (a reader never sees half of it)."""
+    path = status_path(home)
+    temp = path.with_name(f".{STATUS_NAME}.{os.getpid()}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, json.dumps(asdict(status), sort_keys=True).encode())
+    finally:
+        os.close(fd)
+    temp.replace(path)
+
+
+def read_status(home: Path, *, now: float | None = None) -> dict[str, Any]:
+    """The revoker's state as `workbench status` reports it (never raises on a bad file)."""
+    now = time.time() if now is None else now
+    running = lock_is_held(home)
+    report: dict[str, Any] = {"running": running, "home": str(home)}
+    try:
+        with status_path(home).open("rb") as handle:
+            raw = handle.read(MAX_STATUS_BYTES)
+        last = json.loads(raw.decode("utf-8"))
+        if not isinstance(last, dict):
+            raise ValueError("not an object")
+    except FileNotFoundError:
+        last = None
+    except (OSError, ValueError) as error:
+        report["status_file_error"] = f"{status_path(home)} cannot be read ({error})"
+        last = None
+    if last is not None:
+        report.update({key: last.get(key) for key in WorkerStatus.__dataclass_fields__})
+    last_pass = report.get("last_pass")
+    fresh = isinstance(last_pass, int | float) and now - last_pass <= STALE_AFTER_SECONDS
+    report["healthy"] = bool(running and fresh and not report.get("stopped"))
+    if running and not fresh:
+        report["problem"] = "the revoker holds the lock but has not made a pass recently"
+    elif not running:
+        report["problem"] = "no revoker is running for this store"
+    elif report.get("stopped"):
+        report["problem"] = f"the revoker's loop stopped: {report['stopped']}"
+    return report
