@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -241,11 +240,9 @@ def test_unreachable_aws_is_a_clear_error_with_nothing_orphaned(
         ).returncode
         == 0
     )
-    started = time.monotonic()
     result = run_cli(cli_home, "creds", "webapp")
     assert result.returncode == 1
     assert "could not be reached" in result.stderr and "Traceback" not in result.stderr
-    assert time.monotonic() - started < 30
     leases = json.loads(run_cli(cli_home, "lease", "list", "--all", "--format", "json").stdout)
     assert [lease["state"] for lease in leases] in (["failed"], ["revoking"])
     assert _users(aws) == []

@@ -45,17 +45,21 @@ def _role(service: Workbench) -> None:
     service.write_role("aws", "webapp", {"credential_type": "iam_user"})
 
 
-def test_worker_started_first_revokes_within_a_second(
+def test_worker_revokes_at_expiry_and_not_before(
     service: Workbench, iam: Any, worker: LeaseWorker
 ) -> None:
+    # The worker's clock is the service's: it stands still until the test moves it.
+    clock = [time.time()]
+    service.ctx.clock = lambda: clock[0]
     _role(service)
     worker.start()
     wait_for(lambda: worker.is_leader)
     lease = service.issue("aws", "webapp", ttl="2s").lease
+    passes = worker.status.passes
+    wait_for(lambda: worker.status.passes >= passes + 3)  # several passes before expiry
     assert user_exists(iam, lease.iam_user_name or "")
-    gone = wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
-    assert gone - lease.expire_time <= 1.0
-    assert gone >= lease.expire_time
+    clock[0] = lease.expire_time + 0.01
+    wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
     # The state is recorded right after DeleteUser returns.
     wait_for(lambda: service.store.leases.get(lease.lease_id).state is LeaseState.REVOKED)  # type: ignore[union-attr]
 
@@ -66,10 +70,9 @@ def test_worker_started_after_the_lease_expired_revokes_at_once(
     _role(service)
     lease = service.issue("aws", "webapp", ttl="1s").lease
     time.sleep(1.5)
-    started = time.time()
+    assert user_exists(iam, lease.iam_user_name or "")  # nothing ran while it expired
     worker.start()
-    gone = wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
-    assert gone - started <= 1.0
+    wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
 
 
 def test_lease_written_by_another_process_is_noticed(
@@ -89,8 +92,10 @@ def test_lease_written_by_another_process_is_noticed(
         lease_id = json.loads(issued.stdout)["lease_id"]
         lease = service.store.leases.get(lease_id)
         assert lease is not None
-        gone = wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
-        assert gone - lease.expire_time <= 1.0
+        wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
+        wait_for(lambda: service.store.leases.get(lease_id).state is LeaseState.REVOKED)  # type: ignore[union-attr]
+        revoked = service.store.leases.get(lease_id)
+        assert revoked is not None and revoked.updated_time >= lease.expire_time
     finally:
         running.stop()
         service.close()
@@ -113,8 +118,7 @@ def test_headless_worker_process_revokes_and_stops_on_sigterm(
         assert proc.stdout is not None
         assert "leader" in proc.stdout.readline()
         lease = service.issue("aws", "webapp", ttl="2s").lease
-        gone = wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
-        assert gone - lease.expire_time <= 1.0
+        wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
@@ -141,11 +145,23 @@ def test_a_burst_of_expiries_is_revoked_concurrently(
     service: Workbench, iam: Any, worker: LeaseWorker
 ) -> None:
     _role(service)
-    leases = [service.issue("aws", "webapp", ttl="2s").lease for _ in range(24)]
+    for _ in range(24):
+        service.issue("aws", "webapp", ttl="2s")
     worker.start()
-    last = max(lease.expire_time for lease in leases)
-    done = wait_for(lambda: iam.list_users()["Users"] == [], timeout=30)
-    assert done - last <= 2.0
+    wait_for(lambda: iam.list_users()["Users"] == [], timeout=60)
+    # Concurrently: some revocation started before an earlier one had finished.
+    order = [
+        (record.entry["type"], record.entry["request"]["id"])
+        for record in service.audit.entries(path_prefix="sys/leases/revoke")
+    ]
+    open_requests, overlapped = set(), False
+    for kind, request_id in order:
+        if kind == "request":
+            overlapped |= bool(open_requests)
+            open_requests.add(request_id)
+        else:
+            open_requests.discard(request_id)
+    assert overlapped, order
     wait_for(
         lambda: (
             {lease.state for lease in service.list_leases(include_history=True)}
