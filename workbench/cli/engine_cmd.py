@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
 
 from workbench.cli.common import CliState, emit_json, emit_table, engine_option, pass_state
 from workbench.domain.durations import format_duration
+from workbench.domain.errors import InvalidInput
+
+SECRET_STDIN_LIMIT = 4096
 
 
 @click.group()
@@ -65,7 +69,11 @@ def config() -> None:
 @config.command("root")
 @engine_option
 @click.option("--access-key", help="Root access key id (with --secret-key).")
-@click.option("--secret-key", help="Root secret key; prompted if --access-key is given alone.")
+@click.option(
+    "--secret-key",
+    help="Root secret key: `-` reads it from stdin; prompted (hidden) if --access-key is "
+    "given alone. A value here is visible in `ps` and shell history.",
+)
 @click.option("--profile", help="Use a named AWS profile instead of stored keys.")
 @click.option("--ambient", is_flag=True, help="Use the ambient boto3 credential chain.")
 @click.option("--region", help="AWS region, e.g. us-east-1.")
@@ -93,6 +101,15 @@ def config_root(
     never shown again.
     """
     changes = {key: value for key, value in options.items() if value is not None}
+    if secret_key == "-":
+        secret_key = read_secret_from_stdin("the secret key")
+    elif secret_key is not None:
+        click.echo(
+            "warning: a secret key given on the command line is visible to other users in "
+            "`ps` and stays in shell history; use `--secret-key -` (stdin) or leave it out "
+            "to be asked",
+            err=True,
+        )
     if changes.get("access_key") and secret_key is None:
         secret_key = str(click.prompt("Secret key", hide_input=True))
     if secret_key is not None:
@@ -148,3 +165,20 @@ def config_test(state: CliState, engine: str) -> None:
     """Test the connection: sts:GetCallerIdentity with the root credentials."""
     identity = state.service().test_connection(engine)
     click.echo(f"Connected: account {identity['account']}, {identity['arn']}")
+
+
+def read_secret_from_stdin(what: str) -> str:
+    """One secret line from stdin (a pipe or a redirect), bounded, UTF-8, newline dropped."""
+    if sys.stdin.isatty():
+        return str(click.prompt(what.capitalize(), hide_input=True))
+    raw = sys.stdin.buffer.read(SECRET_STDIN_LIMIT + 1)
+    if len(raw) > SECRET_STDIN_LIMIT:
+        raise InvalidInput(f"{what} on stdin is longer than {SECRET_STDIN_LIMIT} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{what} on stdin is not UTF-8 text") from None
+    text = text.removesuffix("\n").removesuffix("\r")
+    if not text:
+        raise InvalidInput(f"{what} on stdin is empty; pipe the secret in, e.g. `< key.txt`")
+    return text
