@@ -13,6 +13,7 @@ from textual.filter import LineFilter
 from textual.message import Message
 from textual.reactive import reactive
 
+from workbench.domain.errors import WorkbenchError
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.display import ControlCharacterFilter, say, show_error
 
@@ -59,6 +60,8 @@ class WorkbenchApp(App[None]):
 
     engine: reactive[str] = reactive("aws")
     """The engine (Vault: mount) the panes act on."""
+    revoker: reactive[str] = reactive("off")
+    """Who revokes expired leases, for the header: here, standby, stopped, off."""
 
     def __init__(
         self,
@@ -140,7 +143,14 @@ class WorkbenchApp(App[None]):
             )
             return
         self._lease_worker = LeaseWorker(self.service, on_event=self._forward_worker_event)
-        self._lease_worker.start()
+        try:
+            self._lease_worker.start()
+        except WorkbenchError as error:  # e.g. a worker.lock left by another user
+            self._lease_worker = None
+            self.revoker = "cannot run"
+            show_error(self, error, "The revoker cannot run")
+            return
+        self.revoker = "starting"
 
     def _forward_worker_event(self, event: Any) -> None:
         """Called on the revoker's thread: only post a message, never touch widgets."""
@@ -164,6 +174,11 @@ class WorkbenchApp(App[None]):
         elif event.kind == "standby":
             say(self, "Another process runs the revoker for this store; this one stands by.")
         self._last_worker_error = event.message if event.kind == "error" else ""
+        header = {"leader": "here", "standby": "standby", "stopped": "STOPPED", "error": "errors"}
+        if event.kind in header:
+            self.revoker = header[event.kind]
+        elif self.revoker == "errors" and event.kind in {"revoked", "expired", "active"}:
+            self.revoker = "here"
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen):
                 screen.lease_worker_event(event.kind, event.lease_id)

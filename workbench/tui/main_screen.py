@@ -110,6 +110,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self._engine_changed(self.wb.engine)
         self.watch(self.wb, "engine", self._engine_changed, init=False)
+        self.watch(self.wb, "revoker", lambda _state: self._engine_changed(self.wb.engine))
         try:
             self._token = self.wb.service.store.change_token()
         except Exception as error:
@@ -138,7 +139,9 @@ class MainScreen(Screen[None]):
             await mounting
 
     def _engine_changed(self, engine: str) -> None:
-        self.sub_title = printable(f"{self.wb.operator} · engine {engine}")
+        self.sub_title = printable(
+            f"{self.wb.operator} · engine {engine} · revoker {self.wb.revoker}"
+        )
 
     # -- the one tick ------------------------------------------------------------
 
