@@ -132,13 +132,8 @@ def _remove(call: Callable[..., Any], **arguments: str) -> None:
 
 def delete_user(clients: AwsClients, user_name: str) -> bool:
     """Remove the user and everything attached to it; False if it was already gone."""
-    try:
-        with translate("GetUser"):
-            clients.iam.get_user(UserName=user_name)
-    except AwsCallError as error:
-        if error.code == "NoSuchEntity":
-            return False
-        raise
+    if not user_exists(clients, user_name):
+        return False
     for attempt in range(2):
         _strip_user(clients, user_name)
         fault_point("iam.revoke.DeleteUser")
