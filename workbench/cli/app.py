@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from workbench.cli.common import CliState
+from workbench.cli.common import CliState, check_arguments
 from workbench.domain.errors import WorkbenchError
 from workbench.domain.text import printable
 
@@ -58,7 +58,7 @@ class LazyGroup(click.Group):
 )
 @click.option(
     "--passphrase-file",
-    type=click.Path(dir_okay=False, exists=True),
+    type=click.Path(),
     help="Read the passphrase from this file (else WORKBENCH_PASSPHRASE, else a prompt).",
 )
 @click.option(
@@ -87,6 +87,7 @@ def cli(
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: exit 0 done, 1 a clear error on stderr, 2 usage."""
     try:
+        check_arguments(sys.argv[1:] if argv is None else argv)
         result: Any = cli.main(args=argv, prog_name="workbench", standalone_mode=False)
     except WorkbenchError as error:
         # Messages carry outside text (names, tags, AWS errors): escape its control characters.

@@ -48,22 +48,23 @@ class CliState:
     def passphrase(self, prompt: str = "Passphrase") -> str:
         """From --passphrase-file, else $WORKBENCH_PASSPHRASE, else a hidden prompt."""
         if self.passphrase_file:
-            text = Path(self.passphrase_file).read_text(encoding="utf-8")
-            return text.rstrip("\r\n")
+            return read_passphrase_file(self.passphrase_file)
         if PASSPHRASE_ENV in os.environ:
-            return os.environ[PASSPHRASE_ENV]
+            return passphrase_from_env(PASSPHRASE_ENV)
         if not sys.stdin.isatty():
             raise InvalidInput(
                 f"no passphrase: set {PASSPHRASE_ENV} or pass --passphrase-file "
                 "(stdin is not a terminal, so there is nobody to ask)"
             )
-        return str(click.prompt(prompt, hide_input=True))
+        return _checked(str(click.prompt(prompt, hide_input=True)), "the prompt")
 
     def new_passphrase(self, prompt: str = "New passphrase") -> str:
         """A new passphrase: prompted twice, or from the same sources as `passphrase`."""
         if self.passphrase_file or PASSPHRASE_ENV in os.environ or not sys.stdin.isatty():
             return self.passphrase(prompt)
-        return str(click.prompt(prompt, hide_input=True, confirmation_prompt=True))
+        return _checked(
+            str(click.prompt(prompt, hide_input=True, confirmation_prompt=True)), "the prompt"
+        )
 
     def service(self) -> Workbench:
         """The unlocked service facade, closed when the command ends."""
@@ -75,6 +76,37 @@ class CliState:
             )
             click.get_current_context().call_on_close(self._service.close)
         return self._service
+
+
+def _checked(passphrase: str, source: str) -> str:
+    from workbench.service.user_files import check_passphrase_text
+
+    return check_passphrase_text(passphrase, source)
+
+
+def read_passphrase_file(path: str) -> str:
+    """A passphrase file's first line ending stripped; at most 4 KiB of UTF-8 text."""
+    from workbench.service.user_files import PASSPHRASE_FILE_LIMIT, read_text_file
+
+    text = read_text_file(path, what="passphrase file", limit=PASSPHRASE_FILE_LIMIT)
+    return text.rstrip("\r\n")
+
+
+def passphrase_from_env(name: str) -> str:
+    """$NAME as a passphrase; bytes that are not UTF-8 are refused, not passed on."""
+    return _checked(os.environ[name], f"${name}")
+
+
+def check_arguments(args: list[str]) -> None:
+    """Refuse command-line arguments that are not UTF-8 (Python keeps such bytes as surrogates)."""
+    for position, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(
+                f"argument {position} ({arg.encode('utf-8', 'backslashreplace').decode()}) "
+                "is not UTF-8 text"
+            ) from None
 
 
 pass_state = click.make_pass_decorator(CliState)

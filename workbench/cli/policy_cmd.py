@@ -8,8 +8,6 @@ from pathlib import Path
 
 import click
 
-from workbench.domain.errors import InvalidInput
-
 
 @click.group()
 def policy() -> None:
@@ -17,7 +15,7 @@ def policy() -> None:
 
 
 @policy.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option(
     "--format",
     "output_format",
@@ -48,13 +46,9 @@ def check(file: Path, output_format: str, kind: str) -> None:
         has_errors,
         validate_policy,
     )
+    from workbench.service.user_files import DOCUMENT_FILE_LIMIT, read_text_file
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise InvalidInput(f"cannot read {file}: not UTF-8 text ({error.reason})") from None
-    except OSError as error:
-        raise InvalidInput(f"cannot read {file}: {error.strerror or error}") from None
+    text = read_text_file(file, what="policy file", limit=DOCUMENT_FILE_LIMIT)
     findings = validate_policy(text, PolicyKind(kind))
     counts = dict.fromkeys(Severity, 0)
     for finding in findings:

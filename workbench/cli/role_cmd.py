@@ -5,12 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
 import click
 
 from workbench.cli.common import CliState, emit_json, emit_table, engine_option, pass_state
-from workbench.domain.errors import InvalidInput
 from workbench.policy import Finding
 
 
@@ -33,17 +31,15 @@ def _print_findings(findings: Sequence[Finding], source: str) -> None:
     "--file",
     "file_",
     required=True,
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     help="Role JSON: the body Vault's aws/roles/NAME takes.",
 )
 @pass_state
 def role_write(state: CliState, engine: str, name: str, file_: str) -> None:
     """Write role NAME from a JSON file (refused if its policy has errors)."""
-    path = Path(file_)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput(f"{file_}: cannot read the role file ({error})") from None
+    from workbench.service.roles import read_role_file
+
+    text = read_role_file(file_)
     written, findings = state.service().write_role(engine, name, text, source=file_)
     _print_findings(findings, file_)
     click.echo(f"Role {name!r} ({written.credential_type.value}) written to engine {engine!r}.")

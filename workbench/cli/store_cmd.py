@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import click
 
-from workbench.cli.common import CliState, pass_state
+from workbench.cli.common import CliState, pass_state, passphrase_from_env, read_passphrase_file
 from workbench.domain.errors import InvalidInput
 
 NEW_PASSPHRASE_ENV = "WORKBENCH_NEW_PASSPHRASE"
@@ -35,7 +34,7 @@ def init(state: CliState) -> None:
 @click.command()
 @click.option(
     "--new-passphrase-file",
-    type=click.Path(dir_okay=False, exists=True),
+    type=click.Path(),
     help=f"Read the new passphrase from this file (else ${NEW_PASSPHRASE_ENV}, else a prompt).",
 )
 @pass_state
@@ -43,9 +42,9 @@ def passwd(state: CliState, new_passphrase_file: str | None) -> None:
     """Change the store's passphrase (the data key is re-wrapped, data untouched)."""
     service = state.service()
     if new_passphrase_file:
-        new = Path(new_passphrase_file).read_text(encoding="utf-8").rstrip("\r\n")
+        new = read_passphrase_file(new_passphrase_file)
     elif NEW_PASSPHRASE_ENV in os.environ:
-        new = os.environ[NEW_PASSPHRASE_ENV]
+        new = passphrase_from_env(NEW_PASSPHRASE_ENV)
     else:
         new = str(click.prompt("New passphrase", hide_input=True, confirmation_prompt=True))
     service.change_passphrase(new)

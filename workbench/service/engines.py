@@ -86,8 +86,9 @@ class EngineOps(ServicePart):
         for option in ("iam_endpoint", "sts_endpoint"):
             if option in given:
                 given[option] = _check_endpoint(f"--{option.replace('_', '-')}", given[option])
-        if "max_retries" in given and not 0 <= int(given["max_retries"]) <= 20:
-            raise InvalidInput("max retries must be between 0 and 20")
+        retries = given.get("max_retries", 0)
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 20:
+            raise InvalidInput("max retries must be a whole number between 0 and 20")
         if "username_template" in given:
             check_template(given["username_template"])
         audit_data = {key: value for key, value in given.items() if value is not None}

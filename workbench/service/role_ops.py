@@ -8,7 +8,7 @@ from workbench.domain.errors import Conflict, InvalidInput, WorkbenchError
 from workbench.domain.models import CredentialType, Role
 from workbench.service.base import ServicePart
 from workbench.service.guard import guard_size
-from workbench.service.roles import parse_role, read_role_file, role_files
+from workbench.service.roles import check_name, parse_role, read_role_file, role_files
 
 if TYPE_CHECKING:
     from workbench.policy import Finding
@@ -84,6 +84,8 @@ class RoleOps(ServicePart):
         return [self.write_role(engine_name, name, text, source=src) for name, text, src in checked]
 
     def read_role(self, engine_name: str, name: str) -> Role:
+        check_name("engine", engine_name)
+        check_name("role", name)
         with self.audit.operation("read", f"{engine_name}/roles/{name}"):
             return self.ctx.role(engine_name, name)
 

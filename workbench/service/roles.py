@@ -7,9 +7,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from workbench.domain.durations import parse_duration
 from workbench.domain.errors import InvalidInput
 from workbench.domain.models import CredentialType, Role
+from workbench.domain.text import printable
+from workbench.service.role_schema import (
+    MAX_ROLE_DEPTH,
+    ROLE_FIELDS,
+    check_depth,
+    field_value,
+    json_type,
+)
+from workbench.service.user_files import DOCUMENT_FILE_LIMIT, read_text_file
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 USER_PATH_RE = re.compile(r"^/(?:[\x21-\x7e]*/)?$")
@@ -17,6 +25,7 @@ ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+$
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 MFA_RE = re.compile(r"^(arn:aws[a-zA-Z-]*:iam::\d{12}:mfa/[\w+=,.@/-]+|GAHT[0-9A-Z]{8,})$")
 GROUP_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
+EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$", re.ASCII)
 TAG_KEY_RE = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 TAG_VALUE_RE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
 
@@ -24,22 +33,12 @@ MAX_MANAGED_POLICIES = 10
 MAX_GROUPS = 10
 MAX_TAGS = 50
 
-# Which fields each credential type takes (Vault's role fields).
-_COMMON = {"credential_type", "policy_document", "policy_arns"}
+# Which fields each credential type takes (Vault's role fields), from the one table.
 FIELDS: dict[CredentialType, set[str]] = {
-    CredentialType.IAM_USER: _COMMON
-    | {"iam_groups", "iam_tags", "user_path", "permissions_boundary_arn"},
-    CredentialType.ASSUMED_ROLE: _COMMON
-    | {"role_arns", "default_sts_ttl", "max_sts_ttl", "session_tags", "external_id"},
-    CredentialType.FEDERATION_TOKEN: _COMMON | {"default_sts_ttl", "max_sts_ttl"},
-    CredentialType.SESSION_TOKEN: {
-        "credential_type",
-        "default_sts_ttl",
-        "max_sts_ttl",
-        "mfa_serial_number",
-    },
+    kind: {name for name, field in ROLE_FIELDS.items() if kind in field.credential_types}
+    for kind in CredentialType
 }
-ALL_FIELDS = set().union(*FIELDS.values())
+ALL_FIELDS = set(ROLE_FIELDS)
 _LEGACY = {
     "policy": "use policy_document",
     "arn": "use policy_arns (managed policies) or role_arns (assumed_role)",
@@ -56,45 +55,6 @@ def check_name(kind: str, name: str) -> None:
         )
 
 
-def _list(field: str, value: Any) -> list[str]:
-    """Vault takes lists as JSON arrays or comma-separated strings."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [item.strip() for item in value.split(",") if item.strip()]
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return [item.strip() for item in value]
-    raise InvalidInput(f"{field} must be a list of strings or a comma-separated string")
-
-
-def _tags(field: str, value: Any) -> dict[str, str]:
-    """Vault takes tags as a map or as a list of `key=value` strings."""
-    if value is None:
-        return {}
-    if isinstance(value, dict):
-        if not all(isinstance(v, str) for v in value.values()):
-            raise InvalidInput(f"{field} values must be strings")
-        return {str(k): v for k, v in value.items()}
-    tags: dict[str, str] = {}
-    for item in _list(field, value):
-        key, sep, tag_value = item.partition("=")
-        if not sep:
-            raise InvalidInput(f"{field} entry {item!r} is not key=value")
-        tags[key.strip()] = tag_value.strip()
-    return tags
-
-
-def _policy_text(value: Any) -> str | None:
-    """`policy_document` as a string or an object; stored as JSON text."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dict):
-        return json.dumps(value, indent=2)
-    if isinstance(value, str):
-        return value
-    raise InvalidInput("policy_document must be a JSON object or a string holding one")
-
-
 def parse_role(engine: str, name: str, body: dict[str, Any] | str) -> Role:
     """Build a Role from Vault's role body; every problem is an InvalidInput."""
     check_name("role", name)
@@ -106,22 +66,37 @@ def parse_role(engine: str, name: str, body: dict[str, Any] | str) -> Role:
                 f"role {name!r}: not valid JSON (line {error.lineno}, column {error.colno}: "
                 f"{error.msg})"
             ) from None
+        except RecursionError:
+            raise InvalidInput(
+                f"role {name!r}: the role file is nested too deep (more than "
+                f"{MAX_ROLE_DEPTH} levels of lists and objects)"
+            ) from None
     if not isinstance(body, dict):
-        raise InvalidInput(f"role {name!r}: the role file must hold a JSON object")
+        raise InvalidInput(
+            f"role {name!r}: the role file must hold a JSON object (got {json_type(body)})"
+        )
+    check_depth(name, body)
     for key in body:
         if key in _LEGACY:
             raise InvalidInput(f"role {name!r}: field {key!r} is not supported; {_LEGACY[key]}")
         if key not in ALL_FIELDS:
             raise InvalidInput(
-                f"role {name!r}: unknown field {key!r}; fields: {', '.join(sorted(ALL_FIELDS))}"
+                f"role {name!r}: unknown field {printable(repr(key))[:80]}; "
+                f"fields: {', '.join(ROLE_FIELDS)}"
             )
-    raw_type = body.get("credential_type")
+    if "credential_type" not in body:
+        raise InvalidInput(
+            f"role {name!r}: field 'credential_type' is missing; it must be "
+            f"{ROLE_FIELDS['credential_type'].expects}"
+        )
+    raw_type = field_value(name, "credential_type", body["credential_type"]) or ""
     try:
-        credential_type = CredentialType(str(raw_type))
+        credential_type = CredentialType(raw_type)
     except ValueError:
         allowed = ", ".join(t.value for t in CredentialType)
         raise InvalidInput(
-            f"role {name!r}: credential_type {raw_type!r} is not one of {allowed}"
+            f"role {name!r}: credential_type {printable(repr(raw_type))[:80]} is not one of "
+            f"{allowed}"
         ) from None
     misplaced = sorted(set(body) - FIELDS[credential_type])
     if misplaced:
@@ -134,29 +109,27 @@ def parse_role(engine: str, name: str, body: dict[str, Any] | str) -> Role:
             f"role {name!r}: {', '.join(misplaced)} not valid for credential_type "
             f"{credential_type.value} ({detail})"
         )
-
-    def ttl(field: str) -> int | None:
-        value = body.get(field)
-        if value is None or value in ("", 0, "0"):
-            return None
-        return parse_duration(value, what=f"role {name!r} {field}")
-
+    values = {
+        key: field_value(name, key, value)
+        for key, value in body.items()
+        if key != "credential_type"
+    }
     role = Role(
         engine=engine,
         name=name,
         credential_type=credential_type,
-        policy_document=_policy_text(body.get("policy_document")),
-        policy_arns=_list("policy_arns", body.get("policy_arns")),
-        iam_groups=_list("iam_groups", body.get("iam_groups")),
-        iam_tags=_tags("iam_tags", body.get("iam_tags")),
-        user_path=body.get("user_path") or "/",
-        permissions_boundary_arn=body.get("permissions_boundary_arn") or None,
-        role_arns=_list("role_arns", body.get("role_arns")),
-        default_sts_ttl=ttl("default_sts_ttl"),
-        max_sts_ttl=ttl("max_sts_ttl"),
-        session_tags=_tags("session_tags", body.get("session_tags")),
-        external_id=body.get("external_id") or None,
-        mfa_serial_number=body.get("mfa_serial_number") or None,
+        policy_document=values.get("policy_document"),
+        policy_arns=values.get("policy_arns", []),
+        iam_groups=values.get("iam_groups", []),
+        iam_tags=values.get("iam_tags", {}),
+        user_path=values.get("user_path") or "/",
+        permissions_boundary_arn=values.get("permissions_boundary_arn"),
+        role_arns=values.get("role_arns", []),
+        default_sts_ttl=values.get("default_sts_ttl"),
+        max_sts_ttl=values.get("max_sts_ttl"),
+        session_tags=values.get("session_tags", {}),
+        external_id=values.get("external_id"),
+        mfa_serial_number=values.get("mfa_serial_number"),
     )
     check_role_limits(role)
     return role
@@ -227,8 +200,10 @@ def check_role_limits(role: Role) -> None:
         )
     if role.mfa_serial_number and not MFA_RE.fullmatch(role.mfa_serial_number):
         raise InvalidInput(f"{where}: mfa_serial_number {role.mfa_serial_number!r} is not valid")
-    if role.external_id is not None and not (2 <= len(role.external_id) <= 1224):
-        raise InvalidInput(f"{where}: external_id must be 2-1224 characters")
+    if role.external_id is not None and not EXTERNAL_ID_RE.fullmatch(role.external_id):
+        raise InvalidInput(
+            f"{where}: external_id must be 2-1224 characters: letters, digits and _ + = , . @ : / -"
+        )
     if (
         role.default_sts_ttl is not None
         and role.max_sts_ttl is not None
@@ -242,21 +217,26 @@ def role_files(paths: list[str]) -> list[tuple[str, Path]]:
     found: list[tuple[str, Path]] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found.extend((p.stem, p) for p in sorted(path.glob("*.json")))
-        elif path.is_file():
-            found.append((path.stem, path))
-        else:
-            raise InvalidInput(f"{raw}: no such file or directory")
+        try:
+            is_dir, exists = path.is_dir(), path.exists()
+        except (OSError, ValueError):
+            is_dir = exists = False
+        if is_dir:
+            try:
+                found.extend((p.stem, p) for p in sorted(path.glob("*.json")))
+            except OSError as error:
+                raise InvalidInput(
+                    f"{printable(raw)}: cannot list the folder ({error.strerror or error})"
+                ) from None
+            continue
+        if not exists:
+            raise InvalidInput(f"{printable(raw)}: no such file or directory")
+        found.append((path.stem, path))
     if not found:
-        raise InvalidInput(f"no role files (*.json) in {', '.join(paths)}")
+        raise InvalidInput(f"no role files (*.json) in {printable(', '.join(paths))}")
     return found
 
 
-def read_role_file(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput(
-            f"{path}: cannot read the role file ({error.__class__.__name__})"
-        ) from None
+def read_role_file(path: str | Path) -> str:
+    """A role file's text (at most 1 MiB of UTF-8); any problem is one line naming the file."""
+    return read_text_file(path, what="role file", limit=DOCUMENT_FILE_LIMIT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
@@ -220,7 +221,7 @@ class EngineForm(VerticalScroll):
             say(self, "Nothing changed.")
             return
         retries = root.get("max_retries", "0")
-        if not (retries or "").isdigit():
+        if not re.fullmatch(r"[0-9]{1,3}", retries or ""):
             say(self, "Max retries must be a whole number (0-20).", severity="error")
             return
         if "max_retries" in root:
