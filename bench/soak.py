@@ -632,7 +632,7 @@ class Soak:
     def owner_dead(self, owner: str | None) -> bool:
         if not owner:
             return True
-        host, pid = (owner.split(":") + [""])[:2]  # host:pid:token (the registry's owner)
+        host, pid = [*owner.split(":"), ""][:2]  # host:pid:token (the registry's owner)
         if host != HOST or not pid.isdigit():
             return False
         if int(pid) in self.deaths:
