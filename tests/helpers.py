@@ -36,6 +36,17 @@ def run_cli(
     )
 
 
+def one_error_line(result: subprocess.CompletedProcess[str], *needles: str) -> str:
+    """The CLI failed with exit 1 and one `error:` line holding each needle, no traceback."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
 def setup_cli_store(home: Path, server: MotoServer) -> None:
     """A store on disk (fast KDF) with engine `aws` on the moto server."""
     from tests.conftest import FAST_KDF, make_service

@@ -9,19 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MotoServer
-from tests.helpers import WORKBENCH, cli_env, run_cli, setup_cli_store
+from tests.helpers import WORKBENCH, cli_env, one_error_line, run_cli, setup_cli_store
 
 HUGE = "9" * 5000
-
-
-def one_error_line(result: subprocess.CompletedProcess[str], *needles: str) -> str:
-    assert result.returncode == 1, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture

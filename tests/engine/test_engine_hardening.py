@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import MotoServer
-from tests.helpers import run_cli, setup_cli_store
+from tests.helpers import one_error_line, run_cli, setup_cli_store
 from workbench.domain.errors import AuditFailure
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
 
 IAM_USER_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
-
-
-def one_error_line(result: subprocess.CompletedProcess[str], *needles: str) -> str:
-    assert result.returncode == 1, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def users(iam: Any) -> set[str]:

@@ -14,17 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSPHRASE, MotoServer
-from tests.helpers import cli_env, run_cli, setup_cli_store
-
-
-def one_error_line(result: subprocess.CompletedProcess[str], *needles: str) -> str:
-    assert result.returncode == 1, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
+from tests.helpers import cli_env, one_error_line, run_cli, setup_cli_store
 
 
 def digest(path: Path) -> str:

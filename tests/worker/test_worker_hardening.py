@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import PASSPHRASE, MotoServer
-from tests.helpers import WORKBENCH, cli_env, run_cli, setup_cli_store
+from tests.helpers import WORKBENCH, cli_env, one_error_line, run_cli, setup_cli_store
 from workbench.domain.models import Lease, LeaseState
 from workbench.service import Workbench
 from workbench.service.owners import ProcessRegistry
@@ -42,16 +42,6 @@ def set_column(home: Path, lease_id: str, column: str, value: object) -> None:
     with sqlite3.connect(home / "workbench.db") as conn:
         conn.execute(f"UPDATE leases SET {column} = ? WHERE lease_id = ?", (value, lease_id))
     conn.close()
-
-
-def one_error_line(result: subprocess.CompletedProcess[str], *needles: str) -> str:
-    assert result.returncode == 1, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def no_passphrase_env(home: Path) -> dict[str, str]:

@@ -3,16 +3,62 @@
 from __future__ import annotations
 
 import json
+import types
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, fields
+from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from workbench.domain.errors import StoreCorrupted
 from workbench.domain.models import CredentialType, Engine, LeaseConfig, Role, RootConfig
+from workbench.domain.text import printable
 from workbench.store.crypto import Cipher
 
 if TYPE_CHECKING:
     from workbench.store.sqlite import Connection
+
+T = TypeVar("T")
+
+
+def _json_matches(value: Any, annotation: Any) -> bool:
+    """Whether a JSON value read back from the store fits a dataclass field's annotation."""
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        return any(_json_matches(value, arm) for arm in get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if origin is list:
+        (item,) = get_args(annotation)
+        return isinstance(value, list) and all(_json_matches(v, item) for v in value)
+    if origin is dict:
+        key, item = get_args(annotation)
+        return isinstance(value, dict) and all(
+            _json_matches(k, key) and _json_matches(v, item) for k, v in value.items()
+        )
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, annotation)
+
+
+def _load(cls: type[T], data: Any, what: str, **extra: Any) -> T:
+    """A dataclass from a stored JSON object, every key known and every value of its type.
+
+    A row written by a newer version or damaged on disk names the field that
+    does not fit, as StoreCorrupted, instead of a TypeError from the constructor.
+    """
+    if not isinstance(data, dict):
+        raise StoreCorrupted(f"{what} is damaged: a JSON object was expected")
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    for key, value in data.items():
+        if key not in known or key in extra:
+            raise StoreCorrupted(f"{what} has an unknown field {printable(str(key))!r}")
+        if not _json_matches(value, hints[key]):
+            raise StoreCorrupted(f"{what} is damaged: field {key!r} has the wrong type")
+    return cls(**data, **extra)
 
 
 class SqliteEngines:
@@ -24,12 +70,17 @@ class SqliteEngines:
 
     def _engine(self, row: Sequence[Any]) -> Engine:
         name, enabled, created_time, config_text, secret_blob = row
+        what = f"engine {printable(str(name))!r}"
         try:
             config = json.loads(config_text)
-            root = RootConfig(**config["root"])
-            lease_config = LeaseConfig(**config["lease"])
-        except (ValueError, KeyError, TypeError) as error:
-            raise StoreCorrupted(f"engine {name!r} has a damaged config ({error})") from None
+        except (ValueError, TypeError):
+            raise StoreCorrupted(f"{what} has a damaged config: not JSON") from None
+        if not isinstance(config, dict) or not {"root", "lease"} <= config.keys():
+            raise StoreCorrupted(f"{what} has a damaged config: no root or lease section")
+        if not isinstance(created_time, int | float) or enabled not in (0, 1):
+            raise StoreCorrupted(f"{what} is damaged: enabled or created_time is not a number")
+        root = _load(RootConfig, config["root"], f"the root config of {what}")
+        lease_config = _load(LeaseConfig, config["lease"], f"the lease config of {what}")
         root.secret_key = self._cipher.decrypt("engines", name, "root_secret_key", secret_blob)
         return Engine(
             name=name,
@@ -81,18 +132,30 @@ class SqliteRoles:
     def _role(self, row: Sequence[Any]) -> Role:
         engine, name, credential_type, body_text, policy_blob, updated_time = row
         row_key = f"{engine}/{name}"
+        what = f"role {printable(row_key)!r}"
         try:
             body = json.loads(body_text)
+        except (ValueError, TypeError):
+            raise StoreCorrupted(f"{what} has a damaged body: not JSON") from None
+        try:
+            kind = CredentialType(credential_type)
         except ValueError:
-            raise StoreCorrupted(f"role {row_key!r} has a damaged body") from None
+            raise StoreCorrupted(
+                f"{what} has an unknown credential_type {printable(str(credential_type))!r}"
+                " (written by a newer version?)"
+            ) from None
+        if not isinstance(updated_time, int | float):
+            raise StoreCorrupted(f"{what} is damaged: updated_time is not a number")
         policy = self._cipher.decrypt("roles", row_key, _ROLE_SECRET, policy_blob)
-        return Role(
+        return _load(
+            Role,
+            body,
+            what,
             engine=engine,
             name=name,
-            credential_type=CredentialType(credential_type),
+            credential_type=kind,
             policy_document=policy,
             updated_time=updated_time,
-            **body,
         )
 
     _SELECT = "SELECT engine, name, credential_type, body, policy_document, updated_time FROM roles"

@@ -32,6 +32,10 @@ from workbench.store.schema import MIGRATIONS, SCHEMA_VERSION
 BUSY_TIMEOUT_SECONDS = 30.0
 
 
+def _lenient_text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
 class Connection:
     """One SQLite connection shared by threads, with IMMEDIATE write transactions."""
 
@@ -58,8 +62,19 @@ class Connection:
 
     def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         with self.lock:
-            cursor = self.raw.execute(sql, params)
-            return list(cursor.fetchall())
+            try:
+                return list(self.raw.execute(sql, params).fetchall())
+            except sqlite3.OperationalError as error:
+                if "decode" not in str(error):
+                    raise
+            # A damaged row holds text that is not UTF-8: read it with U+FFFD in
+            # place of the bad bytes (the row then fails its own checks, by name)
+            # rather than losing every other row of the answer.
+            self.raw.text_factory = _lenient_text
+            try:
+                return list(self.raw.execute(sql, params).fetchall())
+            finally:
+                self.raw.text_factory = str
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
