@@ -18,6 +18,8 @@ import socket
 import threading
 from pathlib import Path
 
+from workbench.store.files import flock_is_held
+
 PROCESSES_DIR = "processes"
 _TOKEN_CHARS = frozenset("0123456789abcdef")
 
@@ -59,20 +61,8 @@ class ProcessRegistry:
         return _legacy_owner_is_dead(owner)
 
     def _token_is_free(self, token: str) -> bool:
-        path = self.folder / token
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            return True
-        except OSError:
-            return False  # cannot tell: assume alive, the claim's expiry still frees it
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        finally:
-            os.close(fd)
-        return True
+        # A file that cannot be opened: assume alive; the claim's expiry still frees it.
+        return not flock_is_held(self.folder / token, if_unreadable=True)
 
     def sweep(self) -> int:
         """Remove the entries of processes that have died; how many went."""

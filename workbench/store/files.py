@@ -77,3 +77,25 @@ def create_private_file(path: Path) -> None:
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
     path.chmod(0o600)
+
+
+def flock_is_held(path: Path, *, if_unreadable: bool) -> bool:
+    """Whether some process holds a flock on `path` (a shared probe, released at once).
+
+    A missing file is not held; a file that cannot be opened answers `if_unreadable`.
+    """
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return if_unreadable
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

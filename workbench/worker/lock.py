@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from workbench.domain.errors import Conflict
+from workbench.store.files import flock_is_held
 
 LOCK_NAME = "worker.lock"
 
@@ -73,15 +74,5 @@ class WorkerLock:
 
 
 def lock_is_held(home: Path) -> bool:
-    """Whether some process holds `home`'s worker lock (a shared probe, released at once)."""
-    try:
-        fd = os.open(home / LOCK_NAME, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    """Whether some process holds `home`'s worker lock."""
+    return flock_is_held(home / LOCK_NAME, if_unreadable=False)
