@@ -80,11 +80,11 @@ def test_the_worker_never_revokes_a_lease_renewed_after_it_was_seen_due(
     assert [item.lease_id for item in seen_due] == [lease.lease_id]
     service.renew(lease.lease_id, "1h")  # lands before the worker claims it
     clock[0] += 601
-    assert service.revoker.revoke_due(lease.lease_id) is None
+    assert service.lifecycle.revoke_due(lease.lease_id) is None
     assert service.lookup(lease.lease_id).state is LeaseState.ACTIVE
     assert _users(iam) == [lease.iam_user_name]
     clock[0] += 3600
-    revoked = service.revoker.revoke_due(lease.lease_id)
+    revoked = service.lifecycle.revoke_due(lease.lease_id)
     assert revoked is not None and revoked.state is LeaseState.REVOKED
 
 

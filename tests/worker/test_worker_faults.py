@@ -10,9 +10,9 @@ from typing import Any
 from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer, make_service
 from tests.helpers import WORKBENCH, FaultInjector, cli_env, run_cli
 from tests.worker.test_worker_expiry import user_exists, wait_for
+from workbench.domain.lifecycle import RetryPolicy
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
-from workbench.service.revocation import RetryPolicy
 from workbench.store import KdfParams, Store
 from workbench.worker import LeaseWorker
 

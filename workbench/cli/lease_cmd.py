@@ -11,6 +11,7 @@ import humanize
 
 from workbench.cli.common import CliState, emit_json, emit_table, engine_option, pass_state
 from workbench.domain.errors import InvalidInput, WorkbenchError
+from workbench.domain.lifecycle import LIVE
 from workbench.domain.models import Lease, UnreadableLease
 
 
@@ -30,7 +31,7 @@ def lease_json(lease: Lease) -> dict[str, Any]:
         "state": lease.state.value,
         "issue_time": _iso(lease.issue_time),
         "expire_time": _iso(lease.expire_time),
-        "ttl": max(0, int(lease.expire_time - now)) if lease.state.is_live else 0,
+        "ttl": max(0, int(lease.expire_time - now)) if lease.state in LIVE else 0,
         "renewable": lease.renewable,
         "iam_user": lease.iam_user_name,
         "access_key": lease.access_key_id,
@@ -69,7 +70,7 @@ def _iso(epoch: float) -> str:
 
 
 def _expires(lease: Lease, now: float) -> str:
-    if not lease.state.is_live:
+    if lease.state not in LIVE:
         return "-"
     left = lease.expire_time - now
     return "expired" if left <= 0 else humanize.naturaldelta(left)

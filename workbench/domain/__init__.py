@@ -15,7 +15,6 @@ from workbench.domain.errors import (
 )
 from workbench.domain.models import (
     DEFAULT_USERNAME_TEMPLATE,
-    LIVE_STATES,
     AuditRecord,
     CredentialType,
     Engine,
@@ -28,7 +27,6 @@ from workbench.domain.models import (
 
 __all__ = [
     "DEFAULT_USERNAME_TEMPLATE",
-    "LIVE_STATES",
     "AuditFailure",
     "AuditRecord",
     "AwsError",

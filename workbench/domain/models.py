@@ -28,7 +28,7 @@ class CredentialType(enum.StrEnum):
 
 
 class LeaseState(enum.StrEnum):
-    """Where a lease is in its life; see DESIGN.md for the transitions."""
+    """Where a lease is in its life; workbench.domain.lifecycle holds the moves between them."""
 
     PENDING = "pending"
     PROPAGATING = "propagating"
@@ -39,21 +39,6 @@ class LeaseState(enum.StrEnum):
     IRREVOCABLE = "irrevocable"
     FAILED = "failed"
 
-    @property
-    def is_live(self) -> bool:
-        """A live lease may still hold working credentials in AWS."""
-        return self in LIVE_STATES
-
-
-LIVE_STATES = frozenset(
-    {
-        LeaseState.PENDING,
-        LeaseState.PROPAGATING,
-        LeaseState.ACTIVE,
-        LeaseState.REVOKING,
-        LeaseState.IRREVOCABLE,
-    }
-)
 
 DEFAULT_USERNAME_TEMPLATE = "wb-{{display_name}}-{{role_name}}-{{unix_time}}-{{random 8}}"
 

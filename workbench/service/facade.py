@@ -6,13 +6,14 @@ import time
 from collections.abc import Callable
 
 from workbench.audit import AuditLog
+from workbench.domain.lifecycle import RetryPolicy
 from workbench.domain.passphrase import check_new_passphrase
 from workbench.service.context import ServiceContext
 from workbench.service.engines import EngineOps
 from workbench.service.issuance import CredentialOps
 from workbench.service.leases import LeaseOps
+from workbench.service.lifecycle import LeaseLifecycle
 from workbench.service.reconcile import ReconcileOps
-from workbench.service.revocation import RetryPolicy, Revoker
 from workbench.service.role_ops import RoleOps
 from workbench.store import Store
 
@@ -31,7 +32,7 @@ class Workbench(EngineOps, RoleOps, CredentialOps, LeaseOps, ReconcileOps):
         self.store = store
         self.operator = operator
         self.ctx = ServiceContext(store, AuditLog(store, operator=operator), clock=clock)
-        self.revoker = Revoker(self.ctx, retry)
+        self.lifecycle = LeaseLifecycle(self.ctx, retry)
 
     def audit_hash(self, value: str) -> str:
         """`audit hash`: the HMAC the audit trail shows for a secret."""

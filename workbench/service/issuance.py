@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from workbench.aws import iam_user as aws_iam
 from workbench.aws import sts as aws_sts
-from workbench.aws.clients import AwsClients
-from workbench.aws.errors import AwsCallError
+from workbench.domain import lifecycle
 from workbench.domain.errors import AuditFailure, AwsError, InvalidInput, WorkbenchError
 from workbench.domain.faults import fault_point
 from workbench.domain.models import CredentialType, Engine, Lease, LeaseState, Role
@@ -13,7 +12,7 @@ from workbench.domain.naming import LEASE_TAG, STORE_TAG, new_lease_id, render_u
 from workbench.service.base import ServicePart
 from workbench.service.formats import IssuedCredential
 from workbench.service.guard import inline_policy
-from workbench.service.revocation import Revoker
+from workbench.service.lifecycle import LeaseLifecycle
 from workbench.service.ttl import decide_ttl
 
 INLINE_POLICY_LIMIT = 2048
@@ -33,7 +32,7 @@ def _size(text: str) -> int:
 class CredentialOps(ServicePart):
     """`creds ROLE`: Vault's `aws/creds/ROLE` and `aws/sts/ROLE`."""
 
-    revoker: Revoker
+    lifecycle: LeaseLifecycle
 
     def issue(
         self,
@@ -83,21 +82,6 @@ class CredentialOps(ServicePart):
             warnings=warnings,
         )
 
-    def confirm_ready(self, lease_id: str) -> bool:
-        """Readiness probe: True once AWS accepts a propagating lease's key (now active)."""
-        lease = self.ctx.store.leases.get(lease_id, secrets=True)
-        if lease is None or lease.state is not LeaseState.PROPAGATING or not lease.access_key_id:
-            return False
-        engine = self.ctx.engine(lease.engine, enabled=False)
-        probe = self.ctx.clients(engine).with_keys(
-            lease.access_key_id, lease.secret_key or "", None
-        )
-        try:
-            probe.caller_identity()
-        except AwsError:
-            return False
-        return self.ctx.store.leases.promote(lease_id, now=self.ctx.clock())
-
     def _withdraw(self, lease: Lease) -> str:
         """End a credential whose issuance could not be audited; say what became of it.
 
@@ -105,7 +89,7 @@ class CredentialOps(ServicePart):
         nobody has on record must not stay alive until its TTL.
         """
         try:
-            ended = self.revoker.withdraw(lease.lease_id)
+            ended = self.lifecycle.withdraw(lease.lease_id)
         except WorkbenchError as error:
             return (
                 f"withdrawing the new credential failed ({error}); the revoker retries "
@@ -177,39 +161,22 @@ class CredentialOps(ServicePart):
         try:
             keys = aws_iam.create_user(clients, plan)
         except BaseException as error:
-            self._roll_back(clients, lease, error)
+            self.lifecycle.roll_back(clients, lease, error)
             if isinstance(error, WorkbenchError | KeyboardInterrupt | SystemExit):
                 raise
             raise AwsError(f"issuing {lease.lease_id} failed: {error}") from None
         fault_point("lease.keys")
-        lease.access_key_id = keys.access_key_id
-        lease.secret_key = keys.secret_access_key
         # With the readiness probe on, the lease is `propagating` until the
         # revoker's probe sees AWS accept the key; nobody waits for it here.
-        lease.state = LeaseState.PROPAGATING if engine.root.probe_enabled else LeaseState.ACTIVE
-        lease.owner = None
-        lease.updated_time = self.ctx.clock()
+        lifecycle.issued(
+            lease,
+            access_key_id=keys.access_key_id,
+            secret_key=keys.secret_access_key,
+            probe=engine.root.probe_enabled,
+            now=self.ctx.clock(),
+        )
         self.ctx.store.leases.update(lease, secrets=True)
         return lease
-
-    def _roll_back(self, clients: AwsClients, lease: Lease, cause: BaseException) -> None:
-        """Delete whatever part of the user was made; mark the lease failed."""
-        lease.error = f"issuance failed: {cause}"
-        lease.updated_time = self.ctx.clock()
-        nothing_made = isinstance(cause, AwsCallError) and cause.definite and cause.first_step
-        try:
-            if not nothing_made:
-                aws_iam.delete_user(clients, lease.iam_user_name or "")
-        except WorkbenchError as cleanup_error:
-            # The user may still exist: leave the lease to the worker, which
-            # keeps trying to delete it and then marks it failed.
-            lease.state = LeaseState.REVOKING
-            lease.next_attempt_time = self.ctx.clock()
-            lease.error += f"; rollback pending: {cleanup_error}"
-        else:
-            lease.state = LeaseState.FAILED
-        lease.owner = None
-        self.ctx.store.leases.update(lease)
 
     # -- STS ------------------------------------------------------------------
 

@@ -5,16 +5,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from workbench.aws import iam_user as aws_iam
-from workbench.domain.durations import format_duration, parse_duration
-from workbench.domain.errors import InvalidInput, NotRenewable, WorkbenchError
-from workbench.domain.models import CredentialType, Lease, LeaseState, UnreadableLease
+from workbench.domain.errors import InvalidInput, WorkbenchError
+from workbench.domain.models import Lease, UnreadableLease
 from workbench.service.base import ServicePart
-from workbench.service.guard import inline_policy
-from workbench.service.revocation import Revoker
+from workbench.service.lifecycle import LeaseLifecycle
 
 DEFAULT_CONCURRENCY = 8
-RENEWABLE_STATES = frozenset({LeaseState.ACTIVE, LeaseState.PROPAGATING})
 
 
 @dataclass
@@ -35,7 +31,7 @@ class PrefixRevocation:
 class LeaseOps(ServicePart):
     """Leases as Vault's lease manager handles them."""
 
-    revoker: Revoker
+    lifecycle: LeaseLifecycle
     concurrency: int = DEFAULT_CONCURRENCY
 
     def list_leases(
@@ -49,65 +45,22 @@ class LeaseOps(ServicePart):
 
     def lookup(self, lease_id: str) -> Lease:
         with self.audit.operation("update", "sys/leases/lookup", {"lease_id": lease_id}) as op:
-            lease = self.revoker.get(lease_id)
+            lease = self.lifecycle.get(lease_id)
             op.respond(data={"state": lease.state.value}, lease_id=lease_id)
         return lease
 
     def renew(self, lease_id: str, increment: str | int | None = None) -> tuple[Lease, list[str]]:
         """Extend an iam_user lease; counted from now, capped at its max TTL."""
-        data = {"lease_id": lease_id, "increment": increment}
-        with self.audit.operation("update", "sys/leases/renew", data) as op:
-            lease = self.revoker.get(lease_id)
-            if lease.state not in RENEWABLE_STATES:
-                raise NotRenewable(f"lease {lease_id} is {lease.state.value}; issue a new one")
-            if lease.credential_type is not CredentialType.IAM_USER or not lease.renewable:
-                raise NotRenewable(
-                    f"lease {lease_id} is an STS credential ({lease.credential_type.value}); "
-                    "AWS fixes its expiry, so it cannot be renewed: issue a new one"
-                )
-            engine = self.ctx.engine(lease.engine, enabled=False)
-            now = self.ctx.clock()
-            if now >= lease.max_expire_time:
-                raise NotRenewable(
-                    f"lease {lease_id} has reached its max TTL "
-                    f"({format_duration(round(lease.max_expire_time - lease.issue_time))}); "
-                    "issue a new one"
-                )
-            if now >= lease.expire_time:
-                raise NotRenewable(f"lease {lease_id} has expired; issue a new one")
-            seconds = (
-                parse_duration(increment, what="--increment")
-                if increment not in (None, "")
-                else engine.lease_config.lease
-            )
-            if seconds <= 0:
-                raise InvalidInput("--increment must be longer than 0s")
-            warnings = []
-            new_expire = now + seconds
-            if new_expire > lease.max_expire_time:
-                new_expire = lease.max_expire_time
-                warnings.append(
-                    "TTL capped at the lease's max TTL; it ends in "
-                    f"{format_duration(round(new_expire - now))}"
-                )
-            role = self.ctx.store.roles.get(lease.engine, lease.role)
-            if engine.root.expiry_guard:
-                policy = inline_policy(role.policy_document if role else None, new_expire)
-                if policy:
-                    aws_iam.put_inline_policy(
-                        self.ctx.clients(engine), lease.iam_user_name or "", policy
-                    )
-            if not self.ctx.store.leases.renew(lease_id, expire_time=new_expire, now=now):
-                raise NotRenewable(f"lease {lease_id} was revoked while renewing; issue a new one")
-            lease.expire_time = new_expire
-            lease.updated_time = now
-            op.respond(data={"ttl": round(new_expire - now)}, lease_id=lease_id)
-        return lease, warnings
+        return self.lifecycle.renew(lease_id, increment)
+
+    def confirm_ready(self, lease_id: str) -> bool:
+        """Readiness probe: True once AWS accepts a propagating lease's key (now active)."""
+        return self.lifecycle.confirm_ready(lease_id)
 
     def revoke(self, lease_id: str, *, force: bool = False) -> Lease:
         if force:
-            return self.revoker.force(lease_id)
-        return self.revoker.revoke(lease_id)
+            return self.lifecycle.force(lease_id)
+        return self.lifecycle.revoke(lease_id)
 
     def revoke_prefix(self, prefix: str, *, force: bool = False) -> PrefixRevocation:
         """Revoke every live lease whose id starts with `prefix`, concurrently."""

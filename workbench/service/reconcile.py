@@ -16,6 +16,7 @@ from typing import Any
 from workbench.aws import iam_user as aws_iam
 from workbench.aws.clients import AwsClients
 from workbench.domain.errors import WorkbenchError
+from workbench.domain.lifecycle import IN_SERVICE, LIVE
 from workbench.domain.models import CredentialType, Lease, LeaseState, UnreadableLease
 from workbench.domain.naming import LEASE_TAG, STORE_TAG
 from workbench.service.base import ServicePart
@@ -38,7 +39,7 @@ class IamUserView:
         """No live lease owns it (an unreadable lease's user is not called stray)."""
         if self.lease_state == UnreadableLease.state:
             return False
-        return self.lease_state is None or not LeaseState(self.lease_state).is_live
+        return self.lease_state is None or LeaseState(self.lease_state) not in LIVE
 
 
 @dataclass
@@ -72,7 +73,7 @@ class ReconcileOps(ServicePart):
         leases = self.ctx.store.leases.list(prefix=f"{engine.name}/", live_only=False)
         # Live leases win over ended ones that happen to record the same name.
         by_user: dict[str, Lease] = {}
-        for item in sorted(leases, key=lambda lease: lease.state.is_live):
+        for item in sorted(leases, key=lambda lease: lease.state in LIVE):
             if item.iam_user_name:
                 by_user[item.iam_user_name] = item
         by_id = {lease.lease_id: lease for lease in leases}
@@ -116,7 +117,7 @@ class ReconcileOps(ServicePart):
         for name, lease in by_user.items():
             if (
                 lease.credential_type is CredentialType.IAM_USER
-                and lease.state in {LeaseState.ACTIVE, LeaseState.PROPAGATING}
+                and lease.state in IN_SERVICE
                 and name not in seen
                 and not aws_iam.user_exists(clients, name)  # listed a moment ago: check again
             ):

@@ -7,13 +7,21 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from workbench.domain.errors import StoreCorrupted
-from workbench.domain.models import (
-    LIVE_STATES,
-    CredentialType,
-    Lease,
-    LeaseState,
-    UnreadableLease,
+from workbench.domain.lifecycle import (
+    ACTIVE,
+    DUE,
+    IN_SERVICE,
+    IRREVOCABLE,
+    LIVE,
+    PENDING,
+    PROBED,
+    RECOVERABLE,
+    RECOVERED_NOTE,
+    RENEWABLE,
+    REVOKING,
+    sql_in,
 )
+from workbench.domain.models import CredentialType, Lease, LeaseState, UnreadableLease
 from workbench.store.crypto import Cipher
 
 if TYPE_CHECKING:
@@ -55,18 +63,8 @@ _UPDATE_PUBLIC = (
     + " WHERE lease_id = ?"
 )
 _PUBLIC_INDEXES = [i for i, column in enumerate(_COLUMNS) if column not in _SECRET_COLUMNS]
-_LIVE = tuple(state.value for state in LIVE_STATES)
-_LIVE_SQL = f"state IN ({', '.join('?' * len(_LIVE))})"
-_DUE_STATES = (
-    LeaseState.ACTIVE.value,
-    LeaseState.PROPAGATING.value,
-    LeaseState.REVOKING.value,
-    LeaseState.IRREVOCABLE.value,
-)
-
-
-def _sql_list(values: tuple[str, ...]) -> str:
-    return ", ".join(f"'{value}'" for value in values)  # enum values: fixed, quote-free
+_LIVE_SQL = f"state IN ({sql_in(LIVE)})"
+_DUE_SQL = f"state IN ({sql_in(DUE)})"
 
 
 _NUMBER = "('integer', 'real')"
@@ -76,8 +74,8 @@ _TEXT_COLUMNS = ("iam_user_name", "iam_user_path", "access_key_id", "role_arn", 
 # decoded on the worker's path, so one bad row cannot stop revocation.
 _READABLE_SQL = (
     "(typeof(lease_id) = 'text' AND typeof(engine) = 'text' AND typeof(role) = 'text'"
-    f" AND credential_type IN ({_sql_list(tuple(t.value for t in CredentialType))})"
-    f" AND state IN ({_sql_list(tuple(s.value for s in LeaseState))})"
+    f" AND credential_type IN ({', '.join(repr(t.value) for t in CredentialType)})"
+    f" AND state IN ({sql_in(frozenset(LeaseState))})"
     f" AND typeof(issue_time) IN {_NUMBER} AND typeof(expire_time) IN {_NUMBER}"
     f" AND typeof(max_expire_time) IN {_NUMBER}"
     f" AND (next_attempt_time IS NULL OR typeof(next_attempt_time) IN {_NUMBER})"
@@ -87,6 +85,21 @@ _READABLE_SQL = (
     " AND (session_token IS NULL OR typeof(session_token) = 'blob')"
     + "".join(f" AND ({c} IS NULL OR typeof({c}) = 'text')" for c in _TEXT_COLUMNS)
     + ")"
+)
+
+
+# The claim, one atomic UPDATE: a lease in service (at expiry for the worker,
+# any time for an operator), an irrevocable one (at its retry time for the
+# worker), one revoking whose holder's time is up, or a pending one whose
+# issuer has died (`orphaned`).
+_CLAIM = (
+    "UPDATE leases SET state = :revoking, next_attempt_time = :until, "
+    "owner = :owner, updated_time = :now WHERE lease_id = :lease_id AND ("
+    f" (state IN ({sql_in(IN_SERVICE)}) AND (:due_only = 0 OR expire_time <= :now))"
+    f" OR (state = '{IRREVOCABLE.value}'"
+    "     AND (:due_only = 0 OR coalesce(next_attempt_time, 0) <= :now))"
+    f" OR (state = '{REVOKING.value}' AND coalesce(next_attempt_time, 0) <= :now)"
+    f" OR (state = '{PENDING.value}' AND owner IS :orphaned AND :orphaned IS NOT NULL))"
 )
 
 
@@ -220,7 +233,6 @@ class SqliteLeases:
             params.extend(state.value for state in states)
         elif live_only:
             clauses.append(_LIVE_SQL)
-            params.extend(_LIVE)
         return "WHERE " + " AND ".join(clauses), params
 
     def count_live(self, prefix: str) -> int:
@@ -230,19 +242,18 @@ class SqliteLeases:
     def due(self, now: float, limit: int = 1000) -> builtins.list[Lease]:
         """Live leases whose expiry or retry time has come, soonest first."""
         sql = (
-            f"SELECT {_PUBLIC_SELECT} FROM leases WHERE state IN (?, ?, ?, ?) "
+            f"SELECT {_PUBLIC_SELECT} FROM leases WHERE {_DUE_SQL} "
             f"AND {_READABLE_SQL} AND coalesce(next_attempt_time, expire_time) <= ? "
             "ORDER BY coalesce(next_attempt_time, expire_time) LIMIT ?"
         )
-        params = [*_DUE_STATES, now, limit]
+        params = [now, limit]
         return [self._lease(row, False) for row in self._conn.query(sql, params)]
 
     def next_due_time(self) -> float | None:
         """When the next live lease expires or is due a retry."""
         rows = self._conn.query(
             "SELECT min(coalesce(next_attempt_time, expire_time)) FROM leases "
-            f"WHERE state IN (?, ?, ?, ?) AND {_READABLE_SQL}",
-            _DUE_STATES,
+            f"WHERE {_DUE_SQL} AND {_READABLE_SQL}"
         )
         value = rows[0][0]
         return float(value) if value is not None else None
@@ -267,19 +278,9 @@ class SqliteLeases:
         """
         with self._conn.transaction():
             cursor = self._conn.execute(
-                "UPDATE leases SET state = :revoking, next_attempt_time = :until, "
-                "owner = :owner, updated_time = :now WHERE lease_id = :lease_id AND ("
-                " (state IN (:active, :propagating) AND (:due_only = 0 OR expire_time <= :now))"
-                " OR (state = :irrevocable"
-                "     AND (:due_only = 0 OR coalesce(next_attempt_time, 0) <= :now))"
-                " OR (state = :revoking AND coalesce(next_attempt_time, 0) <= :now)"
-                " OR (state = :pending AND owner IS :orphaned AND :orphaned IS NOT NULL))",
+                _CLAIM,
                 {
-                    "revoking": LeaseState.REVOKING.value,
-                    "active": LeaseState.ACTIVE.value,
-                    "propagating": LeaseState.PROPAGATING.value,
-                    "irrevocable": LeaseState.IRREVOCABLE.value,
-                    "pending": LeaseState.PENDING.value,
+                    "revoking": REVOKING.value,
                     "until": now + hold,
                     "owner": owner,
                     "now": now,
@@ -297,17 +298,9 @@ class SqliteLeases:
         with self._conn.transaction():
             cursor = self._conn.execute(
                 "UPDATE leases SET state = ?, next_attempt_time = ?, updated_time = ?, "
-                "error = coalesce(error, 'recovered after a crash') "
-                "WHERE lease_id = ? AND state IN (?, ?) AND owner IS ?",
-                (
-                    LeaseState.REVOKING.value,
-                    now,
-                    now,
-                    lease_id,
-                    LeaseState.PENDING.value,
-                    LeaseState.REVOKING.value,
-                    owner,
-                ),
+                "error = coalesce(error, ?) "
+                f"WHERE lease_id = ? AND state IN ({sql_in(RECOVERABLE)}) AND owner IS ?",
+                (REVOKING.value, now, now, RECOVERED_NOTE, lease_id, owner),
             )
         return cursor.rowcount > 0
 
@@ -316,14 +309,8 @@ class SqliteLeases:
         with self._conn.transaction():
             cursor = self._conn.execute(
                 "UPDATE leases SET expire_time = ?, updated_time = ? "
-                "WHERE lease_id = ? AND state IN (?, ?)",
-                (
-                    expire_time,
-                    now,
-                    lease_id,
-                    LeaseState.ACTIVE.value,
-                    LeaseState.PROPAGATING.value,
-                ),
+                f"WHERE lease_id = ? AND state IN ({sql_in(RENEWABLE)})",
+                (expire_time, now, lease_id),
             )
         return cursor.rowcount > 0
 
@@ -331,8 +318,9 @@ class SqliteLeases:
         """A propagating lease whose key AWS now accepts becomes active (if still propagating)."""
         with self._conn.transaction():
             cursor = self._conn.execute(
-                "UPDATE leases SET state = ?, updated_time = ? WHERE lease_id = ? AND state = ?",
-                (LeaseState.ACTIVE.value, now, lease_id, LeaseState.PROPAGATING.value),
+                "UPDATE leases SET state = ?, updated_time = ? "
+                f"WHERE lease_id = ? AND state IN ({sql_in(PROBED)})",
+                (ACTIVE.value, now, lease_id),
             )
         return cursor.rowcount > 0
 

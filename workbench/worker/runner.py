@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from workbench.domain.errors import WorkbenchError
+from workbench.domain.lifecycle import PROBED, RECOVERABLE
 from workbench.domain.models import Lease, LeaseState
 from workbench.service import Workbench
 from workbench.worker.lock import WorkerLock
@@ -145,7 +146,7 @@ class LeaseWorker:
         store = self.service.store
         now = self.service.ctx.clock()
         recovered = 0
-        for lease in store.leases.list(states=frozenset({LeaseState.PENDING, LeaseState.REVOKING})):
+        for lease in store.leases.list(states=RECOVERABLE):
             # Due now (the loop claims it like any expired lease), unless taken since.
             if self.service.ctx.owner_is_dead(lease.owner) and store.leases.reschedule_orphan(
                 lease.lease_id, owner=lease.owner, now=now
@@ -209,9 +210,7 @@ class LeaseWorker:
     def _probe_propagating(self, tick: float) -> None:
         """Readiness: probe each propagating key (each second at first, then less often)."""
         now = self.service.ctx.clock()
-        waiting = self.service.ctx.store.leases.list(
-            states=frozenset({LeaseState.PROPAGATING}), limit=self.concurrency * 4
-        )
+        waiting = self.service.ctx.store.leases.list(states=PROBED, limit=self.concurrency * 4)
         self._probe_at = {
             k: v for k, v in self._probe_at.items() if k in {w.lease_id for w in waiting}
         }
@@ -267,7 +266,7 @@ class LeaseWorker:
 
     def _revoke(self, lease: Lease) -> None:
         try:
-            ended = self.service.revoker.revoke_due(lease.lease_id)
+            ended = self.service.lifecycle.revoke_due(lease.lease_id)
         except WorkbenchError as error:
             current = self.service.store.leases.get(lease.lease_id)
             kind = (

@@ -1,0 +1,216 @@
+"""A lease's operations side by side: roll back, confirm, renew, revoke, force.
+
+As Vault's secret types hold their Renew and Revoke, this holds every
+operation that moves a lease; the moves themselves (which state may follow
+which, what each records) are `workbench.domain.lifecycle`'s. Revocation
+deletes with the same call a rollback uses, and is idempotent: a user
+already gone counts as done. A failure is recorded on the lease and retried
+on the RetryPolicy's schedule; after the last attempt the lease is
+`irrevocable`, kept in red until a later retry or `--force` ends it.
+"""
+
+from __future__ import annotations
+
+from workbench.aws import iam_user as aws_iam
+from workbench.aws.clients import AwsClients
+from workbench.aws.errors import AwsCallError
+from workbench.domain import lifecycle
+from workbench.domain.durations import format_duration, parse_duration
+from workbench.domain.errors import (
+    AwsError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    NotRenewable,
+    WorkbenchError,
+)
+from workbench.domain.faults import fault_point
+from workbench.domain.lifecycle import LIVE, RetryPolicy
+from workbench.domain.models import Lease, LeaseState
+from workbench.service.context import ServiceContext
+from workbench.service.guard import inline_policy
+
+CLAIM_HOLD_SECONDS = 120.0
+
+
+class LeaseLifecycle:
+    """Every operation that moves a lease, with the store, AWS and the audit trail."""
+
+    def __init__(self, ctx: ServiceContext, retry: RetryPolicy | None = None) -> None:
+        self.ctx = ctx
+        self.retry = retry or RetryPolicy()
+
+    def get(self, lease_id: str) -> Lease:
+        lease = self.ctx.store.leases.get(lease_id)
+        if lease is None:
+            raise NotFound(
+                f"lease {lease_id!r} not found; `workbench lease list --all` shows every lease"
+            )
+        return lease
+
+    # -- issuing: roll back, confirm ---------------------------------------------
+
+    def roll_back(self, clients: AwsClients, lease: Lease, cause: BaseException) -> None:
+        """Delete whatever part of a pending lease's user was made; record the outcome."""
+        nothing_made = isinstance(cause, AwsCallError) and cause.definite and cause.first_step
+        cleanup_error = None
+        if not nothing_made:
+            try:
+                self._delete(clients, lease)
+            except WorkbenchError as error:
+                cleanup_error = str(error)
+        lifecycle.rolled_back(lease, str(cause), self.ctx.clock(), cleanup_error=cleanup_error)
+        self.ctx.store.leases.update(lease)
+
+    def confirm_ready(self, lease_id: str) -> bool:
+        """Readiness probe: True once AWS accepts a propagating lease's key (now active)."""
+        lease = self.ctx.store.leases.get(lease_id, secrets=True)
+        if lease is None or lease.state not in lifecycle.PROBED or not lease.access_key_id:
+            return False
+        engine = self.ctx.engine(lease.engine, enabled=False)
+        probe = self.ctx.clients(engine).with_keys(
+            lease.access_key_id, lease.secret_key or "", None
+        )
+        try:
+            probe.caller_identity()
+        except AwsError:
+            return False
+        return self.ctx.store.leases.promote(lease_id, now=self.ctx.clock())
+
+    # -- renewing ----------------------------------------------------------------
+
+    def renew(self, lease_id: str, increment: str | int | None = None) -> tuple[Lease, list[str]]:
+        """Extend an iam_user lease; counted from now, capped at its max TTL (audited)."""
+        data = {"lease_id": lease_id, "increment": increment}
+        with self.ctx.audit.operation("update", "sys/leases/renew", data) as op:
+            lease = self.get(lease_id)
+            now = self.ctx.clock()
+            lifecycle.renewal(lease, 1, now)  # renewable at all, before reading anything else
+            engine = self.ctx.engine(lease.engine, enabled=False)
+            seconds = (
+                parse_duration(increment, what="--increment")
+                if increment not in (None, "")
+                else engine.lease_config.lease
+            )
+            if seconds <= 0:
+                raise InvalidInput("--increment must be longer than 0s")
+            renewal = lifecycle.renewal(lease, seconds, now)
+            warnings = []
+            if renewal.capped:
+                warnings.append(
+                    "TTL capped at the lease's max TTL; it ends in "
+                    f"{format_duration(round(renewal.expire_time - now))}"
+                )
+            if engine.root.expiry_guard:
+                role = self.ctx.store.roles.get(lease.engine, lease.role)
+                policy = inline_policy(role.policy_document if role else None, renewal.expire_time)
+                if policy:
+                    aws_iam.put_inline_policy(
+                        self.ctx.clients(engine), lease.iam_user_name or "", policy
+                    )
+            if not self.ctx.store.leases.renew(lease_id, expire_time=renewal.expire_time, now=now):
+                raise NotRenewable(f"lease {lease_id} was revoked while renewing; issue a new one")
+            lifecycle.renewed(lease, renewal, now)
+            op.respond(data={"ttl": round(renewal.expire_time - now)}, lease_id=lease_id)
+        return lease, warnings
+
+    # -- revoking ----------------------------------------------------------------
+
+    def revoke(self, lease_id: str, *, source: str = "operator") -> Lease:
+        """Revoke now (audited); raises the AWS error after scheduling a retry."""
+        with self.ctx.audit.operation(
+            "update", "sys/leases/revoke", {"lease_id": lease_id, "source": source}
+        ) as op:
+            lease = self.get(lease_id)
+            if lease.state in LIVE:
+                lease = self._claim(lease)
+                if lease.state is LeaseState.REVOKING:
+                    lease = self.finish(lease)
+            op.respond(data={"state": lease.state.value}, lease_id=lease_id)
+        return lease
+
+    def force(self, lease_id: str) -> Lease:
+        """Drop the lease's record without calling AWS (users deleted out of band)."""
+        with self.ctx.audit.operation(
+            "update", "sys/leases/revoke-force", {"lease_id": lease_id}
+        ) as op:
+            lease = self.get(lease_id)
+            if lease.state in LIVE:
+                self._save_end(lifecycle.forced(lease, self.ctx.clock()))
+            op.respond(data={"state": lease.state.value}, lease_id=lease_id)
+        return lease
+
+    def withdraw(self, lease_id: str) -> Lease:
+        """Revoke a credential just issued, without auditing (the audit devices failed)."""
+        lease = self._claim(self.get(lease_id))
+        if lease.state is LeaseState.REVOKING:
+            lease = self.finish(lease)
+        return lease
+
+    def revoke_due(self, lease_id: str) -> Lease | None:
+        """The worker's revocation: only if the lease is (still) due and nobody holds it.
+
+        None when there is nothing to do: renewed since it was seen, already
+        ended, or held by another process.
+        """
+        claimed = self.ctx.store.leases.claim(
+            lease_id,
+            now=self.ctx.clock(),
+            hold=CLAIM_HOLD_SECONDS,
+            owner=self.ctx.owner(),
+            due_only=True,
+        )
+        if claimed is None:
+            return None
+        data = {"lease_id": lease_id, "source": "worker"}
+        with self.ctx.audit.operation("update", "sys/leases/revoke", data) as op:
+            lease = self.finish(claimed)
+            op.respond(data={"state": lease.state.value}, lease_id=lease_id)
+        return lease
+
+    def finish(self, lease: Lease) -> Lease:
+        """Remove a claimed lease's credentials from AWS and record the outcome."""
+        if not lease.credential_type.is_sts:
+            engine = self.ctx.engine(lease.engine, enabled=False)
+            try:
+                fault_point("revoke.aws")
+                self._delete(self.ctx.clients(engine), lease)
+                fault_point("revoke.deleted")
+            except WorkbenchError as error:
+                lifecycle.attempt_failed(lease, str(error), self.ctx.clock(), self.retry)
+                self.ctx.store.leases.update(lease)
+                raise
+        return self._save_end(lifecycle.deleted(lease, self.ctx.clock()))
+
+    def _claim(self, lease: Lease) -> Lease:
+        if lease.state is LeaseState.PENDING and not self.ctx.owner_is_dead(lease.owner):
+            raise Conflict(
+                f"lease {lease.lease_id} is still being issued by {lease.owner}; "
+                "try again in a moment"
+            )
+        claimed = self.ctx.store.leases.claim(
+            lease.lease_id,
+            now=self.ctx.clock(),
+            hold=CLAIM_HOLD_SECONDS,
+            owner=self.ctx.owner(),
+            # A pending lease whose issuer died mid-way is ours to roll back.
+            orphaned_owner=lease.owner if lease.state is LeaseState.PENDING else None,
+        )
+        if claimed is None:
+            current = self.get(lease.lease_id)
+            if current.state not in LIVE:
+                return current
+            raise Conflict(
+                f"lease {lease.lease_id} is being revoked by {current.owner}; "
+                "it finishes or is handed over within two minutes"
+            )
+        return claimed
+
+    @staticmethod
+    def _delete(clients: AwsClients, lease: Lease) -> None:
+        """The one deletion revocation and rollback share: the user and all it holds."""
+        aws_iam.delete_user(clients, lease.iam_user_name or "")
+
+    def _save_end(self, lease: Lease) -> Lease:
+        self.ctx.store.leases.update(lease, secrets=True)  # the secrets erased with it
+        return lease
