@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import UTC, datetime
 from typing import Any
+
+from workbench.domain.formatting import rfc3339
 
 # Vault's logical operations; "revoke" is not one (Vault writes `update`
 # to sys/leases/revoke).
@@ -28,11 +29,6 @@ SKIPPED_KEY = "skipped_devices"
 def canonical(value: Any) -> str:
     """The one JSON text of `value`: sorted keys, no whitespace."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def rfc3339(timestamp: float) -> str:
-    """UTC with microseconds, as Vault writes it: 2026-11-28T13:10:57.123456Z."""
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def chain_hash(

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-import humanize
 
 from workbench.cli.common import CliState, emit_table, engine_option, pass_state
 from workbench.domain.durations import format_duration
 from workbench.domain.errors import InvalidInput, WorkbenchError
+from workbench.domain.formatting import in_words
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ["table", "json", "env", "credential-process", "profile"]
@@ -101,7 +101,7 @@ def exec_command(
         click.echo(f"warning: {warning}", err=True)
     click.echo(
         f"workbench: {lease.lease_id} issued, expires in "
-        f"{humanize.naturaldelta(lease.expire_time - lease.issue_time)}",
+        f"{in_words(lease.expire_time - lease.issue_time)}",
         err=True,
     )
     env = {**os.environ, **issued.environment()}

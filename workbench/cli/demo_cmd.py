@@ -10,6 +10,7 @@ import click
 
 from workbench.cli.common import CliState, pass_state
 from workbench.domain.durations import parse_duration
+from workbench.domain.formatting import expires_in
 
 
 @click.command()
@@ -108,7 +109,7 @@ def _run_headless(service: object, seconds: int) -> None:
         left = lease.expire_time - time.time()
         click.echo(
             f"[   0.0s] issued {lease.lease_id} ({lease.credential_type.value}, "
-            f"expires in {left:.0f}s, IAM user {lease.iam_user_name or '-'})"
+            f"expires in {expires_in(left)}, IAM user {lease.iam_user_name or '-'})"
         )
     worker = LeaseWorker(service, on_event=report)
     worker.start()

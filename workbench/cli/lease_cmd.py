@@ -7,10 +7,10 @@ import time
 from typing import Any
 
 import click
-import humanize
 
 from workbench.cli.common import CliState, emit_json, emit_table, engine_option, pass_state
 from workbench.domain.errors import InvalidInput, WorkbenchError
+from workbench.domain.formatting import in_words, iso_utc
 from workbench.domain.lifecycle import LIVE
 from workbench.domain.models import Lease, UnreadableLease
 
@@ -29,8 +29,8 @@ def lease_json(lease: Lease) -> dict[str, Any]:
         "role": lease.role,
         "credential_type": lease.credential_type.value,
         "state": lease.state.value,
-        "issue_time": _iso(lease.issue_time),
-        "expire_time": _iso(lease.expire_time),
+        "issue_time": iso_utc(lease.issue_time),
+        "expire_time": iso_utc(lease.expire_time),
         "ttl": max(0, int(lease.expire_time - now)) if lease.state in LIVE else 0,
         "renewable": lease.renewable,
         "iam_user": lease.iam_user_name,
@@ -65,15 +65,11 @@ def confirm_destructive(question: str, *, yes: bool) -> None:
     click.confirm(question, abort=True)
 
 
-def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
-
-
 def _expires(lease: Lease, now: float) -> str:
     if lease.state not in LIVE:
         return "-"
     left = lease.expire_time - now
-    return "expired" if left <= 0 else humanize.naturaldelta(left)
+    return "expired" if left <= 0 else in_words(left)
 
 
 @lease.command("list")
@@ -132,8 +128,8 @@ def lease_renew(state: CliState, lease_id: str, increment: str | None) -> None:
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(
-        f"{lease_id} renewed; expires {_iso(renewed.expire_time)} "
-        f"(in {humanize.naturaldelta(renewed.expire_time - time.time())})"
+        f"{lease_id} renewed; expires {iso_utc(renewed.expire_time)} "
+        f"(in {in_words(renewed.expire_time - time.time())})"
     )
 
 
@@ -186,7 +182,7 @@ def _sts_note(revoked: Lease) -> None:
     if revoked.credential_type.is_sts and revoked.expire_time > time.time():
         click.echo(
             f"note: STS credentials cannot be cut off early; AWS keeps them valid until "
-            f"{_iso(revoked.expire_time)}",
+            f"{iso_utc(revoked.expire_time)}",
             err=True,
         )
 
@@ -214,7 +210,7 @@ def reconcile(state: CliState, engine: str, delete: bool, yes: bool, fmt: str) -
                     {
                         "name": u.name,
                         "path": u.path,
-                        "created": _iso(u.created),
+                        "created": iso_utc(u.created),
                         "lease_id": u.lease_id,
                         "lease_state": u.lease_state,
                     }
@@ -235,7 +231,7 @@ def reconcile(state: CliState, engine: str, delete: bool, yes: bool, fmt: str) -
             emit_table(
                 ["IAM USER", "PATH", "CREATED", "LEASE", "STATE"],
                 [
-                    [u.name, u.path, _iso(u.created), u.lease_id or "-", u.lease_state or "-"]
+                    [u.name, u.path, iso_utc(u.created), u.lease_id or "-", u.lease_state or "-"]
                     for u in report.strays
                 ],
             )

@@ -8,8 +8,9 @@ Importing this package is cheap: nothing heavy runs until a policy is checked.
 
 from __future__ import annotations
 
+from workbench.domain.formatting import policy_size
 from workbench.policy.findings import Finding, PolicyKind, Severity, format_findings, has_errors
-from workbench.policy.validate import policy_size, validate_policy
+from workbench.policy.validate import validate_policy
 
 __all__ = [
     "Finding",

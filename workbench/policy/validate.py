@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from workbench.domain.formatting import policy_size
 from workbench.policy.context import Context
 from workbench.policy.findings import Finding, PolicyKind, Severity, show
 from workbench.policy.grammar import check_document
@@ -22,13 +23,7 @@ _LIMIT_NAMES = {
 }
 # IAM accepts tab, line feed, carriage return and U+0020..U+00FF in a policy document.
 _UNSUPPORTED = re.compile(r"[^\t\n\r\x20-\xff]")
-_WHITESPACE = str.maketrans("", "", " \t\n\r")
 MAX_CHARACTER_FINDINGS = 5
-
-
-def policy_size(text: str) -> int:
-    """Characters excluding whitespace, as IAM counts them against its size quotas."""
-    return len(text.translate(_WHITESPACE))
 
 
 def validate_policy(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import shlex
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.domain.formatting import iso_utc
 from workbench.domain.models import Lease
 
 
@@ -43,7 +43,7 @@ class IssuedCredential:
             "Version": 1,
             "AccessKeyId": self.lease.access_key_id,
             "SecretAccessKey": self.lease.secret_key,
-            "Expiration": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.lease.expire_time)),
+            "Expiration": iso_utc(self.lease.expire_time),
         }
         if self.lease.session_token:
             answer["SessionToken"] = self.lease.session_token

@@ -6,15 +6,11 @@ A credential stops working on time even if the workbench is not running.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
+from workbench.domain.formatting import iso_utc
+
 GUARD_SID = "WorkbenchExpiryGuard"
-
-
-def aws_time(epoch: float) -> str:
-    """`2026-11-28T14:10:57Z`, the form aws:CurrentTime compares against."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def guard_statement(expire_time: float) -> dict[str, Any]:
@@ -23,7 +19,7 @@ def guard_statement(expire_time: float) -> dict[str, Any]:
         "Effect": "Deny",
         "Action": "*",
         "Resource": "*",
-        "Condition": {"DateGreaterThan": {"aws:CurrentTime": aws_time(expire_time)}},
+        "Condition": {"DateGreaterThan": {"aws:CurrentTime": iso_utc(expire_time)}},
     }
 
 

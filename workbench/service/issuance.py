@@ -7,15 +7,18 @@ from workbench.aws import sts as aws_sts
 from workbench.domain import lifecycle
 from workbench.domain.errors import AuditFailure, AwsError, InvalidInput, WorkbenchError
 from workbench.domain.faults import fault_point
+from workbench.domain.formatting import policy_size
 from workbench.domain.models import CredentialType, Engine, Lease, LeaseState, Role
 from workbench.domain.naming import LEASE_TAG, STORE_TAG, new_lease_id, render_username
+from workbench.policy import PolicyKind
+from workbench.policy.validate import SIZE_LIMITS
 from workbench.service.base import ServicePart
 from workbench.service.formats import IssuedCredential
 from workbench.service.guard import inline_policy
 from workbench.service.lifecycle import LeaseLifecycle
 from workbench.service.ttl import decide_ttl
 
-INLINE_POLICY_LIMIT = 2048
+INLINE_POLICY_LIMIT = SIZE_LIMITS[PolicyKind.INLINE_USER]
 FEDERATION_NAME_MAX = 32
 IAM_TAGS_MAX = 50
 OWN_TAGS = (STORE_TAG, LEASE_TAG)
@@ -23,10 +26,6 @@ PROPAGATING_NOTE = (
     "AWS has not confirmed the new key yet (IAM keys can take seconds to work "
     "everywhere); the lease shows `propagating` until the revoker's probe succeeds"
 )
-
-
-def _size(text: str) -> int:
-    return sum(1 for char in text if not char.isspace())
 
 
 class CredentialOps(ServicePart):
@@ -110,10 +109,10 @@ class CredentialOps(ServicePart):
         policy = inline_policy(
             role.policy_document, expire_time if engine.root.expiry_guard else None
         )
-        if policy and _size(policy) > INLINE_POLICY_LIMIT:
+        if policy and policy_size(policy) > INLINE_POLICY_LIMIT:
             raise InvalidInput(
                 f"role {role.name!r}: its inline policy with the expiry guard is "
-                f"{_size(policy)} characters; IAM allows {INLINE_POLICY_LIMIT} (excluding "
+                f"{policy_size(policy)} characters; IAM allows {INLINE_POLICY_LIMIT} (excluding "
                 "whitespace). Move statements into managed policies (policy_arns)"
             )
         lease = Lease(

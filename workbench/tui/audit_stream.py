@@ -17,9 +17,10 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 from textual.worker import Worker, get_current_worker
 
 from workbench.audit import OPERATIONS, VerifyResult
+from workbench.domain.formatting import utc_stamp
 from workbench.domain.models import AuditRecord
 from workbench.domain.text import printable
-from workbench.tui.display import plain, report_worker_error, say, utc_stamp
+from workbench.tui.display import plain, report_worker_error, say
 
 if TYPE_CHECKING:
     from workbench.service import Workbench

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 from rich.segment import Segment
 from rich.text import Text
@@ -20,23 +19,6 @@ SOON_SECONDS = 300
 URGENT_SECONDS = 60
 
 
-def expires_in(seconds: float) -> str:
-    """A countdown a person reads at a glance: `1h 05m`, `4m 09s`, `12s`, `expired`."""
-    if seconds <= 0:
-        return "expired"
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours >= 24:
-        days, hours = divmod(hours, 24)
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
-
-
 def urgency(seconds: float) -> str:
     """`ok`, `soon` (under five minutes) or `urgent` (under a minute): the countdown colour."""
     if seconds <= URGENT_SECONDS:
@@ -44,14 +26,6 @@ def urgency(seconds: float) -> str:
     if seconds <= SOON_SECONDS:
         return "soon"
     return "ok"
-
-
-def utc_time(timestamp: float) -> str:
-    return time.strftime("%H:%M:%S", time.gmtime(timestamp))
-
-
-def utc_stamp(timestamp: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(timestamp))
 
 
 def error_text(error: BaseException) -> str:

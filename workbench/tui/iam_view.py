@@ -13,9 +13,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from workbench.domain.formatting import utc_stamp
 from workbench.service.reconcile import ReconcileReport
 from workbench.tui.confirm import ConfirmScreen
-from workbench.tui.display import error_text, plain, report_worker_error, say, utc_stamp
+from workbench.tui.display import error_text, plain, report_worker_error, say
 
 if TYPE_CHECKING:
     from workbench.service import Workbench

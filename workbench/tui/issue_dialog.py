@@ -12,9 +12,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from workbench.domain.formatting import utc_stamp
 from workbench.domain.models import CredentialType, Role
 from workbench.service.formats import IssuedCredential
-from workbench.tui.display import plain, say, utc_stamp
+from workbench.tui.display import plain, say
 
 COPY_FORMATS = {
     "env": "env exports",

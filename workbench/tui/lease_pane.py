@@ -16,6 +16,7 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Input, Static
 from textual.worker import Worker, get_current_worker
 
+from workbench.domain.formatting import expires_in
 from workbench.domain.models import Lease, UnreadableLease
 from workbench.service.formats import IssuedCredential
 from workbench.service.leases import PrefixRevocation
@@ -306,7 +307,8 @@ class LeasePane(Vertical):
 
     def on_lease_pane_lease_renewed(self, event: LeaseRenewed) -> None:
         self.reload()
-        message = f"Renewed {event.lease.lease_id}; it now expires in {event.lease.ttl_seconds}s."
+        left = expires_in(event.lease.ttl_seconds)
+        message = f"Renewed {event.lease.lease_id}; it now expires in {left}."
         for warning in event.warnings:
             message += f"\n{warning}"
         say(self, message, title="Renewed")

@@ -21,9 +21,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from workbench.domain.formatting import expires_in, utc_time
 from workbench.domain.models import Lease, LeaseState
 from workbench.domain.text import printable
-from workbench.tui.display import expires_in, middle_ellipsis, urgency, utc_time
+from workbench.tui.display import middle_ellipsis, urgency
 
 STATE_ORDER = {state: index for index, state in enumerate(LeaseState)}
 
