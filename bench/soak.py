@@ -1,7 +1,7 @@
 """Reliability soak: the engine, the worker and the audit trail under an incident's conditions.
 
 Run: .venv/bin/python bench/soak.py [--duration 600] [--processes 3] [--fault-rate 0.05]
-     [--seed N] [--cli-runners 1] [--kill-every 6] [--keep]
+     [--seed N] [--cli-runners 1] [--kill-every 6] [--corruptions N] [--keep]
      (`make soak` runs it for $DURATION seconds, default 600; `make test` runs 60 s.)
 
 Against one moto server (its own process), for --duration seconds:
@@ -17,14 +17,27 @@ Against one moto server (its own process), for --duration seconds:
   is SIGKILLed (the worker and clients are restarted);
 - --fault-rate of all AWS call attempts (in the clients, the CLI and the worker)
   fail with Throttling, HTTP 500, a refused connection, or a connection
-  dropped after AWS acted on the request (--fault-kinds).
+  dropped after AWS acted on the request (--fault-kinds);
+- corrupt_row (a --fault-kinds kind, on by default): at random moments mid-run
+  (--corruptions of them, one per 30 s of load by default, at least one) a random
+  live lease row is damaged behind the workbench's back, straight through
+  sqlite3 (waiting out writers): an unknown credential_type ('iam_user_v2'), a
+  non-numeric expire_time, bytes that are not a ciphertext in secret_key (all
+  three make the row unreadable), or a tampered ciphertext (the row stays
+  readable; only its secret fails its integrity check). The kinds are taken in
+  a seeded order; the row is a seeded pick among the settled live rows (rather
+  one that falls due before the load ends, so the worker meets it while it has
+  other leases to revoke; expire_time only on leases the soak never renews).
 
 Then it stops the load, restarts a worker, waits for the due revocations,
 and checks the invariants (each printed with its count of violations):
-- iam-users-owned: every IAM user under the roles' paths belongs to a live lease;
+- iam-users-owned: every IAM user under the roles' paths belongs to a live lease
+  (or to a corrupted lease that `lease list` reports unreadable, naming the user:
+  the workbench rightly leaves that user alone; such users are counted apart);
 - live-users-one-key: every live iam_user lease has its user and exactly its one key;
 - no-lease-lost: every credential a client received is in the store with its access
-  key and secret (an ended lease's dropped secret is counted apart, not as a loss);
+  key and secret (an ended lease's dropped secret is counted apart, not as a loss;
+  a lease the soak corrupted is judged by corrupted-reported instead);
 - state-right: its state is right for its expiry; nothing is left pending/revoking;
 - audit-verify: `audit verify` passes;
 - audit-complete: every request entry has its response (unless its process was
@@ -43,7 +56,17 @@ and checks the invariants (each printed with its count of violations):
   revocation calls (up to 2^(attempt-1) s for Throttling, 0.05 x that otherwise);
   nothing else (in particular not the workbench's own 10-30 s retry schedule);
 - clear-errors: every failure a client saw was a one-line WorkbenchError (no
-  traceback, no other exception).
+  traceback, no other exception);
+- corrupted-reported: no corrupted lease is silently missing. An unreadable one is
+  in `workbench lease list --all --format json` as state `unreadable` with an error
+  naming the damaged column (and its IAM user), in `workbench status --format
+  json`'s unreadable rows (taken while the final worker runs), in the worker's
+  log, and in `workbench reconcile --format json` (its user not called a stray);
+  a tampered secret's lease is listed like any other and is revoked like any
+  other (the on-time invariants apply to it), and while it still holds the secret,
+  reading it is a StoreCorrupted naming the lease and secret_key. No row the soak
+  did not damage is unreadable. Every other invariant holds around them: the
+  worker keeps revoking every other due lease on time.
 Exit status 0 when every invariant has 0 violations, else 1 (the run's folder
 is kept for a look; --keep keeps it anyway).
 """
@@ -72,7 +95,9 @@ from typing import Any
 
 import soak_agent as agent
 
+from workbench.domain.errors import StoreCorrupted
 from workbench.domain.faults import ISSUE_FAULT_POINTS, REVOKE_FAULT_POINTS
+from workbench.worker.runner import MAX_UNREADABLE_SHOWN
 
 AGENT = str(Path(__file__).with_name("soak_agent.py"))
 PYTHON = sys.executable
@@ -116,8 +141,20 @@ INVARIANTS = [
     "revoked-once",
     "revoked-on-time",
     "clear-errors",
+    "corrupted-reported",
 ]
 HOST = socket.gethostname()
+ROW_FAULT = "corrupt_row"  # the harness's own fault; the others are the agents' AWS faults
+FAULT_KINDS = (*agent.FAULT_KINDS, ROW_FAULT)
+# kind -> the column it damages (which the workbench's report must name)
+CORRUPTIONS = {
+    "credential_type": "credential_type",  # 'iam_user_v2': a type this version does not know
+    "expire_time": "expire_time",  # text where a number goes
+    "secret_text": "secret_key",  # bytes that are not UTF-8, typed TEXT: not a ciphertext
+    "secret_tampered": "secret_key",  # still a BLOB, one bit flipped: fails its integrity check
+}
+READABLE_CORRUPTIONS = frozenset({"secret_tampered"})  # the row still passes the store's checks
+NOT_A_CIPHERTEXT = b"\xff\xfenot a ciphertext\x80\xc3("
 
 
 def policy(*actions: str) -> dict[str, Any]:
@@ -142,6 +179,26 @@ class CliLease:
     issued_at: float
     expire_low: float  # the lease expires no earlier than this
     ended: bool = False
+
+
+@dataclass
+class Corruption:
+    """A lease row the soak damaged, and what it was before."""
+
+    lease_id: str
+    kind: str
+    at: float
+    credential_type: str
+    role: str
+    iam_user_name: str | None
+
+    @property
+    def column(self) -> str:
+        return CORRUPTIONS[self.kind]
+
+    @property
+    def readable(self) -> bool:
+        return self.kind in READABLE_CORRUPTIONS
 
 
 @dataclass
@@ -193,6 +250,18 @@ class Soak:
         self.moto: subprocess.Popen[str] | None = None
         self.url = ""
         self.cli_events = agent.Events(self.events_dir / "cli-runner.jsonl")
+        # corrupt_row: its own generator, so the kinds and moments follow the seed
+        # whatever the other threads draw
+        kinds = args.fault_kinds.split(",")
+        self.aws_fault_kinds = [kind for kind in kinds if kind in agent.FAULT_KINDS]
+        self.corrupt_rng = random.Random(f"{args.seed}-{ROW_FAULT}")
+        # the kinds in a seeded order, taken in turn (so a few corruptions differ)
+        self.corrupt_order = sorted(CORRUPTIONS)
+        self.corrupt_rng.shuffle(self.corrupt_order)
+        self.corruptions: list[Corruption] = []
+        self.load_started = time.time()
+        self.final_status: Any = None
+        self.final_status_problem = ""
 
     # -- plumbing ----------------------------------------------------------------
 
@@ -204,8 +273,9 @@ class Soak:
             PYTHONUNBUFFERED="1",
             SOAK_EVENTS=str(self.events_dir),
             SOAK_STOP=str(self.stop_file),
-            SOAK_FAULT_RATE=str(self.args.fault_rate),
-            SOAK_FAULT_KINDS=self.args.fault_kinds,
+            # The agents fail AWS calls; an empty kind list would mean all of them there.
+            SOAK_FAULT_RATE=str(self.args.fault_rate if self.aws_fault_kinds else 0.0),
+            SOAK_FAULT_KINDS=",".join(self.aws_fault_kinds),
             SOAK_SEED=str(self.args.seed),
             AWS_ACCESS_KEY_ID="testing",
             AWS_SECRET_ACCESS_KEY="testing",
@@ -645,6 +715,109 @@ class Soak:
             return False
         return False
 
+    # -- corrupt_row ------------------------------------------------------------------
+
+    def corruption_count(self) -> int:
+        if ROW_FAULT not in self.args.fault_kinds.split(","):
+            return 0
+        if self.args.corruptions is not None:
+            return max(0, int(self.args.corruptions))
+        return max(1, round(float(self.args.duration) / 30))
+
+    def corrupter(self) -> None:
+        """Damage lease rows at seeded moments of the load (retrying while none is live)."""
+        count = self.corruption_count()
+        moments = sorted(
+            self.corrupt_rng.uniform(0.15, 0.85) * self.args.duration for _ in range(count)
+        )
+        for moment in moments:
+            if self.stopping.wait(max(0.0, self.load_started + moment - time.time())):
+                return
+            while not self.corrupt_one():
+                if self.stopping.wait(0.5):
+                    return
+
+    def corrupt_one(self) -> bool:
+        """Damage one random live lease row with sqlite3 itself; False if none could be."""
+        damaged = {c.lease_id for c in self.corruptions}
+        try:
+            conn = sqlite3.connect(self.home / "workbench.db", timeout=30, isolation_level=None)
+        except sqlite3.Error as error:  # the harness must not die silently
+            self.unclear.append(f"{ROW_FAULT}: {type(error).__name__}: {error}")
+            return False
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("BEGIN IMMEDIATE")  # waits for the writer of the moment
+            try:
+                corruption = self._corrupt_in(conn, damaged)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            self.unclear.append(f"{ROW_FAULT}: {type(error).__name__}: {error}")
+            return False
+        finally:
+            conn.close()
+        if corruption is None:
+            return False
+        with self.lock:
+            self.corruptions.append(corruption)
+        return True
+
+    def _corrupt_in(self, conn: sqlite3.Connection, damaged: set[str]) -> Corruption | None:
+        # Only settled live rows: a pending or revoking row is held by a process that
+        # writes the whole row back from memory, which would undo the damage.
+        rows = conn.execute(
+            "SELECT lease_id, role, credential_type, iam_user_name, "
+            "secret_key IS NOT NULL AND typeof(secret_key) = 'blob', expire_time FROM leases "
+            "WHERE state IN ('active', 'propagating') "
+            "AND typeof(expire_time) IN ('integer', 'real') AND expire_time > ? "
+            "ORDER BY lease_id",
+            (time.time(),),
+        ).fetchall()
+        rows = [row for row in rows if row[0] not in damaged]
+        # Rather one that falls due before the load ends: the worker then meets the
+        # damaged row while it has other leases to revoke on time.
+        due_in_load = self.load_started + self.args.duration - 5
+        soon = [row for row in rows if row[5] < due_in_load]
+        rows = soon or rows
+        candidates = {
+            "credential_type": rows,
+            # Renewing writes expire_time (a renew in flight would undo the damage), so
+            # only leases the soak never renews: STS ones and the incident role's.
+            "expire_time": [
+                row for row in rows if row[2] != "iam_user" or row[1] == agent.INCIDENT_ROLE
+            ],
+            "secret_text": [row for row in rows if row[4]],
+            "secret_tampered": [row for row in rows if row[4]],
+        }
+        turn = len(self.corruptions) % len(self.corrupt_order)
+        kinds = self.corrupt_order[turn:] + self.corrupt_order[:turn]
+        kind = next((kind for kind in kinds if candidates[kind]), None)  # the next that can be
+        if kind is None:
+            return None
+        lease_id, role, credential_type, user, _secret, _expiry = self.corrupt_rng.choice(
+            candidates[kind]
+        )
+        where = " WHERE lease_id = ? AND state IN ('active', 'propagating')"
+        if kind == "credential_type":
+            conn.execute("UPDATE leases SET credential_type = 'iam_user_v2'" + where, (lease_id,))
+        elif kind == "expire_time":
+            conn.execute("UPDATE leases SET expire_time = 'soon'" + where, (lease_id,))
+        elif kind == "secret_text":
+            conn.execute(
+                "UPDATE leases SET secret_key = CAST(? AS TEXT)" + where,
+                (NOT_A_CIPHERTEXT, lease_id),
+            )
+        else:
+            (blob,) = conn.execute(
+                "SELECT secret_key FROM leases WHERE lease_id = ?", (lease_id,)
+            ).fetchone()
+            flipped = blob[:-1] + bytes([blob[-1] ^ 0x01])  # in the AEAD tag
+            conn.execute("UPDATE leases SET secret_key = ?" + where, (flipped, lease_id))
+        return Corruption(lease_id, kind, time.time(), credential_type, role, user)
+
     # -- the run ----------------------------------------------------------------------
 
     def run(self) -> int:
@@ -663,15 +836,20 @@ class Soak:
             for n in range(self.args.cli_runners)
         ]
         killer = threading.Thread(target=self.killer, daemon=True)
-        for thread in [*runners, killer]:
+        corrupter = threading.Thread(target=self.corrupter, daemon=True)
+        self.load_started = time.time()
+        for thread in [*runners, killer, corrupter]:
             thread.start()
-        load_until = time.time() + self.args.duration
+        load_until = self.load_started + self.args.duration
         while time.time() < load_until:
             time.sleep(0.5)
         # Stop the load.
         self.stopping.set()
         self.stop_file.touch()
         killer.join(timeout=30)
+        corrupter.join(timeout=60)
+        if self.corruption_count() and not self.corruptions:
+            self.corrupt_one()  # none was live at its moments: one now, before the last worker
         for thread in runners:
             thread.join(timeout=180)
         with self.lock:
@@ -688,6 +866,10 @@ class Soak:
         final = self.start_worker(plain=True)
         self.wait_leader(final)
         settled = self.wait_settled(timeout=max(120.0, self.args.duration / 4))
+        # What the revoker reports about itself, while it runs (no passphrase needed).
+        self.final_status, self.final_status_problem = self.workbench_json(
+            "status", "--format", "json"
+        )
         self.stop_worker(final)
         checked_at = final.ended_at or time.time()
         self.poll_done.set()
@@ -703,14 +885,17 @@ class Soak:
     def wait_settled(self, timeout: float) -> bool:
         conn = sqlite3.connect(f"file:{self.home / 'workbench.db'}?mode=ro", uri=True, timeout=30)
         deadline = time.monotonic() + timeout
+        # Unreadable rows are set aside, never revoked: nothing to wait for there.
+        aside = [c.lease_id for c in self.corruptions if not c.readable]
         try:
             while time.monotonic() < deadline:
                 now = time.time()
                 (count,) = conn.execute(
-                    "SELECT count(*) FROM leases WHERE state IN ('pending', 'revoking') "
+                    "SELECT count(*) FROM leases WHERE (state IN ('pending', 'revoking') "
                     "OR (state IN ('active', 'propagating', 'irrevocable') "
-                    "AND coalesce(next_attempt_time, expire_time) <= ?)",
-                    (now,),
+                    "AND coalesce(next_attempt_time, expire_time) <= ?)) "
+                    f"AND lease_id NOT IN ({', '.join('?' * len(aside))})",
+                    (now, *aside),
                 ).fetchone()
                 if count == 0:
                     time.sleep(1.0)  # let anything that just came due be picked up
@@ -741,6 +926,27 @@ class Soak:
 
     # -- checking ---------------------------------------------------------------------
 
+    def workbench_json(self, *args: str) -> tuple[Any, str]:
+        """The plain CLI's JSON answer (no faults injected), or None and what went wrong."""
+        what = f"`workbench {' '.join(args)}`"
+        try:
+            run = subprocess.run(
+                [PYTHON, "-m", "workbench", *args],
+                env=self.env(),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=self.tmp,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return None, f"{what} did not answer in 120 s"
+        try:
+            return json.loads(run.stdout), ""
+        except ValueError:
+            return None, f"{what}: exit {run.returncode}: {run.stderr.strip()[-300:]}"
+
     def read_events(self) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
         for path in sorted(self.events_dir.glob("*.jsonl")):
@@ -769,6 +975,9 @@ class Soak:
         figures: dict[str, Any] = {}
         store = self.service.store
         events = self.read_events()
+        # The CLI first, so the audit checks below cover its entries too.
+        kept_users, figures["corrupted"] = self._check_corrupted(findings, store)
+        corrupted = {c.lease_id: c for c in self.corruptions}
         leases = {lease.lease_id: lease for lease in store.leases.list(live_only=False)}
         records = list(self.service.audit.entries())
 
@@ -830,7 +1039,23 @@ class Soak:
         erased_ended = 0
         for event in received:
             lease_id = event["lease_id"]
-            stored = store.leases.get(lease_id, secrets=True)
+            damage = corrupted.get(lease_id)
+            try:
+                stored = store.leases.get(lease_id, secrets=True)
+            except StoreCorrupted as error:
+                if damage is None:
+                    findings.add("no-lease-lost", f"{lease_id} ({event['via']}): {error}")
+                    continue
+                # Damaged by the soak: how it is reported is corrupted-reported's to judge.
+                if lease_id not in issued_at:
+                    findings.add("audit-complete", f"{lease_id}: received, but no issue response")
+                if damage.readable:  # only its secret was damaged: the rest must hold
+                    stored = store.leases.get(lease_id)
+                    if stored is not None and stored.access_key_id != event["access_key"]:
+                        findings.add("no-lease-lost", f"{lease_id}: stored access key differs")
+                    if stored is not None:
+                        self._check_state(findings, stored, checked_at)
+                continue
             if stored is None:
                 findings.add("no-lease-lost", f"{lease_id} ({event['via']}) is not in the store")
                 continue
@@ -930,8 +1155,12 @@ class Soak:
                 findings.add("iam-users-owned", f"IAM listed a user without a name: {user}")
                 user["UserName"] = "?"
         by_user = {lease.iam_user_name: lease for lease in leases.values() if lease.iam_user_name}
+        figures["kept_users"] = 0
         for user in users:
             owner = by_user.get(user["UserName"])
+            if owner is None and user["UserName"] in kept_users:
+                figures["kept_users"] += 1  # its lease is unreadable, reported with this user
+                continue
             if owner is None or owner.state.value not in {"active", "propagating"}:
                 findings.add(
                     "iam-users-owned",
@@ -1003,7 +1232,12 @@ class Soak:
         # -- secrets on disk -----------------------------------------------------------------
         store.checkpoint()
         for lease in leases.values():
-            full = store.leases.get(lease.lease_id, secrets=True)
+            try:
+                full = store.leases.get(lease.lease_id, secrets=True)
+            except StoreCorrupted as error:
+                if lease.lease_id not in corrupted:
+                    findings.add("no-lease-lost", f"{lease.lease_id}: {error}")
+                continue
             if full is not None:
                 self.secrets.update(s for s in (full.secret_key, full.session_token) if s)
         for path, secret in scan_for_secrets(self.tmp, self.secrets):
@@ -1030,6 +1264,80 @@ class Soak:
         figures["revocations"] = revocations
         figures["audit_entries"] = len(records)
         return findings, figures
+
+    def _check_corrupted(self, findings: Findings, store: Any) -> tuple[dict[str, str], list[str]]:
+        """corrupted-reported; the IAM users an unreadable lease is reported with
+        (name -> lease id), and one line per corrupted row for the report."""
+        bad = "corrupted-reported"
+        listing, problem = self.workbench_json("lease", "list", "--all", "--format", "json")
+        answer, reconcile_problem = self.workbench_json("reconcile", "--format", "json")
+        reconciled: dict[str, Any] = answer if isinstance(answer, dict) else {}
+        status = self.final_status if isinstance(self.final_status, dict) else {}
+        for trouble in (problem, reconcile_problem, self.final_status_problem):
+            if trouble:
+                findings.add(bad, trouble)
+        listed = {
+            row.get("id"): row for row in listing or [] if isinstance(row, dict) and row.get("id")
+        }
+        in_status = {row.get("lease_id") for row in status.get("unreadable") or []}
+        in_reconcile = {row.get("id") for row in reconciled.get("unreadable") or []}
+        strays = {row.get("name") for row in reconciled.get("strays") or []}
+        log = self.logs / "worker.err"
+        worker_log = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        corrupted = {c.lease_id: c for c in self.corruptions}
+        if self.corruption_count() and not self.corruptions:
+            findings.add(bad, "corrupt_row was on, but no lease row could be corrupted")
+        for lease_id, item in listed.items():
+            if item.get("state") == "unreadable" and lease_id not in corrupted:
+                findings.add(bad, f"{lease_id} is unreadable; the soak did not damage it: {item}")
+        unreadable_count = sum(item.get("state") == "unreadable" for item in listed.values())
+        kept: dict[str, str] = {}
+        lines: list[str] = []
+        for damage in self.corruptions:
+            name = f"{damage.lease_id} ({damage.kind})"
+            row = listed.get(damage.lease_id)
+            if row is None:
+                findings.add(bad, f"{name}: missing from `lease list --all --format json`")
+                lines.append(f"{name}: MISSING from lease list")
+                continue
+            error = str(row.get("error"))
+            if row.get("state") == "unreadable":
+                outcome = f"unreadable ({error[:90]})"
+                if damage.column not in error:
+                    findings.add(bad, f"{name}: its error does not name {damage.column}: {error}")
+                if damage.lease_id not in in_reconcile:
+                    findings.add(bad, f"{name}: `reconcile` does not list it as unreadable")
+                if unreadable_count <= MAX_UNREADABLE_SHOWN and damage.lease_id not in in_status:
+                    findings.add(bad, f"{name}: `workbench status` does not list it as unreadable")
+                if not re.search(rf"unreadable .*{re.escape(damage.lease_id)}", worker_log):
+                    findings.add(bad, f"{name}: the worker's log never set it aside")
+                user = damage.iam_user_name
+                if damage.credential_type == "iam_user" and user:
+                    if row.get("iam_user") != user:
+                        findings.add(bad, f"{name}: listed without its IAM user {user}")
+                    elif user in strays:
+                        findings.add(bad, f"{name}: `reconcile` calls its IAM user {user} a stray")
+                    else:
+                        kept[user] = damage.lease_id
+                        outcome += f"; its IAM user {user} left alone, named"
+            elif not damage.readable:
+                findings.add(bad, f"{name}: listed as {row.get('state')}, not unreadable")
+                outcome = f"listed as {row.get('state')}"
+            else:
+                outcome = str(row.get("state"))
+                try:
+                    full = store.leases.get(damage.lease_id, secrets=True)
+                except StoreCorrupted as failure:
+                    outcome += f"; reading its secret: StoreCorrupted ({str(failure)[:70]}...)"
+                    if damage.lease_id not in str(failure) or damage.column not in str(failure):
+                        findings.add(bad, f"{name}: its secret's error names neither: {failure}")
+                else:
+                    if full is not None and full.secret_key is None and full.state.value in ENDED:
+                        outcome += "; its damaged secret erased at its end"
+                    else:
+                        findings.add(bad, f"{name}: its damaged secret read without an error")
+            lines.append(f"{name} at +{damage.at - self.load_started:.1f} s: {outcome}")
+        return kept, lines
 
     def _check_state(self, findings: Findings, lease: Any, checked_at: float) -> None:
         state = lease.state.value
@@ -1070,6 +1378,9 @@ class Soak:
             elif kind == "fault":
                 faults[event["kind"]] += 1
                 fault_where[event["_proc"].rstrip("0123456789")] += 1
+        if self.corruptions:
+            faults[ROW_FAULT] += len(self.corruptions)
+            fault_where["soak (sqlite3, lease rows)"] += len(self.corruptions)
         worker_revocations = sum(
             1
             for records in figures["revocations"].values()
@@ -1099,6 +1410,13 @@ class Soak:
             "",
             "leases by final state: " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())),
         ]
+        kinds = Counter(damage.kind for damage in self.corruptions)
+        by_kind = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+        out.append(f"rows corrupted: {len(self.corruptions)}" + (f" ({by_kind})" if kinds else ""))
+        out += [f"  {line}" for line in figures["corrupted"]]
+        out.append(
+            f"IAM users left for unreadable leases (reported with them): {figures['kept_users']}"
+        )
         out += [
             f"credentials received by clients: {figures['received']} (of those ended, "
             f"{figures['erased_ended']} have their secret erased from the store)",
@@ -1171,16 +1489,26 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=3, help="service-API client processes")
     parser.add_argument("--cli-runners", type=int, default=1, help="CLI invocations at once")
     parser.add_argument("--fault-rate", type=float, default=0.05, help="AWS attempts failed")
-    parser.add_argument("--fault-kinds", default=",".join(agent.FAULT_KINDS))
+    parser.add_argument(
+        "--fault-kinds",
+        default=",".join(FAULT_KINDS),
+        help=f"comma-separated, of {','.join(FAULT_KINDS)} (default: all)",
+    )
+    parser.add_argument(
+        "--corruptions",
+        type=int,
+        default=None,
+        help=f"lease rows {ROW_FAULT} damages (default: one per 30 s of load, at least 1)",
+    )
     parser.add_argument("--kill-every", type=float, default=6.0, help="mean seconds between kills")
     parser.add_argument("--threshold", type=float, default=5.0, help="revoked-on-time limit, s")
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100000)
     parser.add_argument("--details", type=int, default=5, help="violations shown per invariant")
     parser.add_argument("--keep", action="store_true", help="keep the run's folder")
     args = parser.parse_args()
-    unknown = set(args.fault_kinds.split(",")) - set(agent.FAULT_KINDS)
+    unknown = set(args.fault_kinds.split(",")) - set(FAULT_KINDS)
     if unknown:
-        parser.error(f"unknown fault kinds {sorted(unknown)}; choose from {agent.FAULT_KINDS}")
+        parser.error(f"unknown fault kinds {sorted(unknown)}; choose from {FAULT_KINDS}")
     soak = Soak(args)
     status = 1
     try:
