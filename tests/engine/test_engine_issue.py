@@ -119,8 +119,9 @@ def test_sts_types_issue_with_aws_expiry(
 def test_assumed_role_with_several_arns_needs_a_choice(service: Workbench) -> None:
     arns = ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/b"]
     service.write_role("aws", "multi", {"credential_type": "assumed_role", "role_arns": arns})
-    with pytest.raises(InvalidInput, match="choose one with --role-arn"):
+    with pytest.raises(InvalidInput, match="choose one with role_arn") as caught:
         service.issue("aws", "multi")
+    assert caught.value.field == "role_arn"  # the CLI says --role-arn, the TUI "Role ARN"
     with pytest.raises(InvalidInput, match="not one of role 'multi'"):
         service.issue("aws", "multi", role_arn="arn:aws:iam::123456789012:role/c")
     assert service.list_leases() == []
@@ -158,8 +159,9 @@ def test_mfa_role_requires_a_code(service: Workbench) -> None:
             "mfa_serial_number": "arn:aws:iam::123456789012:mfa/alice",
         },
     )
-    with pytest.raises(InvalidInput, match="--mfa-code"):
+    with pytest.raises(InvalidInput, match="requires MFA") as caught:
         service.issue("aws", "mfa")
+    assert caught.value.field == "mfa_code"
     issued = service.issue("aws", "mfa", mfa_code="123456")
     assert issued.lease.session_token
 

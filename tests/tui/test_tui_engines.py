@@ -124,3 +124,21 @@ async def test_add_an_engine_and_switch_to_it(tui_service: Any, make_app: Any) -
         assert [e.name for e in tui_service.list_engines()] == ["aws", "prod"]
         assert app.engine == "prod"
         assert "engine prod" in screen_text(app)
+
+
+async def test_a_bad_lease_config_is_told_in_the_forms_words(
+    tui_service: Any, make_app: Any
+) -> None:
+    app = make_app(tui_service)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_engines(pilot)
+        form.query_one("#field-lease", Input).value = "2h"
+        form.query_one("#field-lease_max", Input).value = "1h"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any(
+            "Lease (default TTL) is longer than Lease max" in message for message in messages
+        ), messages
+        assert not any("--lease" in message for message in messages)  # no CLI flag in the TUI
+        assert tui_service.get_engine("aws").lease_config.lease != 7200

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from workbench.cli.common import CliState, check_arguments
+from workbench.cli.common import CliState, check_arguments, cli_message
 from workbench.domain.errors import WorkbenchError
 from workbench.domain.text import printable
 
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         result: Any = cli.main(args=argv, prog_name="workbench", standalone_mode=False)
     except WorkbenchError as error:
         # Messages carry outside text (names, tags, AWS errors): escape its control characters.
-        click.echo(f"error: {printable(str(error), keep_newlines=True)}", err=True)
+        click.echo(f"error: {cli_message(error)}", err=True)
         sys.exit(1)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from workbench.domain.errors import InvalidInput
+from workbench.domain.errors import InvalidInput, WorkbenchError
 from workbench.domain.text import printable
 
 if TYPE_CHECKING:
@@ -140,3 +140,27 @@ def engine_option(function: Any) -> Any:
         envvar="WORKBENCH_ENGINE",
         help="Engine (Vault: mount) to act on.",
     )(function)
+
+
+# The CLI's words for what an error concerns (WorkbenchError.field and .hint).
+CLI_HINTS = {
+    "enable_engine": "`workbench engine enable {engine}` turns it on",
+    "list_roles": "`workbench role list --engine {engine}` shows the roles",
+    "list_all_leases": "`workbench lease list --all` shows every lease",
+    "list_leases": "see `workbench lease list`",
+    "revoke_prefix": "`workbench lease revoke --prefix {prefix}`",
+    "delete_role_with_leases": (
+        "`workbench role delete {role} --revoke-leases` or "
+        "`workbench lease revoke --prefix {prefix}`"
+    ),
+}
+
+
+def cli_flag(name: str) -> str:
+    """An input as the CLI names it: `lease_max` is `--lease-max`."""
+    return "--" + name.replace("_", "-")
+
+
+def cli_message(error: WorkbenchError) -> str:
+    """The error in the CLI's words, its control characters escaped."""
+    return printable(error.phrased(cli_flag, CLI_HINTS), keep_newlines=True)

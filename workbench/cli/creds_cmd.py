@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from workbench.cli.common import CliState, emit_table, engine_option, pass_state
+from workbench.cli.common import CliState, cli_message, emit_table, engine_option, pass_state
 from workbench.domain.durations import format_duration
 from workbench.domain.errors import InvalidInput, WorkbenchError
 from workbench.domain.formatting import in_words
@@ -123,7 +123,8 @@ def exec_command(
             click.echo(f"workbench: {lease.lease_id} revoked", err=True)
         except WorkbenchError as error:
             click.echo(
-                f"workbench: revoking {lease.lease_id} failed: {error}; the worker retries it",
+                f"workbench: revoking {lease.lease_id} failed: {cli_message(error)}; "
+                "the worker retries it",
                 err=True,
             )
     if status < 0:  # killed by a signal: report it the way a shell would

@@ -97,12 +97,18 @@ def _negative(what: str, value: object) -> InvalidInput:
     return InvalidInput(f"{what} {_shown(value)} is negative; {_HINT}")
 
 
-def parse_duration(text: object, *, what: str = "duration") -> int:
+def parse_duration(text: object, *, what: str = "duration", field: str | None = None) -> int:
     """Return the number of seconds `text` names, or raise InvalidInput.
 
     Takes a string in Vault's forms or a number of seconds (a JSON number:
-    an int, or a float with no fraction); anything else is refused.
+    an int, or a float with no fraction); anything else is refused. With
+    `field`, the error names that input (see WorkbenchError) instead of `what`.
     """
+    if field is not None:
+        try:
+            return parse_duration(text, what=f"{{field:{field}}}")
+        except InvalidInput as error:
+            raise InvalidInput(error.message, field=field) from None
     if isinstance(text, bool) or not isinstance(text, str | int | float):
         raise InvalidInput(
             f'{what} must be a duration like "15m" or a number of seconds (got {_type_name(text)})'

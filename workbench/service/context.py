@@ -43,12 +43,13 @@ class ServiceContext:
         if engine is None:
             known = ", ".join(e.name for e in self.store.engines.list()) or "none"
             raise NotFound(
-                f"engine {name!r} not found (engines: {known}); "
-                f"create it with `workbench engine enable {name}`"
+                f"engine {name!r} not found (engines: {known})",
+                hint="enable_engine",
+                hint_args={"engine": name},
             )
         if enabled and not engine.enabled:
             raise InvalidInput(
-                f"engine {name!r} is disabled; `workbench engine enable {name}` turns it back on"
+                f"engine {name!r} is disabled", hint="enable_engine", hint_args={"engine": name}
             )
         return engine
 
@@ -58,8 +59,9 @@ class ServiceContext:
         role = self.store.roles.get(engine, name)
         if role is None:
             raise NotFound(
-                f"role {name!r} not found in engine {engine!r}; "
-                f"`workbench role list --engine {engine}` shows the roles"
+                f"role {name!r} not found in engine {engine!r}",
+                hint="list_roles",
+                hint_args={"engine": engine},
             )
         return role
 

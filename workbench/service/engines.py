@@ -56,8 +56,9 @@ class EngineOps(ServicePart):
         live = self.ctx.store.leases.count_live(f"{name}/")
         if live:
             raise Conflict(
-                f"engine {name!r} has {live} live lease(s); revoke them first with "
-                f"`workbench lease revoke --prefix {name}/`"
+                f"engine {name!r} has {live} live lease(s); revoke them first",
+                hint="revoke_prefix",
+                hint_args={"prefix": f"{name}/"},
             )
         with self.audit.operation("delete", f"sys/mounts/{name}"):
             engine.enabled = False
@@ -105,14 +106,17 @@ class EngineOps(ServicePart):
     def write_lease_config(self, engine_name: str, lease: str, lease_max: str) -> LeaseConfig:
         engine = self.ctx.engine(engine_name, enabled=False)
         config = LeaseConfig(
-            lease=parse_duration(lease, what="--lease"),
-            lease_max=parse_duration(lease_max, what="--lease-max"),
+            lease=parse_duration(lease, field="lease"),
+            lease_max=parse_duration(lease_max, field="lease_max"),
         )
         if config.lease <= 0 or config.lease_max <= 0:
-            raise InvalidInput("--lease and --lease-max must be longer than 0s")
+            raise InvalidInput(
+                "{field:lease} and {field:lease_max} must be longer than 0s", field="lease"
+            )
         if config.lease > config.lease_max:
             raise InvalidInput(
-                "--lease is longer than --lease-max; the default cannot exceed the cap"
+                "{field:lease} is longer than {field:lease_max}; the default cannot exceed the cap",
+                field="lease",
             )
         data = {"lease": str(config.lease), "lease_max": str(config.lease_max)}
         with self.audit.operation("update", f"{engine_name}/config/lease", data):

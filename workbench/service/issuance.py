@@ -217,8 +217,9 @@ class CredentialOps(ServicePart):
             chosen = None
             if role.mfa_serial_number and not mfa_code:
                 raise InvalidInput(
-                    f"role {role.name!r} requires MFA: pass --mfa-code with the current code "
-                    f"of {role.mfa_serial_number}"
+                    f"role {role.name!r} requires MFA: give {{field:mfa_code}}, the current "
+                    f"code of {role.mfa_serial_number}",
+                    field="mfa_code",
                 )
             creds = aws_sts.session_token(
                 clients,
@@ -251,13 +252,15 @@ class CredentialOps(ServicePart):
         if role_arn:
             if role_arn not in role.role_arns:
                 raise InvalidInput(
-                    f"--role-arn {role_arn} is not one of role {role.name!r}'s role_arns: "
-                    f"{', '.join(role.role_arns)}"
+                    f"{{field:role_arn}} {role_arn} is not one of role {role.name!r}'s "
+                    f"role_arns: {', '.join(role.role_arns)}",
+                    field="role_arn",
                 )
             return role_arn
         if len(role.role_arns) == 1:
             return role.role_arns[0]
         raise InvalidInput(
-            f"role {role.name!r} lists several role_arns; choose one with --role-arn: "
-            f"{', '.join(role.role_arns)}"
+            f"role {role.name!r} lists several role_arns; choose one with {{field:role_arn}}: "
+            f"{', '.join(role.role_arns)}",
+            field="role_arn",
         )

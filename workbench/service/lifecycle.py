@@ -43,9 +43,7 @@ class LeaseLifecycle:
     def get(self, lease_id: str) -> Lease:
         lease = self.ctx.store.leases.get(lease_id)
         if lease is None:
-            raise NotFound(
-                f"lease {lease_id!r} not found; `workbench lease list --all` shows every lease"
-            )
+            raise NotFound(f"lease {lease_id!r} not found", hint="list_all_leases")
         return lease
 
     # -- issuing: roll back, confirm ---------------------------------------------
@@ -88,12 +86,12 @@ class LeaseLifecycle:
             lifecycle.renewal(lease, 1, now)  # renewable at all, before reading anything else
             engine = self.ctx.engine(lease.engine, enabled=False)
             seconds = (
-                parse_duration(increment, what="--increment")
+                parse_duration(increment, field="increment")
                 if increment not in (None, "")
                 else engine.lease_config.lease
             )
             if seconds <= 0:
-                raise InvalidInput("--increment must be longer than 0s")
+                raise InvalidInput("{field:increment} must be longer than 0s", field="increment")
             renewal = lifecycle.renewal(lease, seconds, now)
             warnings = []
             if renewal.capped:

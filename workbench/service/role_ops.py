@@ -112,9 +112,9 @@ class RoleOps(ServicePart):
         ):
             if live and not revoke_leases:
                 raise Conflict(
-                    f"role {name!r} has {live} live lease(s); revoke them with "
-                    f"`workbench role delete {name} --revoke-leases` or "
-                    f"`workbench lease revoke --prefix {role_prefix(engine_name, name)}`"
+                    f"role {name!r} has {live} live lease(s); revoke them first",
+                    hint="delete_role_with_leases",
+                    hint_args={"role": name, "prefix": role_prefix(engine_name, name)},
                 )
             if live:
                 outcome = self.revoke_prefix(role_prefix(engine_name, name))  # type: ignore[attr-defined]
@@ -122,7 +122,8 @@ class RoleOps(ServicePart):
                 if outcome.failed:
                     raise Conflict(
                         f"role {name!r} kept: {len(outcome.failed)} of its leases could not be "
-                        "revoked (see `workbench lease list`)"
+                        "revoked",
+                        hint="list_leases",
                     )
             self.ctx.store.roles.delete(engine_name, name)
         return revoked

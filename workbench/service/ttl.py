@@ -26,9 +26,11 @@ class TtlDecision:
 
 def decide_ttl(engine: Engine, role: Role, requested: str | int | None) -> TtlDecision:
     """The TTL to grant, capped by the role's or engine's maximum, with a warning."""
-    wanted = parse_duration(requested, what="--ttl") if requested not in (None, "") else None
+    wanted = parse_duration(requested, field="ttl") if requested not in (None, "") else None
     if wanted == 0:
-        raise InvalidInput("--ttl 0s would expire at once; give a positive duration like 15m")
+        raise InvalidInput(
+            "{field:ttl} 0s would expire at once; give a positive duration like 15m", field="ttl"
+        )
     if role.credential_type is CredentialType.IAM_USER:
         default, cap = engine.lease_config.lease, engine.lease_config.lease_max
         cap_name = "the engine's lease_max"

@@ -28,10 +28,34 @@ def urgency(seconds: float) -> str:
     return "ok"
 
 
+# The TUI's words for what an error concerns (WorkbenchError.field and .hint).
+FIELD_LABELS = {
+    "ttl": "TTL",
+    "lease": "Lease (default TTL)",
+    "lease_max": "Lease max",
+    "increment": "the increment",
+    "role_arn": "Role ARN",
+    "mfa_code": "MFA code",
+}
+TUI_HINTS = {
+    "enable_engine": "enable it on the Engines pane (3)",
+    "list_roles": "the Roles pane (2) shows the roles",
+    "list_all_leases": "it may have ended: the Leases pane (1) shows the live ones",
+    "list_leases": "the Leases pane (1) shows them",
+    "revoke_prefix": "revoke by prefix ({prefix}) on the Leases pane (1, then P)",
+    "delete_role_with_leases": "revoke them on the Leases pane (1, then P, prefix {prefix})",
+}
+
+
+def field_label(name: str) -> str:
+    """An input as the TUI labels it."""
+    return FIELD_LABELS.get(name, name.replace("_", " "))
+
+
 def error_text(error: BaseException) -> str:
-    """The message a person can act on; unexpected errors keep their type name."""
+    """The message a person can act on, in the TUI's words; unexpected errors keep their type."""
     if isinstance(error, WorkbenchError):
-        return str(error)
+        return error.phrased(field_label, TUI_HINTS)
     return f"{type(error).__name__}: {error}"
 
 
