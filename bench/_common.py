@@ -93,8 +93,8 @@ def make_service(home: Path, url: str) -> Any:
 
     store = Store.create(home, PASSPHRASE, KdfParams.fresh(**FAST_KDF))
     service = Workbench(store, operator="bench")
-    service.enable_engine("aws")
-    service.write_root_config(
+    service.engines.enable("aws")
+    service.engines.write_root(
         "aws",
         access_key=ROOT_ACCESS_KEY,
         secret_key=ROOT_SECRET_KEY,
@@ -102,13 +102,13 @@ def make_service(home: Path, url: str) -> Any:
         sts_endpoint=url,
         max_retries=MAX_RETRIES,
     )
-    service.write_role("aws", ROLE, {"credential_type": "iam_user", "policy_document": POLICY})
+    service.roles.write("aws", ROLE, {"credential_type": "iam_user", "policy_document": POLICY})
     return service
 
 
 def service_iam(service: Any) -> Any:
     """The service's own shared IAM client (the one every revocation uses)."""
-    return service.ctx.clients(service.ctx.engine("aws")).iam
+    return service._ctx.clients(service._ctx.engine("aws")).iam
 
 
 def guarded_policy(expire_time: float) -> str:

@@ -46,8 +46,8 @@ AWS = "AWS calls (create_user + delete_user)"
 
 
 def service_cycle(service: Any) -> None:
-    issued = service.issue("aws", ROLE, ttl=TTL)
-    service.revoke(issued.lease.lease_id)
+    issued = service.creds.issue("aws", ROLE, ttl=TTL)
+    service.leases.revoke(issued.lease.lease_id)
 
 
 def bare_cycle(iam: Any, policy: str) -> None:
@@ -73,8 +73,8 @@ class Breakdown:
         self.seconds: dict[str, float] = {}
         self.calls: dict[str, int] = {}
         self._undo: list[Callable[[], None]] = []
-        store = service.ctx.store
-        self._wrap(service.ctx.audit, "_append", "audit appends (entry + HMAC + chain + commit)")
+        store = service._ctx.store
+        self._wrap(service._ctx.audit, "_append", "audit appends (entry + HMAC + chain + commit)")
         for method in ("insert", "update", "claim"):
             self._wrap(store.leases, method, "lease writes (encrypt + commit)")
         self._wrap(store.leases, "get", "store reads (lease, engine, role)")
@@ -136,7 +136,7 @@ def main() -> None:
         timed(run_bare, args.warmup)
 
         # One counted cycle each: both sides must make the same IAM calls.
-        clients = service.ctx.clients(service.ctx.engine("aws"))
+        clients = service._ctx.clients(service._ctx.engine("aws"))
         counter = CallCounter(clients.iam, clients.client("iam-once"), bare)
         run_service()
         service_calls = dict(counter.counts)

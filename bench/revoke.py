@@ -86,7 +86,7 @@ def seed_leases(
             secret_key=secret_key,
             updated_time=now,
         )
-        service.ctx.store.leases.insert(lease)
+        service._ctx.store.leases.insert(lease)
         leases.append(lease)
     return leases
 
@@ -102,7 +102,7 @@ def wait_until(condition: Any, timeout: float, step: float = 0.05) -> bool:
 
 def burst(service: Any, bare: Any, count: int, policy: str) -> None:
     """(a) `count` leases expiring in one second, revoked by a running LeaseWorker."""
-    store = service.ctx.store
+    store = service._ctx.store
     role = "burst"
     worker = LeaseWorker(service)
     worker.start()
@@ -159,7 +159,7 @@ def prefix_rounds(service: Any, bare: Any, total: int, rounds: int, policy: str)
         for side in order:
             start, start_cpu = time.perf_counter(), time.process_time()
             if side == "service":
-                result = service.revoke_prefix(f"aws/creds/prefix{number}/")
+                result = service.leases.revoke_prefix(f"aws/creds/prefix{number}/")
                 failures += len(result.failed)
                 revoked += len(result.revoked)
             else:
@@ -226,7 +226,7 @@ def main() -> None:
         policy = guarded_policy(time.time() + 3600)
         # Warm-up, untimed: connections, and the service's one-off probe of
         # ListServiceSpecificCredentials (moto lacks it; it is skipped after).
-        service.revoke(service.issue("aws", ROLE, ttl="1h").lease.lease_id)
+        service.leases.revoke(service.creds.issue("aws", ROLE, ttl="1h").lease.lease_id)
         warm = user_names("warm", 1)[0]
         seed_users([warm], BARE_PATH, policy)
         bare_delete(bare, warm)

@@ -379,8 +379,8 @@ class Soak:
             self.home, PASSPHRASE, KdfParams.fresh(memory_cost_kib=1024, iterations=1, lanes=1)
         )
         service = Workbench(store, operator="soak")
-        service.enable_engine("aws")
-        service.write_root_config(
+        service.engines.enable("aws")
+        service.engines.write_root(
             "aws",
             access_key=ROOT_ACCESS_KEY,
             secret_key=ROOT_SECRET,
@@ -388,7 +388,7 @@ class Soak:
             sts_endpoint=self.url,
             max_retries=4,
         )
-        service.write_lease_config("aws", "30s", "15m")
+        service.engines.write_lease("aws", "30s", "15m")
         service.audit.enable_file_device(str(self.home / "audit.log"))
         sts_ttls = {"default_sts_ttl": "15m", "max_sts_ttl": "1h"}
         roles: dict[str, dict[str, Any]] = {
@@ -423,7 +423,7 @@ class Soak:
             "soak-session": {"credential_type": "session_token", **sts_ttls},
         }
         for name, body in roles.items():
-            service.write_role("aws", name, body)
+            service.roles.write("aws", name, body)
         self.service = service
 
     # -- the worker ----------------------------------------------------------------
@@ -973,7 +973,7 @@ class Soak:
     def check(self, checked_at: float) -> tuple[Findings, dict[str, Any]]:
         findings = Findings()
         figures: dict[str, Any] = {}
-        store = self.service.store
+        store = self.service._store
         events = self.read_events()
         # The CLI first, so the audit checks below cover its entries too.
         kept_users, figures["corrupted"] = self._check_corrupted(findings, store)

@@ -239,7 +239,7 @@ class Load:
         self.service = Workbench(
             Store.open(home, os.environ["WORKBENCH_PASSPHRASE"]), operator=f"load{index}"
         )
-        clients = self.service.ctx.clients(self.service.get_engine("aws"))
+        clients = self.service._ctx.clients(self.service.engines.get("aws"))
         self.faults.install(clients.iam)
         self.faults.install(clients.sts)
         self.stop_file = Path(os.environ["SOAK_STOP"])
@@ -285,7 +285,7 @@ class Load:
         return f"{minutes}m{rest}s" if rest else f"{minutes}m"
 
     def _issue(self, role: str, seconds: int) -> None:
-        issued = self.service.issue("aws", role, ttl=self._ttl(seconds))
+        issued = self.service.creds.issue("aws", role, ttl=self._ttl(seconds))
         lease = issued.lease
         # Received: record it before anything else can happen to this process.
         self.events.write(
@@ -337,7 +337,7 @@ class Load:
             return
         increment = self.rng.randint(1, 60)
         self.events.write(ev="renew_start", lease_id=lease_id)
-        lease, _warnings = self.service.renew(lease_id, self._ttl(increment))
+        lease, _warnings = self.service.leases.renew(lease_id, self._ttl(increment))
         self.mine[lease_id]["expire"] = lease.expire_time
         self.events.write(ev="renew", lease_id=lease_id, expire_time=lease.expire_time)
 
@@ -345,7 +345,7 @@ class Load:
         """Renew something that cannot be renewed: an STS lease or an unknown id."""
         sts = [k for k, v in self.mine.items() if v["type"] != "iam_user"]
         target = self.rng.choice(sts) if sts and self.rng.random() < 0.5 else "aws/creds/x/none"
-        self.service.renew(target, "30s")
+        self.service.leases.renew(target, "30s")
 
     def revoke(self) -> None:
         lease_id = self._pick(iam_only=False, margin=REVOKE_MARGIN_SECONDS)
@@ -353,12 +353,12 @@ class Load:
             return
         self.mine[lease_id]["ended"] = True  # never revoked twice by this client
         self.events.write(ev="revoke_start", lease_id=lease_id)
-        lease = self.service.revoke(lease_id)
+        lease = self.service.leases.revoke(lease_id)
         self.events.write(ev="revoke", lease_id=lease_id, state=lease.state.value)
 
     def revoke_prefix(self) -> None:
         self.events.write(ev="revoke_prefix_start", prefix=INCIDENT_PREFIX)
-        result = self.service.revoke_prefix(INCIDENT_PREFIX)
+        result = self.service.leases.revoke_prefix(INCIDENT_PREFIX)
         for lease_id in result.revoked:
             if lease_id in self.mine:
                 self.mine[lease_id]["ended"] = True
@@ -371,13 +371,13 @@ class Load:
 
     def lookup(self) -> None:
         if self.mine:
-            self.service.lookup(self.rng.choice(list(self.mine)))
+            self.service.leases.lookup(self.rng.choice(list(self.mine)))
 
     def list(self) -> None:
-        self.service.list_leases(self.rng.choice([None, "aws/", "aws/creds/soak-user/"]))
+        self.service.leases.list(self.rng.choice([None, "aws/", "aws/creds/soak-user/"]))
 
     def reconcile(self) -> None:
-        self.service.reconcile("aws")
+        self.service.iam.reconcile("aws")
 
 
 def run_load(index: int) -> None:

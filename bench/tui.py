@@ -63,7 +63,7 @@ def seed(home: Path, count: int) -> Any:
 
     store = Store.create(home, PASSPHRASE, KdfParams.fresh(**FAST_KDF))
     service = Workbench(store, operator="bench")
-    service.enable_engine("aws")
+    service.engines.enable("aws")
     now = time.time()
     roles = ("webapp", "analytics", "backup", "deploy", "ci")
     states = (LeaseState.ACTIVE,) * 17 + (

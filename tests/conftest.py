@@ -80,9 +80,9 @@ def make_service(store: Store, server: MotoServer | None, **kwargs):  # type: ig
     from workbench.service import Workbench
 
     service = Workbench(store, operator="tester", **kwargs)
-    service.enable_engine("aws")
+    service.engines.enable("aws")
     if server is not None:
-        service.write_root_config(
+        service.engines.write_root(
             "aws",
             access_key="AKIAROOTEXAMPLE",
             secret_key="root-secret-value-123",

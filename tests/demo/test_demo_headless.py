@@ -42,8 +42,8 @@ demo = Demo(seeded=())
 service = demo.start()
 results = {}
 try:
-    issued = service.issue("aws", "webapp", ttl="1m")
-    root = service.get_engine("aws").root
+    issued = service.creds.issue("aws", "webapp", ttl="1m")
+    root = service.engines.get("aws").root
     admin = demo.aws.client("s3", access_key=root.access_key, secret_key=root.secret_key)
     admin.create_bucket(Bucket="webapp-assets")
     admin.put_object(Bucket="webapp-assets", Key="index.html", Body=b"hello")
@@ -58,9 +58,9 @@ try:
     attempt("allowed", lambda: s3.get_object(Bucket="webapp-assets", Key="index.html"))
     attempt("not_allowed", lambda: s3.delete_object(Bucket="webapp-assets", Key="index.html"))
     attempt("iam", lambda: demo.aws.client("iam", **key).list_users())
-    service.revoke(issued.lease.lease_id)
+    service.leases.revoke(issued.lease.lease_id)
     attempt("after_revoke", lambda: s3.get_object(Bucket="webapp-assets", Key="index.html"))
-    results["guard"] = service.read_config("aws")["expiry_guard"]
+    results["guard"] = service.engines.read_config("aws")["expiry_guard"]
 finally:
     demo.stop()
 print(json.dumps(results))

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from workbench.audit import AuditLog
 from workbench.domain.errors import WorkbenchError
 from workbench.service import Workbench
 from workbench.worker import LeaseWorker
@@ -19,7 +18,7 @@ ROLE = {"credential_type": "iam_user"}
 
 
 def _issue(service: Workbench, ttl: str = "15m") -> str:
-    return service.issue("aws", "webapp", ttl=ttl).lease.lease_id
+    return service.creds.issue("aws", "webapp", ttl=ttl).lease.lease_id
 
 
 def _worker_revocation(service: Workbench) -> None:
@@ -29,51 +28,51 @@ def _worker_revocation(service: Workbench) -> None:
     worker = LeaseWorker(service)
     worker.start()
     try:
-        wait_for(lambda: not service.list_leases(prefix=lease_id))
+        wait_for(lambda: not service.leases.list(prefix=lease_id))
     finally:
         worker.stop()
 
 
 OPERATIONS: list[tuple[str, Callable[[Workbench, Path], Any], str, str]] = [
-    ("engine enable", lambda s, _: s.enable_engine("prod"), "update", "sys/mounts/prod"),
+    ("engine enable", lambda s, _: s.engines.enable("prod"), "update", "sys/mounts/prod"),
     (
         "engine disable",
-        lambda s, _: (s.enable_engine("old"), s.disable_engine("old")),
+        lambda s, _: (s.engines.enable("old"), s.engines.disable("old")),
         "delete",
         "sys/mounts/old",
     ),
     (
         "config root",
-        lambda s, _: s.write_root_config("aws", region="eu-west-1"),
+        lambda s, _: s.engines.write_root("aws", region="eu-west-1"),
         "update",
         "aws/config/root",
     ),
     (
         "config lease",
-        lambda s, _: s.write_lease_config("aws", "1h", "2h"),
+        lambda s, _: s.engines.write_lease("aws", "1h", "2h"),
         "update",
         "aws/config/lease",
     ),
-    ("config read", lambda s, _: s.read_config("aws"), "read", "aws/config/root"),
-    ("role write", lambda s, _: s.write_role("aws", "extra", ROLE), "update", "aws/roles/extra"),
-    ("role delete", lambda s, _: s.delete_role("aws", "webapp"), "delete", "aws/roles/webapp"),
+    ("config read", lambda s, _: s.engines.read_config("aws"), "read", "aws/config/root"),
+    ("role write", lambda s, _: s.roles.write("aws", "extra", ROLE), "update", "aws/roles/extra"),
+    ("role delete", lambda s, _: s.roles.delete("aws", "webapp"), "delete", "aws/roles/webapp"),
     ("creds", lambda s, _: _issue(s), "read", "aws/creds/webapp"),
-    ("renew", lambda s, _: s.renew(_issue(s), "20m"), "update", "sys/leases/renew"),
-    ("revoke", lambda s, _: s.revoke(_issue(s)), "update", "sys/leases/revoke"),
+    ("renew", lambda s, _: s.leases.renew(_issue(s), "20m"), "update", "sys/leases/renew"),
+    ("revoke", lambda s, _: s.leases.revoke(_issue(s)), "update", "sys/leases/revoke"),
     (
         "revoke prefix",
-        lambda s, _: (_issue(s), s.revoke_prefix("aws/creds/webapp/")),
+        lambda s, _: (_issue(s), s.leases.revoke_prefix("aws/creds/webapp/")),
         "update",
         "sys/leases/revoke-prefix/aws/creds/webapp/",
     ),
     (
         "force revoke",
-        lambda s, _: s.revoke(_issue(s), force=True),
+        lambda s, _: s.leases.revoke(_issue(s), force=True),
         "update",
         "sys/leases/revoke-force",
     ),
     ("worker revocation", lambda s, _: _worker_revocation(s), "update", "sys/leases/revoke"),
-    ("reconcile", lambda s, _: s.reconcile("aws"), "read", "aws/reconcile"),
+    ("reconcile", lambda s, _: s.iam.reconcile("aws"), "read", "aws/reconcile"),
     ("passwd", lambda s, _: s.change_passphrase("another passphrase"), "update", "sys/passwd"),
     (
         "audit enable",
@@ -83,7 +82,7 @@ OPERATIONS: list[tuple[str, Callable[[Workbench, Path], Any], str, str]] = [
     ),
     (
         "rotate root refused",
-        lambda s, _: s.rotate_root("nope"),
+        lambda s, _: s.engines.rotate_root("nope"),
         "update",
         "nope/config/rotate-root",
     ),
@@ -101,7 +100,7 @@ def test_operation_is_audited_as_a_pair(
     operation: str,
     path: str,
 ) -> None:
-    service.write_role("aws", "webapp", ROLE)
+    service.roles.write("aws", "webapp", ROLE)
     before = service.audit.count()
     with contextlib.suppress(WorkbenchError):  # a refused operation is audited too
         action(service, tmp_path)
@@ -131,17 +130,17 @@ def test_operation_is_audited_as_a_pair(
 def test_secrets_appear_only_as_hmacs(service: Workbench, tmp_path: Path) -> None:
     device = tmp_path / "audit.jsonl"
     service.audit.enable_file_device(str(device))
-    service.write_role("aws", "webapp", ROLE)
-    issued = service.issue("aws", "webapp")
+    service.roles.write("aws", "webapp", ROLE)
+    issued = service.creds.issue("aws", "webapp")
     secret = issued.lease.secret_key or ""
     stored = "\n".join(json.dumps(r.entry) for r in service.audit.entries())
     on_file = device.read_text()
     for text in (stored, on_file):
         assert secret not in text
         assert "root-secret-value-123" not in text
-        assert service.audit_hash(secret) in text
+        assert service.audit.hash(secret) in text
     # The root secret was written (and audited) before the file device existed.
-    assert service.audit_hash("root-secret-value-123") in stored
+    assert service.audit.hash("root-secret-value-123") in stored
     assert issued.lease.access_key_id in stored  # readable: incidents start from it
 
 
@@ -150,11 +149,10 @@ def test_unwritable_audit_device_refuses_issuance(
 ) -> None:
     device = tmp_path / "audit.jsonl"
     service.audit.enable_file_device(str(device))
-    service.write_role("aws", "webapp", ROLE)
+    service.roles.write("aws", "webapp", ROLE)
     device.unlink()
     device.mkdir()  # root ignores file modes; a directory in its place cannot be appended to
     with pytest.raises(WorkbenchError, match="audit device 'file' could not write"):
-        service.issue("aws", "webapp")
+        service.creds.issue("aws", "webapp")
     assert iam.list_users()["Users"] == []
-    assert service.list_leases(include_history=True) == []
-    assert isinstance(service.audit, AuditLog)
+    assert service.leases.list(include_history=True) == []

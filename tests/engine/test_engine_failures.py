@@ -33,27 +33,27 @@ ROLE = {
 def test_failure_half_way_rolls_back(service: Workbench, iam: Any, operation: str) -> None:
     arn = iam.create_policy(PolicyName="p", PolicyDocument=json.dumps(ROLE["policy_document"]))
     iam.create_group(GroupName="devs")
-    service.write_role("aws", "webapp", {**ROLE, "policy_arns": [arn["Policy"]["Arn"]]})
-    faults = FaultInjector(service.ctx.clients(service.get_engine("aws")).iam)
+    service.roles.write("aws", "webapp", {**ROLE, "policy_arns": [arn["Policy"]["Arn"]]})
+    faults = FaultInjector(service._ctx.clients(service.engines.get("aws")).iam)
     faults.fail(operation, "AccessDenied", times=None)
     with pytest.raises(AwsError, match=f"AWS refused {operation}.*AccessDenied"):
-        service.issue("aws", "webapp")
+        service.creds.issue("aws", "webapp")
     faults.clear()
     assert iam.list_users()["Users"] == []
     assert iam.get_group(GroupName="devs")["Users"] == []
-    (lease,) = service.list_leases(include_history=True)
+    (lease,) = service.leases.list(include_history=True)
     assert lease.state is LeaseState.FAILED
     assert operation in (lease.error or "")
-    assert service.list_leases() == []
+    assert service.leases.list() == []
 
 
 def test_transient_errors_are_retried_by_botocore(service: Workbench, iam: Any) -> None:
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
-    faults = FaultInjector(service.ctx.clients(service.get_engine("aws")).iam)
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
+    faults = FaultInjector(service._ctx.clients(service.engines.get("aws")).iam)
     faults.fail("CreateUser", "throttle", times=1)
     faults.fail("CreateAccessKey", "500", times=1)
     faults.fail("PutUserPolicy", "connection", times=1)
-    lease = service.issue("aws", "webapp").lease
+    lease = service.creds.issue("aws", "webapp").lease
     assert faults.injected == 3
     assert lease.state is LeaseState.ACTIVE
     assert [u["UserName"] for u in iam.list_users()["Users"]] == [lease.iam_user_name]
@@ -63,8 +63,8 @@ def _root_service(aws: MotoServer, tmp_path: Path, access_key: str, secret_key: 
     """A service on the authorizing account, with the given root keys."""
     store = Store.create(tmp_path / "h", PASSPHRASE, KdfParams.fresh(**FAST_KDF))
     service = Workbench(store, operator="tester")
-    service.enable_engine("aws")
-    service.write_root_config(
+    service.engines.enable("aws")
+    service.engines.write_root(
         "aws",
         access_key=access_key,
         secret_key=secret_key,
@@ -81,10 +81,10 @@ def test_aws_refusing_root_credentials_is_clear(
 ) -> None:
     aws, access_key, secret_key = authorized
     service = _root_service(aws, tmp_path, access_key, "wrong-secret")
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
     with pytest.raises(AwsError, match="check the engine's root credentials"):
-        service.issue("aws", "webapp")
-    (lease,) = service.list_leases(include_history=True)
+        service.creds.issue("aws", "webapp")
+    (lease,) = service.leases.list(include_history=True)
     assert lease.state is LeaseState.FAILED
     users = aws.client("iam", access_key=access_key, secret_key=secret_key).list_users()["Users"]
     assert [u["UserName"] for u in users] == ["workbench-root"]
@@ -96,37 +96,39 @@ def test_rotate_root_replaces_the_key(
 ) -> None:
     aws, access_key, secret_key = authorized
     service = _root_service(aws, tmp_path, access_key, secret_key)
-    new_key = service.rotate_root("aws")
+    new_key = service.engines.rotate_root("aws")
     assert new_key != access_key
     iam = aws.client("iam", access_key=access_key, secret_key=secret_key)
     with pytest.raises(Exception, match=r"InvalidClientTokenId|not valid"):
         iam.list_users()
-    assert service.test_connection("aws")["arn"].endswith("user/workbench-root")
-    assert "secret" not in json.dumps(service.read_config("aws")).replace("secret_key_set", "")
+    assert service.engines.test_connection("aws")["arn"].endswith("user/workbench-root")
+    assert "secret" not in json.dumps(service.engines.read_config("aws")).replace(
+        "secret_key_set", ""
+    )
     service.close()
 
 
 def test_rotate_root_needs_stored_keys(service: Workbench) -> None:
-    service.write_root_config("aws", profile="default")
+    service.engines.write_root("aws", profile="default")
     with pytest.raises(InvalidInput, match="no stored access key"):
-        service.rotate_root("aws")
+        service.engines.rotate_root("aws")
 
 
 def test_lost_create_user_answer_still_issues_one_user(service: Workbench, iam: Any) -> None:
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
-    faults = FaultInjector(service.ctx.clients(service.get_engine("aws")).iam)
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
+    faults = FaultInjector(service._ctx.clients(service.engines.get("aws")).iam)
     faults.lose_response("CreateUser")
-    lease = service.issue("aws", "webapp").lease
+    lease = service.creds.issue("aws", "webapp").lease
     assert faults.injected == 1
     assert lease.state is LeaseState.ACTIVE
     assert [u["UserName"] for u in iam.list_users()["Users"]] == [lease.iam_user_name]
 
 
 def test_lost_create_access_key_answer_leaves_one_key(service: Workbench, iam: Any) -> None:
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
-    faults = FaultInjector(service.ctx.clients(service.get_engine("aws")).iam)
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
+    faults = FaultInjector(service._ctx.clients(service.engines.get("aws")).iam)
     faults.lose_response("CreateAccessKey")
-    lease = service.issue("aws", "webapp").lease
+    lease = service.creds.issue("aws", "webapp").lease
     assert faults.injected == 1
     keys = iam.list_access_keys(UserName=lease.iam_user_name)["AccessKeyMetadata"]
     assert [key["AccessKeyId"] for key in keys] == [lease.access_key_id]
@@ -135,13 +137,13 @@ def test_lost_create_access_key_answer_leaves_one_key(service: Workbench, iam: A
 def test_an_existing_user_of_someone_else_is_never_deleted(
     service: Workbench, iam: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service.write_root_config("aws", username_template="fixed-{{random 8}}")
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
+    service.engines.write_root("aws", username_template="fixed-{{random 8}}")
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
     # The name the template will make is taken by someone else's user.
     monkeypatch.setattr("workbench.domain.naming.random_token", lambda length: "a" * length)
     iam.create_user(UserName="fixed-aaaaaaaa")
     iam.create_access_key(UserName="fixed-aaaaaaaa")
     with pytest.raises(AwsError, match="EntityAlreadyExists"):
-        service.issue("aws", "webapp")
+        service.creds.issue("aws", "webapp")
     assert [u["UserName"] for u in iam.list_users()["Users"]] == ["fixed-aaaaaaaa"]
     assert len(iam.list_access_keys(UserName="fixed-aaaaaaaa")["AccessKeyMetadata"]) == 1

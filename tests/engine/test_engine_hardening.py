@@ -73,7 +73,7 @@ def test_a_non_ascii_operator_still_gets_an_iam_user_name(
 def test_an_issuance_whose_response_cannot_be_audited_is_withdrawn(
     service: Workbench, iam: Any, tmp_path: Path
 ) -> None:
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
     trail = tmp_path / "audit.jsonl"
     service.audit.enable_file_device(str(trail), name="siem")
     created: list[tuple[str, str]] = []
@@ -84,14 +84,14 @@ def test_an_issuance_whose_response_cannot_be_audited_is_withdrawn(
         trail.rename(tmp_path / "audit.jsonl.moved")
         trail.mkdir()  # the response entry now has nowhere to go
 
-    client = service.ctx.clients(service.get_engine("aws")).iam
+    client = service._ctx.clients(service.engines.get("aws")).iam
     client.meta.events.register("after-call.iam.CreateAccessKey", break_the_device)
     with pytest.raises(AuditFailure, match="withdrawn") as raised:
-        service.issue("aws", "webapp")
+        service.creds.issue("aws", "webapp")
     ((user_name, secret_key),) = created  # the user and its key existed...
     assert users(iam) == set()  # ...and are gone
-    assert service.list_leases() == []
-    (lease,) = service.list_leases(include_history=True)
+    assert service.leases.list() == []
+    (lease,) = service.leases.list(include_history=True)
     assert (lease.iam_user_name, lease.state) == (user_name, LeaseState.REVOKED)
     assert secret_key not in str(raised.value)
 

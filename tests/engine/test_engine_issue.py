@@ -33,14 +33,14 @@ def _managed_policy(iam: Any, name: str) -> str:
 
 
 def _user(service: Workbench, name: str) -> dict[str, Any] | None:
-    return describe_user(service.ctx.clients(service.get_engine("aws")), name)
+    return describe_user(service._ctx.clients(service.engines.get("aws")), name)
 
 
 def test_iam_user_matches_the_role_exactly(service: Workbench, iam: Any) -> None:
     arn = _managed_policy(iam, "read-ec2")
     iam.create_group(GroupName="devs")
     iam.create_group(GroupName="ops")
-    service.write_role(
+    service.roles.write(
         "aws",
         "webapp",
         {
@@ -52,7 +52,7 @@ def test_iam_user_matches_the_role_exactly(service: Workbench, iam: Any) -> None
             "user_path": "/workbench/web/",
         },
     )
-    issued = service.issue("aws", "webapp", ttl="20m")
+    issued = service.creds.issue("aws", "webapp", ttl="20m")
     lease = issued.lease
     assert lease.state is LeaseState.ACTIVE
     assert lease.lease_id.startswith("aws/creds/webapp/")
@@ -62,7 +62,7 @@ def test_iam_user_matches_the_role_exactly(service: Workbench, iam: Any) -> None
     assert user["tags"] == {
         "team": "web",
         "cost-center": "42",
-        "lease-workbench:store": service.store.store_id,
+        "lease-workbench:store": service._store.store_id,
         "lease-workbench:lease": lease.lease_id,
     }
     assert user["groups"] == ["devs", "ops"]
@@ -78,12 +78,12 @@ def test_iam_user_matches_the_role_exactly(service: Workbench, iam: Any) -> None
 
 
 def test_username_is_valid_and_unique_for_long_names(service: Workbench) -> None:
-    service.write_root_config(
+    service.engines.write_root(
         "aws", username_template="wb-{{display_name}}-{{role_name}}-{{unix_time}}-{{random 12}}"
     )
     role = "r" * 60
-    service.write_role("aws", role, {"credential_type": "iam_user"})
-    names = {service.issue("aws", role).lease.iam_user_name for _ in range(3)}
+    service.roles.write("aws", role, {"credential_type": "iam_user"})
+    names = {service.creds.issue("aws", role).lease.iam_user_name for _ in range(3)}
     assert len(names) == 3
     for name in names:
         assert name is not None and len(name) <= 64
@@ -104,8 +104,8 @@ def test_sts_types_issue_with_aws_expiry(
         }
     if credential_type == "federation_token":
         body |= {"policy_document": POLICY}
-    service.write_role("aws", "sts", body)
-    issued = service.issue("aws", "sts")
+    service.roles.write("aws", "sts", body)
+    issued = service.creds.issue("aws", "sts")
     lease = issued.lease
     assert lease.state is LeaseState.ACTIVE and not lease.renewable
     assert lease.access_key_id and lease.secret_key and lease.session_token
@@ -118,40 +118,40 @@ def test_sts_types_issue_with_aws_expiry(
 
 def test_assumed_role_with_several_arns_needs_a_choice(service: Workbench) -> None:
     arns = ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/b"]
-    service.write_role("aws", "multi", {"credential_type": "assumed_role", "role_arns": arns})
+    service.roles.write("aws", "multi", {"credential_type": "assumed_role", "role_arns": arns})
     with pytest.raises(InvalidInput, match="choose one with role_arn") as caught:
-        service.issue("aws", "multi")
+        service.creds.issue("aws", "multi")
     assert caught.value.field == "role_arn"  # the CLI says --role-arn, the TUI "Role ARN"
     with pytest.raises(InvalidInput, match="not one of role 'multi'"):
-        service.issue("aws", "multi", role_arn="arn:aws:iam::123456789012:role/c")
-    assert service.list_leases() == []
+        service.creds.issue("aws", "multi", role_arn="arn:aws:iam::123456789012:role/c")
+    assert service.leases.list() == []
 
 
 def test_ttl_is_capped_with_a_warning(service: Workbench) -> None:
-    service.write_lease_config("aws", "10m", "30m")
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
-    issued = service.issue("aws", "webapp", ttl="2h")
+    service.engines.write_lease("aws", "10m", "30m")
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
+    issued = service.creds.issue("aws", "webapp", ttl="2h")
     assert issued.warnings and "capped to 30m" in issued.warnings[0]
     assert 30 * 60 - 5 <= issued.lease.lease_duration <= 30 * 60
-    default = service.issue("aws", "webapp")
+    default = service.creds.issue("aws", "webapp")
     assert 10 * 60 - 5 <= default.lease.lease_duration <= 10 * 60 and not default.warnings
 
 
 def test_sts_ttl_below_aws_minimum_is_refused(service: Workbench) -> None:
-    service.write_role("aws", "tok", {"credential_type": "session_token"})
+    service.roles.write("aws", "tok", {"credential_type": "session_token"})
     with pytest.raises(InvalidInput, match="15m minimum"):
-        service.issue("aws", "tok", ttl="5m")
+        service.creds.issue("aws", "tok", ttl="5m")
 
 
 def test_unknown_role_and_engine_are_named(service: Workbench) -> None:
     with pytest.raises(NotFound, match="role 'nope' not found in engine 'aws'"):
-        service.issue("aws", "nope")
+        service.creds.issue("aws", "nope")
     with pytest.raises(NotFound, match="engine 'prod' not found"):
-        service.issue("prod", "webapp")
+        service.creds.issue("prod", "webapp")
 
 
 def test_mfa_role_requires_a_code(service: Workbench) -> None:
-    service.write_role(
+    service.roles.write(
         "aws",
         "mfa",
         {
@@ -160,15 +160,15 @@ def test_mfa_role_requires_a_code(service: Workbench) -> None:
         },
     )
     with pytest.raises(InvalidInput, match="requires MFA") as caught:
-        service.issue("aws", "mfa")
+        service.creds.issue("aws", "mfa")
     assert caught.value.field == "mfa_code"
-    issued = service.issue("aws", "mfa", mfa_code="123456")
+    issued = service.creds.issue("aws", "mfa", mfa_code="123456")
     assert issued.lease.session_token
 
 
 def test_several_engines_are_separate_accounts(service: Workbench, aws: MotoServer) -> None:
-    service.enable_engine("prod")
-    service.write_root_config(
+    service.engines.enable("prod")
+    service.engines.write_root(
         "prod",
         access_key="AKIAPROD",
         secret_key="prod-secret",
@@ -176,9 +176,9 @@ def test_several_engines_are_separate_accounts(service: Workbench, aws: MotoServ
         sts_endpoint=aws.url,
         region="eu-west-1",
     )
-    service.write_role("prod", "webapp", {"credential_type": "iam_user"})
-    issued = service.issue("prod", "webapp")
+    service.roles.write("prod", "webapp", {"credential_type": "iam_user"})
+    issued = service.creds.issue("prod", "webapp")
     assert issued.lease.lease_id.startswith("prod/creds/webapp/")
     assert issued.region == "eu-west-1"
     with pytest.raises(NotFound):
-        service.issue("aws", "webapp")
+        service.creds.issue("aws", "webapp")

@@ -25,7 +25,7 @@ def _setup_full_role(service: Workbench, iam: Any) -> None:
         ),
     )["Policy"]["Arn"]
     iam.create_group(GroupName="devs")
-    service.write_role(
+    service.roles.write(
         "aws",
         "webapp",
         {
@@ -49,73 +49,73 @@ def _users(iam: Any) -> list[str]:
 
 def test_revoke_removes_everything_and_is_idempotent(service: Workbench, iam: Any) -> None:
     _setup_full_role(service, iam)
-    lease = service.issue("aws", "webapp").lease
+    lease = service.creds.issue("aws", "webapp").lease
     user = lease.iam_user_name or ""
     # Things an operator might have added by hand: real AWS refuses DeleteUser over them.
     iam.create_login_profile(UserName=user, Password="Xx-1234567890!")
     iam.create_access_key(UserName=user)
     iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=SSH_KEY)
-    assert service.revoke(lease.lease_id).state is LeaseState.REVOKED
+    assert service.leases.revoke(lease.lease_id).state is LeaseState.REVOKED
     assert user not in _users(iam)
     assert iam.get_group(GroupName="devs")["Users"] == []
-    assert service.revoke(lease.lease_id).state is LeaseState.REVOKED
-    assert service.list_leases() == []
-    assert service.list_leases(include_history=True)[0].state is LeaseState.REVOKED
+    assert service.leases.revoke(lease.lease_id).state is LeaseState.REVOKED
+    assert service.leases.list() == []
+    assert service.leases.list(include_history=True)[0].state is LeaseState.REVOKED
 
 
 def test_revoke_prefix_revokes_exactly_the_prefix(service: Workbench, iam: Any) -> None:
     _setup_full_role(service, iam)
-    service.write_role("aws", "other", {"credential_type": "iam_user"})
-    web = [service.issue("aws", "webapp").lease for _ in range(12)]
-    other = service.issue("aws", "other").lease
-    result = service.revoke_prefix("aws/creds/webapp/")
+    service.roles.write("aws", "other", {"credential_type": "iam_user"})
+    web = [service.creds.issue("aws", "webapp").lease for _ in range(12)]
+    other = service.creds.issue("aws", "other").lease
+    result = service.leases.revoke_prefix("aws/creds/webapp/")
     assert result.ok and sorted(result.revoked) == sorted(lease.lease_id for lease in web)
     assert _users(iam) == [other.iam_user_name]
-    assert [lease.lease_id for lease in service.list_leases()] == [other.lease_id]
-    again = service.revoke_prefix("aws/creds/webapp/")
+    assert [lease.lease_id for lease in service.leases.list()] == [other.lease_id]
+    again = service.leases.revoke_prefix("aws/creds/webapp/")
     assert again.revoked == [] and again.ok
 
 
 def test_renew_counts_from_now_caps_and_rewrites_the_guard(service: Workbench, iam: Any) -> None:
     clock = [time.time()]
-    service.ctx.clock = lambda: clock[0]
-    service.write_lease_config("aws", "10m", "30m")
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
-    lease = service.issue("aws", "webapp").lease
+    service._ctx.clock = lambda: clock[0]
+    service.engines.write_lease("aws", "10m", "30m")
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
+    lease = service.creds.issue("aws", "webapp").lease
     clock[0] += 300
-    renewed, warnings = service.renew(lease.lease_id, "15m")
+    renewed, warnings = service.leases.renew(lease.lease_id, "15m")
     assert renewed.expire_time == pytest.approx(clock[0] + 900)
     assert warnings == []
-    user = describe_user(service.ctx.clients(service.get_engine("aws")), lease.iam_user_name or "")
+    user = describe_user(service._ctx.clients(service.engines.get("aws")), lease.iam_user_name or "")
     guard = user["inline_policies"]["workbench-policy"]["Statement"][-1]  # type: ignore[index]
     expected = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock[0] + 900))
     assert guard["Condition"]["DateGreaterThan"]["aws:CurrentTime"] == expected
-    renewed, warnings = service.renew(lease.lease_id, "1h")
+    renewed, warnings = service.leases.renew(lease.lease_id, "1h")
     assert renewed.expire_time == pytest.approx(lease.issue_time + 1800)
     assert warnings and "capped" in warnings[0]
     clock[0] = lease.issue_time + 1801
     with pytest.raises(NotRenewable, match="max TTL"):
-        service.renew(lease.lease_id, "5m")
+        service.leases.renew(lease.lease_id, "5m")
 
 
 def test_sts_leases_are_not_renewable(service: Workbench) -> None:
-    service.write_role("aws", "tok", {"credential_type": "session_token"})
-    lease = service.issue("aws", "tok").lease
+    service.roles.write("aws", "tok", {"credential_type": "session_token"})
+    lease = service.creds.issue("aws", "tok").lease
     with pytest.raises(NotRenewable, match="cannot be renewed"):
-        service.renew(lease.lease_id)
+        service.leases.renew(lease.lease_id)
 
 
 def test_force_revoke_drops_the_record_without_aws(service: Workbench, iam: Any) -> None:
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
-    lease = service.issue("aws", "webapp").lease
-    forced = service.revoke(lease.lease_id, force=True)
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
+    lease = service.creds.issue("aws", "webapp").lease
+    forced = service.leases.revoke(lease.lease_id, force=True)
     assert forced.state is LeaseState.REVOKED and "force" in (forced.error or "")
     assert lease.iam_user_name in _users(iam)  # AWS untouched: reconcile finds it
 
 
 def test_unknown_lease_is_named(service: Workbench) -> None:
     with pytest.raises(NotFound, match="lease 'aws/creds/x/y' not found"):
-        service.revoke("aws/creds/x/y")
+        service.leases.revoke("aws/creds/x/y")
 
 
 SSH_KEY = (

@@ -11,17 +11,17 @@ from workbench.worker import LeaseWorker
 
 def _wait_for_state(service: Workbench, lease_id: str, state: LeaseState) -> LeaseState:
     deadline = time.monotonic() + 60
-    current = service.lookup(lease_id).state
+    current = service.leases.lookup(lease_id).state
     while current is not state and time.monotonic() < deadline:
         time.sleep(0.1)
-        current = service.lookup(lease_id).state
+        current = service.leases.lookup(lease_id).state
     return current
 
 
 def test_issue_returns_at_once_and_the_worker_makes_the_key_active(service: Workbench) -> None:
-    service.write_root_config("aws", readiness_probe=True)
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
-    issued = service.issue("aws", "webapp")
+    service.engines.write_root("aws", readiness_probe=True)
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
+    issued = service.creds.issue("aws", "webapp")
     assert issued.lease.state is LeaseState.PROPAGATING
     assert any("propagating" in warning for warning in issued.warnings)
     worker = LeaseWorker(service)
@@ -36,19 +36,19 @@ def test_issue_returns_at_once_and_the_worker_makes_the_key_active(service: Work
 
 def test_key_stays_propagating_while_sts_refuses_it(service: Workbench) -> None:
     # IAM works, STS is unreachable: the probe never succeeds, and issuing does not wait for it.
-    service.write_root_config("aws", readiness_probe=True, sts_endpoint="http://127.0.0.1:9")
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
-    lease = service.issue("aws", "webapp").lease
+    service.engines.write_root("aws", readiness_probe=True, sts_endpoint="http://127.0.0.1:9")
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
+    lease = service.creds.issue("aws", "webapp").lease
     assert lease.state is LeaseState.PROPAGATING
-    assert service.confirm_ready(lease.lease_id) is False
-    assert service.lookup(lease.lease_id).state is LeaseState.PROPAGATING
-    assert [item.lease_id for item in service.list_leases()] == [lease.lease_id]
+    assert service.leases.confirm_ready(lease.lease_id) is False
+    assert service.leases.lookup(lease.lease_id).state is LeaseState.PROPAGATING
+    assert [item.lease_id for item in service.leases.list()] == [lease.lease_id]
 
 
 def test_a_propagating_lease_is_revoked_on_time_like_any_other(service: Workbench, iam) -> None:  # type: ignore[no-untyped-def]
-    service.write_root_config("aws", readiness_probe=True, sts_endpoint="http://127.0.0.1:9")
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
-    lease = service.issue("aws", "webapp", ttl="2s").lease
+    service.engines.write_root("aws", readiness_probe=True, sts_endpoint="http://127.0.0.1:9")
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
+    lease = service.creds.issue("aws", "webapp", ttl="2s").lease
     worker = LeaseWorker(service)
     worker.start()
     try:
@@ -59,6 +59,6 @@ def test_a_propagating_lease_is_revoked_on_time_like_any_other(service: Workbenc
 
 
 def test_probe_is_on_by_default_only_for_real_aws(service: Workbench) -> None:
-    assert service.read_config("aws")["readiness_probe"] is False  # custom endpoints
-    service.enable_engine("real")
-    assert service.read_config("real")["readiness_probe"] is True
+    assert service.engines.read_config("aws")["readiness_probe"] is False  # custom endpoints
+    service.engines.enable("real")
+    assert service.engines.read_config("real")["readiness_probe"] is True

@@ -185,8 +185,8 @@ def attempt(call: Callable[[], Any]) -> Any:
 @pytest.fixture
 def fuzz_service(store: Store, aws: MotoServer) -> Workbench:
     service: Workbench = make_service(store, aws)
-    service.write_role("aws", "iam", {"credential_type": "iam_user", "user_path": "/fuzz/"})
-    service.write_role(
+    service.roles.write("aws", "iam", {"credential_type": "iam_user", "user_path": "/fuzz/"})
+    service.roles.write(
         "aws", "sts-role", {"credential_type": "session_token", "default_sts_ttl": "15m"}
     )
     return service
@@ -216,7 +216,7 @@ def _operation(service: Workbench, draw: Any) -> None:
     if kind in {"write_role", "check_role"}:
         body = draw(role_bodies | role_texts)
         name = draw(names)
-        call = service.write_role if kind == "write_role" else service.check_role
+        call = service.roles.write if kind == "write_role" else service.roles.check
         attempt(lambda: call(engine, name, body))
     elif kind == "issue":
         role = draw(st.sampled_from(["iam", "sts-role"]) | names)
@@ -225,39 +225,39 @@ def _operation(service: Workbench, draw: Any) -> None:
         mfa_code = draw(st.none() | weird_text)
         revoke_after = draw(st.booleans())
         issued = attempt(
-            lambda: service.issue(engine, role, ttl=ttl, role_arn=role_arn, mfa_code=mfa_code)
+            lambda: service.creds.issue(engine, role, ttl=ttl, role_arn=role_arn, mfa_code=mfa_code)
         )
         if issued is not None and revoke_after:
-            attempt(lambda: service.revoke(issued.lease.lease_id))
+            attempt(lambda: service.leases.revoke(issued.lease.lease_id))
     elif kind == "renew":
         # Draws never depend on the store's state (hypothesis replays them).
         use_live, index, lease_id = draw(st.booleans()), draw(st.integers(0, 999)), draw(lease_ids)
         increment = draw(durations)
-        live = [lease.lease_id for lease in service.list_leases()]
+        live = [lease.lease_id for lease in service.leases.list()]
         if use_live and live:
             lease_id = live[index % len(live)]
-        attempt(lambda: service.renew(lease_id, increment))
+        attempt(lambda: service.leases.renew(lease_id, increment))
     elif kind == "revoke":
         force = draw(st.booleans())
         lease_id = draw(lease_ids)
-        attempt(lambda: service.revoke(lease_id, force=force))
+        attempt(lambda: service.leases.revoke(lease_id, force=force))
     elif kind == "revoke_prefix":
         prefix = draw(prefixes)
         force = draw(st.booleans())
-        attempt(lambda: service.revoke_prefix(prefix, force=force))
+        attempt(lambda: service.leases.revoke_prefix(prefix, force=force))
     elif kind == "lookup":
         lease_id = draw(lease_ids)
-        attempt(lambda: service.lookup(lease_id))
+        attempt(lambda: service.leases.lookup(lease_id))
     elif kind == "list":
         prefix = draw(st.none() | prefixes)
-        attempt(lambda: service.list_leases(prefix, include_history=True))
+        attempt(lambda: service.leases.list(prefix, include_history=True))
     elif kind == "engine":
         name = draw(names.filter(lambda n: n != "aws"))
         enable = draw(st.booleans())
-        attempt(lambda: (service.enable_engine if enable else service.disable_engine)(name))
+        attempt(lambda: (service.engines.enable if enable else service.engines.disable)(name))
     elif kind == "lease_config":
         lease, lease_max = draw(durations), draw(durations)
-        attempt(lambda: service.write_lease_config(engine, lease, lease_max))
+        attempt(lambda: service.engines.write_lease(engine, lease, lease_max))
     elif kind == "root_config":
         changes = draw(
             st.fixed_dictionaries(
@@ -273,14 +273,14 @@ def _operation(service: Workbench, draw: Any) -> None:
                 },
             )
         )
-        attempt(lambda: service.write_root_config(engine, **changes))
+        attempt(lambda: service.engines.write_root(engine, **changes))
     elif kind == "delete_role":
         name = draw(names)
         revoke_leases = draw(st.booleans())
-        attempt(lambda: service.delete_role(engine, name, revoke_leases=revoke_leases))
+        attempt(lambda: service.roles.delete(engine, name, revoke_leases=revoke_leases))
     else:
         name = draw(names)
-        attempt(lambda: service.read_role(engine, name))
+        attempt(lambda: service.roles.read(engine, name))
 
 
 def test_service_api_takes_any_input(fuzz_service: Workbench, home: Path) -> None:
@@ -301,9 +301,9 @@ def assert_store_reopens(service: Workbench, home: Path) -> None:
     reopened = Workbench(Store.open(home, PASSPHRASE), operator="after")
     try:
         assert reopened.audit.verify().ok
-        reopened.list_leases(include_history=True)
-        for engine in reopened.list_engines():
-            reopened.list_roles(engine.name)
+        reopened.leases.list(include_history=True)
+        for engine in reopened.engines.list():
+            reopened.roles.list(engine.name)
     finally:
         reopened.close()
 

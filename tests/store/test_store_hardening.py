@@ -28,7 +28,7 @@ import os, signal, sys
 from pathlib import Path
 from workbench.service import open_workbench
 service = open_workbench(Path(sys.argv[1]), sys.argv[2], operator="crash")
-service.write_role("aws", "written-before-the-crash", {"credential_type": "iam_user"})
+service.roles.write("aws", "written-before-the-crash", {"credential_type": "iam_user"})
 os.kill(os.getpid(), signal.SIGKILL)
 """
 

@@ -37,7 +37,7 @@ def test_wrong_passphrase_is_one_line_and_changes_nothing(home: Path, aws: MotoS
 
 def test_no_secret_reaches_disk_in_plaintext(service, aws: MotoServer, home: Path) -> None:  # type: ignore[no-untyped-def]
     policy_marker = "arn:aws:s3:::policy-marker-bucket-93731"
-    service.write_role(
+    service.roles.write(
         "aws",
         "webapp",
         {
@@ -50,14 +50,14 @@ def test_no_secret_reaches_disk_in_plaintext(service, aws: MotoServer, home: Pat
             },
         },
     )
-    issued = service.issue("aws", "webapp", ttl="15m")
+    issued = service.creds.issue("aws", "webapp", ttl="15m")
     secrets = [
         "root-secret-value-123",
         issued.lease.secret_key,
         policy_marker,
     ]
-    service.write_role("aws", "sts", {"credential_type": "session_token"})
-    token = service.issue("aws", "sts", ttl="15m").lease.session_token
+    service.roles.write("aws", "sts", {"credential_type": "session_token"})
+    token = service.creds.issue("aws", "sts", ttl="15m").lease.session_token
     secrets.append(token)
     # Scan while open (WAL and SHM present), then after close.
     for phase in ("open", "closed"):

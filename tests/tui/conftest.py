@@ -35,7 +35,7 @@ def _no_debounce(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def tui_service(service: Any) -> Any:
     """The moto-backed service with role `webapp` (iam_user)."""
-    service.write_role("aws", "webapp", {"credential_type": "iam_user", "policy_document": POLICY})
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user", "policy_document": POLICY})
     return service
 
 

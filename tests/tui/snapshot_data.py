@@ -58,8 +58,8 @@ def build_service(store: Any) -> Any:
     from workbench.service import Workbench
 
     service = Workbench(store, operator="trainer", clock=lambda: NOW)
-    service.enable_engine("aws")
-    service.write_root_config(
+    service.engines.enable("aws")
+    service.engines.write_root(
         "aws",
         access_key="AKIAIOSFODNN7EXAMPLE",
         secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
@@ -67,24 +67,24 @@ def build_service(store: Any) -> Any:
         sts_endpoint=ENDPOINT,
         max_retries=3,
     )
-    service.write_lease_config("aws", "1h", "12h")
-    service.write_role(
+    service.engines.write_lease("aws", "1h", "12h")
+    service.roles.write(
         "aws",
         "webapp",
         {"credential_type": "iam_user", "policy_document": POLICY, "iam_tags": {"team": "web"}},
     )
-    service.write_role(
+    service.roles.write(
         "aws",
         "analytics",
         {"credential_type": "iam_user", "policy_arns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]},
     )
-    service.write_role("aws", "backup", {"credential_type": "iam_user", "policy_document": POLICY})
-    service.write_role(
+    service.roles.write("aws", "backup", {"credential_type": "iam_user", "policy_document": POLICY})
+    service.roles.write(
         "aws",
         "deploy",
         {"credential_type": "assumed_role", "role_arns": ["arn:aws:iam::123456789012:role/deploy"]},
     )
-    service.write_role(
+    service.roles.write(
         "aws", "ci", {"credential_type": "federation_token", "policy_document": POLICY}
     )
     for index, (suffix, role, kind, state, age, left) in enumerate(LEASES):
@@ -125,7 +125,7 @@ def build_service(store: Any) -> Any:
             )
         )
     with contextlib.suppress(NotFound):  # an error entry for the audit pane
-        service.renew("aws/creds/webapp/no-such-lease")
+        service.leases.renew("aws/creds/webapp/no-such-lease")
     return service
 
 

@@ -18,13 +18,13 @@ from workbench.tui.lease_table import LeaseTable
 async def test_the_revoker_ends_an_expired_lease_and_the_table_follows(
     tui_service: Any, make_app: Any
 ) -> None:
-    lease = tui_service.issue("aws", "webapp", ttl="1s").lease
+    lease = tui_service.creds.issue("aws", "webapp", ttl="1s").lease
     app = make_app(tui_service, start_worker=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = app.screen.query_one(LeaseTable)
         await wait_until(pilot, lambda: table.lease_count == 0, seconds=15)
-        assert tui_service.lookup(lease.lease_id).state is LeaseState.REVOKED
+        assert tui_service.leases.lookup(lease.lease_id).state is LeaseState.REVOKED
         trainee = app.screen.query_one(TraineePanel)
         assert "The revoker ended a lease" in str(trainee.query_one("#trainee-recent").render())
         assert app._lease_worker is not None and app._lease_worker.is_leader

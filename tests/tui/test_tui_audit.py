@@ -29,7 +29,7 @@ def paths(stream: AuditStream) -> list[str]:
 
 def fail_once(service: Any) -> None:
     with pytest.raises(NotFound):
-        service.renew("aws/creds/webapp/no-such-lease")
+        service.leases.renew("aws/creds/webapp/no-such-lease")
 
 
 async def test_the_tail_is_live_and_filters_by_path_operation_and_errors(
@@ -40,7 +40,7 @@ async def test_the_tail_is_live_and_filters_by_path_operation_and_errors(
         stream = await open_audit(pilot)
         assert "aws/roles/webapp" in paths(stream)
         before = len(paths(stream))
-        tui_service.issue("aws", "webapp")
+        tui_service.creds.issue("aws", "webapp")
         fail_once(tui_service)
         app.screen.tick()  # the once-a-second tick, without waiting a second
         await settle(pilot)

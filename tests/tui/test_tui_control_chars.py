@@ -31,15 +31,15 @@ async def test_an_operator_name_with_escapes_shows_escaped_in_every_pane(
 ) -> None:
     operator = OSC_TITLE + CSI_C1
     service = Workbench(store, operator=operator)  # as `workbench --as NAME` opens it
-    service.enable_engine("aws")
-    service.write_root_config(
+    service.engines.enable("aws")
+    service.engines.write_root(
         "aws",
         access_key="AKIAROOTEXAMPLE",
         secret_key="root-secret-value-123",
         iam_endpoint=aws.url,
         sts_endpoint=aws.url,
     )
-    service.write_role("aws", "webapp", {"credential_type": "iam_user", "policy_document": POLICY})
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user", "policy_document": POLICY})
     now = time.time()
     with contextlib.closing(sqlite3.connect(store.path)) as conn:
         conn.execute(

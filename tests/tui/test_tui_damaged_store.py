@@ -20,13 +20,13 @@ from workbench.tui.unreadable_notice import UnreadableNotice
 
 def damage(service: Any, sql: str, params: tuple[Any, ...] = ()) -> None:
     """Change the store file behind the app's back, as a disk fault or a bad edit would."""
-    with contextlib.closing(sqlite3.connect(service.store.path)) as conn:
+    with contextlib.closing(sqlite3.connect(service._store.path)) as conn:
         conn.execute(sql, params)
         conn.commit()
 
 
 def flip_byte(service: Any, table: str, column: str, where: str, key: str) -> None:
-    with contextlib.closing(sqlite3.connect(service.store.path)) as conn:
+    with contextlib.closing(sqlite3.connect(service._store.path)) as conn:
         (blob,) = conn.execute(f"SELECT {column} FROM {table} WHERE {where} = ?", (key,)).fetchone()
     flipped = bytes(blob[:-1]) + bytes([blob[-1] ^ 0xFF])
     damage(service, f"UPDATE {table} SET {column} = ? WHERE {where} = ?", (flipped, key))
@@ -86,7 +86,7 @@ DAMAGE = [
 def damaged_leases(tui_service: Any) -> dict[str, str]:
     """Three leases; then one gets expire_time 'abc', another an unknown credential_type."""
     healthy, bad_time, bad_type = (
-        tui_service.issue("aws", "webapp", ttl="1h").lease.lease_id for _ in range(3)
+        tui_service.creds.issue("aws", "webapp", ttl="1h").lease.lease_id for _ in range(3)
     )
     damage(tui_service, "UPDATE leases SET expire_time = 'abc' WHERE lease_id = ?", (bad_time,))
     damage(

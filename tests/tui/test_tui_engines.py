@@ -35,7 +35,7 @@ async def test_save_engine_config(tui_service: Any, make_app: Any) -> None:
         form.query_one("#field-lease", Input).value = "30m"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        engine = tui_service.get_engine("aws")
+        engine = tui_service.engines.get("aws")
         assert engine.root.region == "eu-west-1"
         assert engine.root.max_retries == 5
         assert (engine.root.access_key, engine.root.secret_key) == ("AKIANEWROOTKEY", NEW_SECRET)
@@ -54,7 +54,7 @@ async def test_save_refuses_an_access_key_without_its_secret(
         form.query_one("#field-access_key", Input).value = "AKIAOTHER"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert tui_service.get_engine("aws").root.access_key == "AKIAROOTEXAMPLE"
+        assert tui_service.engines.get("aws").root.access_key == "AKIAROOTEXAMPLE"
         assert any("secret key too" in n.message for n in app._notifications)
 
 
@@ -65,7 +65,7 @@ async def test_test_connection_shows_the_account_and_arn(tui_service: Any, make_
         await pilot.press("f5")
         await settle(pilot)
         result = str(form.query_one("#engine-result", Static).render())
-        identity = tui_service.test_connection("aws")
+        identity = tui_service.engines.test_connection("aws")
         assert identity["account"] in result
         assert identity["arn"] in result
 
@@ -76,7 +76,7 @@ async def test_an_aws_error_with_brackets_is_shown_literally(
     def refuse(engine: str) -> dict[str, str]:
         raise AwsError("AccessDenied: [bold]not[/bold] allowed on [link=x]arn[/link]")
 
-    monkeypatch.setattr(tui_service, "test_connection", refuse)
+    monkeypatch.setattr(tui_service.engines, "test_connection", refuse)
     app = make_app(tui_service)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await open_engines(pilot)
@@ -93,7 +93,7 @@ async def test_an_aws_error_with_brackets_is_shown_literally(
 async def test_rotate_root_asks_first(tui_service: Any, make_app: Any, iam: Any) -> None:
     iam.create_user(UserName="root-user")
     key = iam.create_access_key(UserName="root-user")["AccessKey"]
-    tui_service.write_root_config(
+    tui_service.engines.write_root(
         "aws", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"]
     )
     app = make_app(tui_service)
@@ -103,11 +103,11 @@ async def test_rotate_root_asks_first(tui_service: Any, make_app: Any, iam: Any)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
         await settle(pilot)
-        assert tui_service.get_engine("aws").root.access_key == key["AccessKeyId"]
+        assert tui_service.engines.get("aws").root.access_key == key["AccessKeyId"]
         await pilot.press("ctrl+r")
         await pilot.press("y")
         await settle(pilot)
-        rotated = tui_service.get_engine("aws").root.access_key
+        rotated = tui_service.engines.get("aws").root.access_key
         assert rotated != key["AccessKeyId"]
         assert rotated in screen_text(app) or any(rotated in n.message for n in app._notifications)
 
@@ -121,7 +121,7 @@ async def test_add_an_engine_and_switch_to_it(tui_service: Any, make_app: Any) -
         app.screen.query_one(Input).value = "prod"
         await pilot.press("enter")
         await settle(pilot)
-        assert [e.name for e in tui_service.list_engines()] == ["aws", "prod"]
+        assert [e.name for e in tui_service.engines.list()] == ["aws", "prod"]
         assert app.engine == "prod"
         assert "engine prod" in screen_text(app)
 
@@ -141,4 +141,4 @@ async def test_a_bad_lease_config_is_told_in_the_forms_words(
             "Lease (default TTL) is longer than Lease max" in message for message in messages
         ), messages
         assert not any("--lease" in message for message in messages)  # no CLI flag in the TUI
-        assert tui_service.get_engine("aws").lease_config.lease != 7200
+        assert tui_service.engines.get("aws").lease_config.lease != 7200

@@ -25,7 +25,7 @@ def rows(view: IamView) -> dict[str, tuple[str, str]]:
 async def test_users_are_matched_to_leases_and_strays_flagged(
     tui_service: Any, make_app: Any, iam: Any
 ) -> None:
-    lease = tui_service.issue("aws", "webapp").lease
+    lease = tui_service.creds.issue("aws", "webapp").lease
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("5")
@@ -36,7 +36,7 @@ async def test_users_are_matched_to_leases_and_strays_flagged(
         # A user this store made (its tag says so) that no lease owns any more.
         iam.create_user(
             UserName="wb-someone-webapp-1-leftover",
-            Tags=[{"Key": STORE_TAG, "Value": tui_service.store.store_id}],
+            Tags=[{"Key": STORE_TAG, "Value": tui_service._store.store_id}],
         )
         app.screen.tick()
         app.screen.tick()  # the view lists users every second tick

@@ -35,7 +35,7 @@ async def test_issue_shows_the_credential_once_with_one_key_copies(
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CredentialScreen)
-        [lease] = tui_service.list_leases()
+        [lease] = tui_service.leases.list()
         assert lease.state is LeaseState.ACTIVE
         assert 14 * 60 < lease.lease_duration <= 15 * 60
         secret = app.screen._issued.lease.secret_key
@@ -63,7 +63,7 @@ async def test_issue_shows_the_credential_once_with_one_key_copies(
 async def test_copy_puts_the_selected_lease_id_on_the_clipboard(
     tui_service: Any, make_app: Any
 ) -> None:
-    issued = tui_service.issue("aws", "webapp")
+    issued = tui_service.creds.issue("aws", "webapp")
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -72,21 +72,21 @@ async def test_copy_puts_the_selected_lease_id_on_the_clipboard(
 
 
 async def test_renew_extends_the_selected_lease(tui_service: Any, make_app: Any) -> None:
-    issued = tui_service.issue("aws", "webapp", ttl="10m")
+    issued = tui_service.creds.issue("aws", "webapp", ttl="10m")
     before = issued.lease.expire_time
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("r")
         await settle(pilot)
-        renewed = tui_service.lookup(issued.lease.lease_id)
+        renewed = tui_service.leases.lookup(issued.lease.lease_id)
         assert renewed.expire_time > before + 40 * 60  # the engine's default lease: 1h
         assert table(app).selected.expire_time == renewed.expire_time
 
 
 async def test_revoke_asks_then_revokes_the_selected_lease(tui_service: Any, make_app: Any) -> None:
-    keep = tui_service.issue("aws", "webapp", ttl="30m").lease.lease_id
-    gone = tui_service.issue("aws", "webapp", ttl="20m").lease.lease_id
+    keep = tui_service.creds.issue("aws", "webapp", ttl="30m").lease.lease_id
+    gone = tui_service.creds.issue("aws", "webapp", ttl="20m").lease.lease_id
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -95,19 +95,19 @@ async def test_revoke_asks_then_revokes_the_selected_lease(tui_service: Any, mak
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
         await settle(pilot)
-        assert tui_service.lookup(gone).state is LeaseState.ACTIVE
+        assert tui_service.leases.lookup(gone).state is LeaseState.ACTIVE
         await pilot.press("x")
         await pilot.press("y")
         await settle(pilot)
-        assert tui_service.lookup(gone).state is LeaseState.REVOKED
+        assert tui_service.leases.lookup(gone).state is LeaseState.REVOKED
         assert shown_ids(app) == [keep]
         assert table(app).selected.lease_id == keep
 
 
 async def test_revoke_prefix_confirms_with_the_count(tui_service: Any, make_app: Any) -> None:
-    tui_service.write_role("aws", "other", {"credential_type": "iam_user"})
-    doomed = [tui_service.issue("aws", "webapp").lease.lease_id for _ in range(3)]
-    other = tui_service.issue("aws", "other").lease.lease_id
+    tui_service.roles.write("aws", "other", {"credential_type": "iam_user"})
+    doomed = [tui_service.creds.issue("aws", "webapp").lease.lease_id for _ in range(3)]
+    other = tui_service.creds.issue("aws", "other").lease.lease_id
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -121,16 +121,16 @@ async def test_revoke_prefix_confirms_with_the_count(tui_service: Any, make_app:
         assert "Revoke 3 live lease(s) under aws/creds/webapp/?" in screen_text(app)
         await pilot.press("y")
         await settle(pilot)
-        assert all(tui_service.lookup(i).state is LeaseState.REVOKED for i in doomed)
+        assert all(tui_service.leases.lookup(i).state is LeaseState.REVOKED for i in doomed)
         assert shown_ids(app) == [other]
 
 
 async def test_revoke_role_revokes_every_lease_of_the_selected_role(
     tui_service: Any, make_app: Any
 ) -> None:
-    tui_service.write_role("aws", "other", {"credential_type": "iam_user"})
-    doomed = [tui_service.issue("aws", "webapp", ttl="5m").lease.lease_id for _ in range(2)]
-    other = tui_service.issue("aws", "other", ttl="50m").lease.lease_id
+    tui_service.roles.write("aws", "other", {"credential_type": "iam_user"})
+    doomed = [tui_service.creds.issue("aws", "webapp", ttl="5m").lease.lease_id for _ in range(2)]
+    other = tui_service.creds.issue("aws", "other", ttl="50m").lease.lease_id
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -140,13 +140,13 @@ async def test_revoke_role_revokes_every_lease_of_the_selected_role(
         await pilot.press("y")
         await settle(pilot)
         assert shown_ids(app) == [other]
-        assert all(tui_service.lookup(i).state is LeaseState.REVOKED for i in doomed)
+        assert all(tui_service.leases.lookup(i).state is LeaseState.REVOKED for i in doomed)
 
 
 async def test_filter_and_sort(tui_service: Any, make_app: Any) -> None:
-    tui_service.write_role("aws", "other", {"credential_type": "iam_user"})
-    first = tui_service.issue("aws", "webapp", ttl="10m").lease.lease_id
-    second = tui_service.issue("aws", "other", ttl="20m").lease.lease_id
+    tui_service.roles.write("aws", "other", {"credential_type": "iam_user"})
+    first = tui_service.creds.issue("aws", "webapp", ttl="10m").lease.lease_id
+    second = tui_service.creds.issue("aws", "other", ttl="20m").lease.lease_id
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -167,7 +167,7 @@ async def test_filter_and_sort(tui_service: Any, make_app: Any) -> None:
 
 
 async def test_the_countdown_ticks_and_changes_colour(tui_service: Any, make_app: Any) -> None:
-    lease = tui_service.issue("aws", "webapp", ttl="10m").lease
+    lease = tui_service.creds.issue("aws", "webapp", ttl="10m").lease
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -42,7 +42,7 @@ async def test_a_role_with_an_error_is_refused_then_saved_once_fixed(
 
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "reader" not in [role.name for role in tui_service.list_roles("aws")]
+        assert "reader" not in [role.name for role in tui_service.roles.list("aws")]
 
         findings.focus()
         findings.highlighted = 0
@@ -57,7 +57,7 @@ async def test_a_role_with_an_error_is_refused_then_saved_once_fixed(
         assert editor.error_count == 0
         await pilot.press("ctrl+s")
         await settle(pilot)
-        saved = tui_service.read_role("aws", "reader")
+        saved = tui_service.roles.read("aws", "reader")
         assert json.loads(saved.policy_document) == json.loads(POLICY)
         assert "reader" in screen_text(app)  # now in the role list
 
@@ -80,7 +80,7 @@ async def test_only_the_fields_of_the_credential_type_are_shown_and_sent(
         assert editor.can_save
         await pilot.press("ctrl+s")
         await settle(pilot)
-        role = tui_service.read_role("aws", "session")
+        role = tui_service.roles.read("aws", "session")
         assert role.credential_type.value == "session_token"
         assert role.policy_document is None and role.default_sts_ttl == 900
 
@@ -112,13 +112,13 @@ async def test_import_roles_from_a_folder(tui_service: Any, make_app: Any, tmp_p
         app.screen.query_one(Input).value = str(folder)
         await pilot.press("enter")
         await settle(pilot)
-        names = {role.name for role in tui_service.list_roles("aws")}
+        names = {role.name for role in tui_service.roles.list("aws")}
         assert {"alpha", "beta"} <= names
         assert "alpha" in screen_text(app) and "beta" in screen_text(app)
 
 
 async def test_delete_offers_to_revoke_the_roles_leases(tui_service: Any, make_app: Any) -> None:
-    lease_id = tui_service.issue("aws", "webapp").lease.lease_id
+    lease_id = tui_service.creds.issue("aws", "webapp").lease.lease_id
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_roles(pilot)
@@ -128,5 +128,5 @@ async def test_delete_offers_to_revoke_the_roles_leases(tui_service: Any, make_a
         assert "has 1 live lease(s)" in screen_text(app)
         await pilot.press("y")
         await settle(pilot)
-        assert tui_service.list_roles("aws") == []
-        assert tui_service.lookup(lease_id).state is LeaseState.REVOKED
+        assert tui_service.roles.list("aws") == []
+        assert tui_service.leases.lookup(lease_id).state is LeaseState.REVOKED

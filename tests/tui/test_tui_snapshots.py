@@ -23,7 +23,7 @@ SIZE = (140, 40)
 def snapshot_app(store: Any, home: Path, monkeypatch: pytest.MonkeyPatch) -> WorkbenchApp:
     deterministic_audit(monkeypatch, store)
     service = build_service(store)
-    monkeypatch.setattr(service, "iam_users", lambda engine: iam_report())
+    monkeypatch.setattr(service.iam, "users", lambda engine: iam_report())
     app = WorkbenchApp(home, "trainer", service=service, start_worker=False)
     app.clock = lambda: NOW
     return app

@@ -29,7 +29,7 @@ async def test_unlock_with_the_right_passphrase(store: Store, make_app: Any) -> 
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
-        assert app.service.list_engines() == []  # the fixture store has no engine yet
+        assert app.service.engines.list() == []  # the fixture store has no engine yet
 
 
 async def test_a_wrong_passphrase_shows_an_error_and_allows_another_try(
@@ -72,7 +72,7 @@ async def test_without_a_store_it_offers_to_create_one(home: Path, make_app: Any
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
-        assert [engine.name for engine in app.service.list_engines()] == ["aws"]
+        assert [engine.name for engine in app.service.engines.list()] == ["aws"]
     assert Store.exists(home)
     Store.open(home, "a new passphrase").close()
 

@@ -59,14 +59,14 @@ def _recover_and_check(home: Path, iam: Any, expected_leases: int) -> list[Any]:
     try:
         wait_for(
             lambda: (
-                not service.store.leases.list(
+                not service._store.leases.list(
                     states=frozenset({LeaseState.PENDING, LeaseState.REVOKING})
                 )
             )
         )
     finally:
         worker.stop()
-    leases = service.list_leases(include_history=True)
+    leases = service.leases.list(include_history=True)
     users = {u["UserName"] for u in iam.list_users()["Users"]}
     live_users = {
         lease.iam_user_name

@@ -42,7 +42,7 @@ def worker(service: Workbench) -> Iterator[LeaseWorker]:
 
 
 def _role(service: Workbench) -> None:
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
 
 
 def test_worker_revokes_at_expiry_and_not_before(
@@ -50,25 +50,25 @@ def test_worker_revokes_at_expiry_and_not_before(
 ) -> None:
     # The worker's clock is the service's: it stands still until the test moves it.
     clock = [time.time()]
-    service.ctx.clock = lambda: clock[0]
+    service._ctx.clock = lambda: clock[0]
     _role(service)
     worker.start()
     wait_for(lambda: worker.is_leader)
-    lease = service.issue("aws", "webapp", ttl="2s").lease
+    lease = service.creds.issue("aws", "webapp", ttl="2s").lease
     passes = worker.status.passes
     wait_for(lambda: worker.status.passes >= passes + 3)  # several passes before expiry
     assert user_exists(iam, lease.iam_user_name or "")
     clock[0] = lease.expire_time + 0.01
     wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
     # The state is recorded right after DeleteUser returns.
-    wait_for(lambda: service.store.leases.get(lease.lease_id).state is LeaseState.REVOKED)  # type: ignore[union-attr]
+    wait_for(lambda: service._store.leases.get(lease.lease_id).state is LeaseState.REVOKED)  # type: ignore[union-attr]
 
 
 def test_worker_started_after_the_lease_expired_revokes_at_once(
     service: Workbench, iam: Any, worker: LeaseWorker
 ) -> None:
     _role(service)
-    lease = service.issue("aws", "webapp", ttl="1s").lease
+    lease = service.creds.issue("aws", "webapp", ttl="1s").lease
     time.sleep(1.5)
     assert user_exists(iam, lease.iam_user_name or "")  # nothing ran while it expired
     worker.start()
@@ -90,11 +90,11 @@ def test_lease_written_by_another_process_is_noticed(
         issued = run_cli(home, "creds", "webapp", "--ttl", "2s", "--format", "json")
         assert issued.returncode == 0, issued.stderr
         lease_id = json.loads(issued.stdout)["lease_id"]
-        lease = service.store.leases.get(lease_id)
+        lease = service._store.leases.get(lease_id)
         assert lease is not None
         wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
-        wait_for(lambda: service.store.leases.get(lease_id).state is LeaseState.REVOKED)  # type: ignore[union-attr]
-        revoked = service.store.leases.get(lease_id)
+        wait_for(lambda: service._store.leases.get(lease_id).state is LeaseState.REVOKED)  # type: ignore[union-attr]
+        revoked = service._store.leases.get(lease_id)
         assert revoked is not None and revoked.updated_time >= lease.expire_time
     finally:
         running.stop()
@@ -117,7 +117,7 @@ def test_headless_worker_process_revokes_and_stops_on_sigterm(
     try:
         assert proc.stdout is not None
         assert "leader" in proc.stdout.readline()
-        lease = service.issue("aws", "webapp", ttl="2s").lease
+        lease = service.creds.issue("aws", "webapp", ttl="2s").lease
         wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -128,16 +128,16 @@ def test_headless_worker_process_revokes_and_stops_on_sigterm(
 
 
 def test_sts_leases_expire_without_aws_calls(service: Workbench, worker: LeaseWorker) -> None:
-    service.write_role("aws", "tok", {"credential_type": "session_token"})
-    lease = service.issue("aws", "tok").lease
+    service.roles.write("aws", "tok", {"credential_type": "session_token"})
+    lease = service.creds.issue("aws", "tok").lease
     clock = [time.time()]
-    service.ctx.clock = lambda: clock[0]
+    service._ctx.clock = lambda: clock[0]
     events: list[WorkerEvent] = []
     worker.on_event = events.append
     worker.start()
     wait_for(lambda: worker.is_leader)
     clock[0] = lease.expire_time + 0.1
-    wait_for(lambda: service.store.leases.get(lease.lease_id).state is LeaseState.EXPIRED)  # type: ignore[union-attr]
+    wait_for(lambda: service._store.leases.get(lease.lease_id).state is LeaseState.EXPIRED)  # type: ignore[union-attr]
     assert [e.kind for e in events if e.lease_id == lease.lease_id] == ["expired"]
 
 
@@ -146,7 +146,7 @@ def test_a_burst_of_expiries_is_revoked_concurrently(
 ) -> None:
     _role(service)
     for _ in range(24):
-        service.issue("aws", "webapp", ttl="2s")
+        service.creds.issue("aws", "webapp", ttl="2s")
     worker.start()
     wait_for(lambda: iam.list_users()["Users"] == [], timeout=60)
     # Concurrently: some revocation started before an earlier one had finished.
@@ -164,7 +164,7 @@ def test_a_burst_of_expiries_is_revoked_concurrently(
     assert overlapped, order
     wait_for(
         lambda: (
-            {lease.state for lease in service.list_leases(include_history=True)}
+            {lease.state for lease in service.leases.list(include_history=True)}
             == {LeaseState.REVOKED}
         )
     )

@@ -19,14 +19,14 @@ from workbench.worker import LeaseWorker
 
 def _service(store: Store, aws: MotoServer, **retry: float) -> Workbench:
     service: Workbench = make_service(store, aws, retry=RetryPolicy(**retry))
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
     return service
 
 
 def test_transient_faults_are_retried_to_success(store: Store, aws: MotoServer, iam: Any) -> None:
     service = _service(store, aws, base_seconds=0.05)
-    lease = service.issue("aws", "webapp", ttl="1s").lease
-    faults = FaultInjector(service.ctx.clients(service.get_engine("aws")).iam)
+    lease = service.creds.issue("aws", "webapp", ttl="1s").lease
+    faults = FaultInjector(service._ctx.clients(service.engines.get("aws")).iam)
     faults.fail("DeleteAccessKey", "throttle", times=1)
     faults.fail("DeleteUser", "500", times=1)
     faults.fail("ListUserPolicies", "connection", times=1)
@@ -34,7 +34,7 @@ def test_transient_faults_are_retried_to_success(store: Store, aws: MotoServer, 
     worker.start()
     try:
         wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
-        wait_for(lambda: service.lookup(lease.lease_id).state is LeaseState.REVOKED)
+        wait_for(lambda: service.leases.lookup(lease.lease_id).state is LeaseState.REVOKED)
     finally:
         worker.stop()
     assert faults.injected == 3
@@ -46,23 +46,23 @@ def test_permanent_failure_ends_irrevocable_then_force_clears(
     service = _service(
         store, aws, base_seconds=0.02, max_attempts=3, irrevocable_retry_seconds=3600
     )
-    lease = service.issue("aws", "webapp", ttl="1s").lease
-    faults = FaultInjector(service.ctx.clients(service.get_engine("aws")).iam)
+    lease = service.creds.issue("aws", "webapp", ttl="1s").lease
+    faults = FaultInjector(service._ctx.clients(service.engines.get("aws")).iam)
     faults.fail("DeleteUser", "AccessDenied", times=None)
     worker = LeaseWorker(service)
     worker.start()
     try:
-        wait_for(lambda: service.lookup(lease.lease_id).state is LeaseState.IRREVOCABLE)
+        wait_for(lambda: service.leases.lookup(lease.lease_id).state is LeaseState.IRREVOCABLE)
     finally:
         worker.stop()
-    stored = service.lookup(lease.lease_id)
+    stored = service.leases.lookup(lease.lease_id)
     assert stored.attempts == 3
     assert "AccessDenied" in (stored.error or "")
     listed = run_cli(home, "lease", "list")
     assert "irrevocable" in listed.stdout and "AccessDenied" in listed.stdout
     forced = run_cli(home, "lease", "revoke", lease.lease_id, "--force")
     assert forced.returncode == 0, forced.stderr
-    assert service.lookup(lease.lease_id).state is LeaseState.REVOKED
+    assert service.leases.lookup(lease.lease_id).state is LeaseState.REVOKED
     assert user_exists(iam, lease.iam_user_name or "")  # --force does not call AWS
 
 
@@ -70,17 +70,17 @@ def test_a_later_successful_retry_clears_irrevocable(
     store: Store, aws: MotoServer, iam: Any
 ) -> None:
     service = _service(store, aws, base_seconds=0.02, max_attempts=2, irrevocable_retry_seconds=0.5)
-    lease = service.issue("aws", "webapp", ttl="1s").lease
-    faults = FaultInjector(service.ctx.clients(service.get_engine("aws")).iam)
+    lease = service.creds.issue("aws", "webapp", ttl="1s").lease
+    faults = FaultInjector(service._ctx.clients(service.engines.get("aws")).iam)
     faults.fail("DeleteUser", "AccessDenied", times=2)
     worker = LeaseWorker(service)
     worker.start()
     try:
-        wait_for(lambda: service.lookup(lease.lease_id).state is LeaseState.IRREVOCABLE)
-        wait_for(lambda: service.lookup(lease.lease_id).state is LeaseState.REVOKED)
+        wait_for(lambda: service.leases.lookup(lease.lease_id).state is LeaseState.IRREVOCABLE)
+        wait_for(lambda: service.leases.lookup(lease.lease_id).state is LeaseState.REVOKED)
     finally:
         worker.stop()
-    assert service.lookup(lease.lease_id).error is None
+    assert service.leases.lookup(lease.lease_id).error is None
     assert not user_exists(iam, lease.iam_user_name or "")
 
 
@@ -89,7 +89,7 @@ def test_two_workers_revoke_each_lease_once_and_hand_over(
 ) -> None:
     store = Store.create(home, PASSPHRASE, KdfParams.fresh(**FAST_KDF))
     service = _service(store, aws)
-    leases = [service.issue("aws", "webapp", ttl="2s").lease for _ in range(10)]
+    leases = [service.creds.issue("aws", "webapp", ttl="2s").lease for _ in range(10)]
     other = Workbench(Store.open(home, PASSPHRASE), operator="second")
     first, second = LeaseWorker(service), LeaseWorker(other)
     first.start()
@@ -98,7 +98,7 @@ def test_two_workers_revoke_each_lease_once_and_hand_over(
         wait_for(lambda: first.is_leader or second.is_leader)
         assert not (first.is_leader and second.is_leader)
         wait_for(lambda: iam.list_users()["Users"] == [], timeout=20)
-        wait_for(lambda: not service.list_leases())
+        wait_for(lambda: not service.leases.list())
     finally:
         first.stop()
         second.stop()
@@ -132,7 +132,7 @@ def test_killing_the_lock_holder_hands_over(home: Path, aws: MotoServer, iam: An
         holder.kill()
         holder.wait(timeout=10)
         took_over = wait_for(lambda: standby.is_leader, timeout=30)
-        lease = service.issue("aws", "webapp", ttl="1s").lease
+        lease = service.creds.issue("aws", "webapp", ttl="1s").lease
         wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
         assert took_over
     finally:

@@ -69,9 +69,11 @@ def run_status(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_the_worker_revokes_around_unreadable_rows(
     service: Workbench, iam: Any, home: Path
 ) -> None:
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
-    newer, garbled, expiring = (service.issue("aws", "webapp", ttl="2s").lease for _ in range(3))
-    lasting = service.issue("aws", "webapp", ttl="1h").lease
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
+    newer, garbled, expiring = (
+        service.creds.issue("aws", "webapp", ttl="2s").lease for _ in range(3)
+    )
+    lasting = service.creds.issue("aws", "webapp", ttl="1h").lease
     set_column(home, newer.lease_id, "credential_type", "iam_user_v2")
     set_column(home, garbled.lease_id, "expire_time", "abc")
     bad_ids = {newer.lease_id, garbled.lease_id}
@@ -170,11 +172,11 @@ def test_status_follows_the_revoker_without_a_passphrase(
 
 def _killed_issuance(service: Workbench, home: Path) -> Lease:
     """A pending lease with a real IAM user and key: `creds` SIGKILLed before saving the keys."""
-    before = {lease.lease_id for lease in service.list_leases(include_history=True)}
+    before = {lease.lease_id for lease in service.leases.list(include_history=True)}
     killed = run_cli(home, "creds", "webapp", WORKBENCH_FAULT="kill:lease.keys")
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     (lease,) = [
-        lease for lease in service.list_leases(include_history=True) if lease.lease_id not in before
+        lease for lease in service.leases.list(include_history=True) if lease.lease_id not in before
     ]
     assert lease.state is LeaseState.PENDING
     return lease
@@ -185,7 +187,7 @@ import sys
 from pathlib import Path
 from workbench.service import open_workbench
 service = open_workbench(Path(sys.argv[1]), sys.argv[2], operator="live")
-print(service.ctx.owner(), flush=True)
+print(service._ctx.owner(), flush=True)
 sys.stdin.read()
 service.close()
 """
@@ -194,7 +196,7 @@ service.close()
 def test_owners_are_judged_by_the_registry_not_the_host_name(
     service: Workbench, iam: Any, home: Path
 ) -> None:
-    service.write_role("aws", "webapp", {"credential_type": "iam_user"})
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
     renamed, unregistered, held = (_killed_issuance(service, home) for _ in range(3))
     assert {renamed.iam_user_name, unregistered.iam_user_name, held.iam_user_name} <= users(iam)
 
@@ -213,8 +215,8 @@ def test_owners_are_judged_by_the_registry_not_the_host_name(
         set_column(home, unregistered.lease_id, "owner", f"host:1:{secrets.token_hex(8)}")
         set_column(home, held.lease_id, "owner", live_owner)
         # Live processes, this one included, are alive to any registry of the store.
-        assert not service.ctx.owner_is_dead(service.ctx.owner())
-        assert not ProcessRegistry(home).is_dead(service.ctx.owner())
+        assert not service._ctx.owner_is_dead(service._ctx.owner())
+        assert not ProcessRegistry(home).is_dead(service._ctx.owner())
         assert not ProcessRegistry(home).is_dead(live_owner)
 
         worker = LeaseWorker(service)
@@ -222,13 +224,13 @@ def test_owners_are_judged_by_the_registry_not_the_host_name(
         try:
             wait_for(
                 lambda: all(
-                    service.store.leases.get(lease.lease_id).state is LeaseState.FAILED  # type: ignore[union-attr]
+                    service._store.leases.get(lease.lease_id).state is LeaseState.FAILED  # type: ignore[union-attr]
                     for lease in (renamed, unregistered)
                 ),
                 "the dead owners' leases rolled back",
             )
             # The sweep that recovered those saw the held lease too, and left it alone.
-            assert service.store.leases.get(held.lease_id).state is LeaseState.PENDING  # type: ignore[union-attr]
+            assert service._store.leases.get(held.lease_id).state is LeaseState.PENDING  # type: ignore[union-attr]
             assert held.iam_user_name in users(iam)
             assert not {renamed.iam_user_name, unregistered.iam_user_name} & users(iam)
 
@@ -236,7 +238,7 @@ def test_owners_are_judged_by_the_registry_not_the_host_name(
             live.stdin.close()  # the owner exits: now its lease is an orphan
             live.wait(timeout=DEADLINE_SECONDS)
             wait_for(
-                lambda: service.store.leases.get(held.lease_id).state is LeaseState.FAILED,  # type: ignore[union-attr]
+                lambda: service._store.leases.get(held.lease_id).state is LeaseState.FAILED,  # type: ignore[union-attr]
                 "the held lease rolled back once its owner died",
             )
         finally:

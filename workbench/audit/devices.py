@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.store import Store
+from workbench.store import Repositories
 
 STORE_DEVICE = "store"  # the audit table itself: always on, never disabled
 FILE_KIND = "file"
@@ -174,7 +174,7 @@ def check_file_path(path: str) -> str:
 class DeviceSet:
     """The enabled file devices, cached until another connection commits."""
 
-    def __init__(self, store: Store, *, fsync: bool = True) -> None:
+    def __init__(self, store: Repositories, *, fsync: bool = True) -> None:
         self._store = store
         self._fsync = fsync
         self._token: int | None = None

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from workbench.audit.devices import describe_os_error
 from workbench.audit.entries import SKIPPED_KEY, chain_hash, file_line, split_line
-from workbench.store import Store
+from workbench.store import Repositories
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class _Expected:
         return f"entry seq {self.seq} (request {self.request_id})"
 
 
-def check_devices(store: Store) -> list[DeviceCheck]:
+def check_devices(store: Repositories) -> list[DeviceCheck]:
     """Check every enabled file device; a device with problems is re-checked with appends held.
 
     The first pass runs beside other writers, so a line appended (not yet
@@ -73,7 +73,7 @@ def check_devices(store: Store) -> list[DeviceCheck]:
         return checks
 
 
-def check_device(store: Store, row: dict[str, Any]) -> DeviceCheck:
+def check_device(store: Repositories, row: dict[str, Any]) -> DeviceCheck:
     """Check one device row (as `store.audit.devices()` lists it) against the chain."""
     name = str(row["name"])
     options = row.get("options") or {}
@@ -93,7 +93,7 @@ def check_device(store: Store, row: dict[str, Any]) -> DeviceCheck:
             return DeviceCheck(name, path, 0, f"cannot read the file ({describe_os_error(error)})")
 
 
-def _seq_before(store: Store, created_time: float) -> int:
+def _seq_before(store: Repositories, created_time: float) -> int:
     """For a device recorded without `from_seq`: the last entry written before it existed."""
     last = 0
     for row in store.audit.iterate():
@@ -106,7 +106,7 @@ def _seq_before(store: Store, created_time: float) -> int:
 class _FileWalk:
     """One pass over a device's file beside the chain rows it should hold."""
 
-    def __init__(self, store: Store, name: str, path: str, handle: IO[bytes], from_seq: int):
+    def __init__(self, store: Repositories, name: str, path: str, handle: IO[bytes], from_seq: int):
         self._store = store
         self._name = name
         self._path = path

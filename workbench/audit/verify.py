@@ -19,7 +19,7 @@ from typing import Any
 from workbench.audit.entries import chain_hash
 from workbench.audit.filecheck import DeviceCheck, check_devices
 from workbench.audit.redact import Hasher
-from workbench.store import Store
+from workbench.store import Repositories
 
 HEAD_META_KEY = "audit_head"
 _MAX_CATCH_UP_ROUNDS = 50  # appends racing a verify: re-walk the new tail this often
@@ -96,7 +96,7 @@ class _Broken(Exception):
         self.bad_seq = bad_seq
 
 
-def _read_head(store: Store, hasher: Hasher) -> Head | None:
+def _read_head(store: Repositories, hasher: Hasher) -> Head | None:
     raw = store.get_meta(HEAD_META_KEY)
     if raw is None:
         return None
@@ -120,7 +120,7 @@ def _equal(left: str, right: str) -> bool:
 class ChainWalker:
     """One pass over the chain; stops at the first entry that breaks it."""
 
-    def __init__(self, store: Store, hasher: Hasher, *, find_hash: str = "") -> None:
+    def __init__(self, store: Repositories, hasher: Hasher, *, find_hash: str = "") -> None:
         self._store = store
         self._hasher = hasher
         self._find_hash = find_hash
@@ -279,7 +279,9 @@ class ChainWalker:
             )
 
 
-def verify_chain(store: Store, hasher: Hasher, *, recorded_head: str | None = None) -> VerifyResult:
+def verify_chain(
+    store: Repositories, hasher: Hasher, *, recorded_head: str | None = None
+) -> VerifyResult:
     """Walk the chain, check its head, and every file device; see `ChainWalker`."""
     walker = ChainWalker(store, hasher, find_hash=recorded_head or "")
     result = walker.run()

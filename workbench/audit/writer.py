@@ -17,7 +17,7 @@ from workbench.audit.entries import chain_hash, file_line
 from workbench.audit.redact import Hasher
 from workbench.audit.verify import HEAD_META_KEY, head_meta_value
 from workbench.domain.faults import AUDIT_DEVICE_WRITTEN, fault_point
-from workbench.store import Store
+from workbench.store import Repositories
 
 
 class DeviceFailure(Exception):
@@ -33,7 +33,7 @@ class DeviceFailure(Exception):
 class ChainWriter:
     """Links each new entry to the authenticated head and moves the head on."""
 
-    def __init__(self, store: Store, hasher: Hasher, devices: DeviceSet) -> None:
+    def __init__(self, store: Repositories, hasher: Hasher, devices: DeviceSet) -> None:
         self._store = store
         self._hasher = hasher
         self._devices = devices

@@ -43,11 +43,9 @@ def text_line(record: AuditRecord) -> str:
 
 def json_line(record: AuditRecord) -> str:
     """One entry as the JSON-lines file device writes it."""
-    from workbench.audit import canonical, file_line
+    from workbench.service import audit_line
 
-    return file_line(record.seq, canonical(record.entry), record.prev_hash, record.hash).rstrip(
-        "\n"
-    )
+    return audit_line(record)
 
 
 def _emit(records: Iterable[AuditRecord], output_format: str) -> int:
@@ -160,7 +158,7 @@ def hash_command(state: CliState, value: str) -> None:
             "use `workbench audit hash -` and give it on stdin",
             err=True,
         )
-    click.echo(state.service().audit.hash_value(value))
+    click.echo(state.service().audit.hash(value))
 
 
 def _read_secret() -> str:

@@ -32,7 +32,7 @@ class CliState:
 
     @property
     def home_path(self) -> Path:
-        from workbench.store.files import default_home
+        from workbench.service import default_home
 
         return Path(self.home).expanduser() if self.home else default_home()
 
@@ -79,14 +79,14 @@ class CliState:
 
 
 def _checked(passphrase: str, source: str) -> str:
-    from workbench.service.user_files import check_passphrase_text
+    from workbench.service import check_passphrase_text
 
     return check_passphrase_text(passphrase, source)
 
 
 def read_passphrase_file(path: str) -> str:
     """A passphrase file's first line ending stripped; at most 4 KiB of UTF-8 text."""
-    from workbench.service.user_files import PASSPHRASE_FILE_LIMIT, read_text_file
+    from workbench.service import PASSPHRASE_FILE_LIMIT, read_text_file
 
     text = read_text_file(path, what="passphrase file", limit=PASSPHRASE_FILE_LIMIT)
     return text.rstrip("\r\n")

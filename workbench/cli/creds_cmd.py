@@ -52,7 +52,9 @@ def creds(
     `--format credential-process` prints the AWS CLI's JSON, so a profile can
     say `credential_process = workbench creds ROLE --format credential-process`.
     """
-    issued = state.service().issue(engine, role_name, ttl=ttl, role_arn=role_arn, mfa_code=mfa_code)
+    issued = state.service().creds.issue(
+        engine, role_name, ttl=ttl, role_arn=role_arn, mfa_code=mfa_code
+    )
     for warning in issued.warnings:
         click.echo(f"warning: {warning}", err=True)
     if fmt != "table":
@@ -95,7 +97,7 @@ def exec_command(
     if not command:
         raise InvalidInput("give a command after --, e.g. workbench exec webapp -- aws s3 ls")
     service = state.service()
-    issued = service.issue(engine, role_name, ttl=ttl, role_arn=role_arn, mfa_code=mfa_code)
+    issued = service.creds.issue(engine, role_name, ttl=ttl, role_arn=role_arn, mfa_code=mfa_code)
     lease = issued.lease
     for warning in issued.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -109,7 +111,7 @@ def exec_command(
     try:
         child = subprocess.Popen(list(command), env=env)
     except OSError as error:
-        service.revoke(lease.lease_id)
+        service.leases.revoke(lease.lease_id)
         raise InvalidInput(f"cannot run {command[0]!r}: {error.strerror}") from None
     # Ctrl+C goes to the whole foreground group: let the child decide, and
     # revoke however it ends.
@@ -119,7 +121,7 @@ def exec_command(
     finally:
         signal.signal(signal.SIGINT, previous)
         try:
-            service.revoke(lease.lease_id)
+            service.leases.revoke(lease.lease_id)
             click.echo(f"workbench: {lease.lease_id} revoked", err=True)
         except WorkbenchError as error:
             click.echo(

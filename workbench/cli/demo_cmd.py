@@ -105,7 +105,7 @@ def _run_headless(service: object, seconds: int) -> None:
     def report(event: WorkerEvent) -> None:
         click.echo(f"[{time.monotonic() - started:6.1f}s] worker {event.kind}: {event.message}")
 
-    for lease in service.list_leases():
+    for lease in service.leases.list():
         left = lease.expire_time - time.time()
         click.echo(
             f"[   0.0s] issued {lease.lease_id} ({lease.credential_type.value}, "
@@ -118,8 +118,8 @@ def _run_headless(service: object, seconds: int) -> None:
             time.sleep(0.2)
     finally:
         worker.stop()
-    report_iam = service.iam_users("aws")
-    live = service.list_leases()
+    report_iam = service.iam.users("aws")
+    live = service.leases.list()
     click.echo(
         f"[{time.monotonic() - started:6.1f}s] done: {len(live)} live lease(s), "
         f"{len(report_iam.users)} IAM user(s) in the account "

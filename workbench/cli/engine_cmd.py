@@ -24,7 +24,7 @@ def engine() -> None:
 @pass_state
 def engine_enable(state: CliState, name: str) -> None:
     """Create engine NAME (or turn a disabled one back on)."""
-    state.service().enable_engine(name)
+    state.service().engines.enable(name)
     click.echo(f"Engine {name!r} enabled. Configure it: workbench config root --engine {name} ...")
 
 
@@ -33,7 +33,7 @@ def engine_enable(state: CliState, name: str) -> None:
 @pass_state
 def engine_disable(state: CliState, name: str) -> None:
     """Turn engine NAME off (refused while it has live leases)."""
-    state.service().disable_engine(name)
+    state.service().engines.disable(name)
     click.echo(f"Engine {name!r} disabled; its roles and config are kept.")
 
 
@@ -42,7 +42,7 @@ def engine_disable(state: CliState, name: str) -> None:
 @pass_state
 def engine_list(state: CliState, fmt: str) -> None:
     """List engines."""
-    engines = state.service().list_engines()
+    engines = state.service().engines.list()
     if fmt == "json":
         emit_json({e.name: {"enabled": e.enabled, **e.root.public_view()} for e in engines})
         return
@@ -118,7 +118,7 @@ def config_root(
         changes.update(access_key=None, secret_key=None, profile=None)
     if not changes:
         raise click.UsageError("give at least one option to change (see --help)")
-    state.service().write_root_config(engine, **changes)
+    state.service().engines.write_root(engine, **changes)
     click.echo(f"Root config of engine {engine!r} written.")
 
 
@@ -129,7 +129,7 @@ def config_root(
 @pass_state
 def config_lease(state: CliState, engine: str, lease: str, lease_max: str) -> None:
     """Write the engine's lease config (Vault: aws/config/lease)."""
-    written = state.service().write_lease_config(engine, lease, lease_max)
+    written = state.service().engines.write_lease(engine, lease, lease_max)
     click.echo(
         f"Lease config of engine {engine!r}: lease {format_duration(written.lease)}, "
         f"lease_max {format_duration(written.lease_max)}."
@@ -142,7 +142,7 @@ def config_lease(state: CliState, engine: str, lease: str, lease_max: str) -> No
 @pass_state
 def config_read(state: CliState, engine: str, fmt: str) -> None:
     """Show the engine's config (never the secret key)."""
-    view = state.service().read_config(engine)
+    view = state.service().engines.read_config(engine)
     if fmt == "json":
         emit_json(view)
         return
@@ -154,7 +154,7 @@ def config_read(state: CliState, engine: str, fmt: str) -> None:
 @pass_state
 def config_rotate_root(state: CliState, engine: str) -> None:
     """Replace the root access key with a new one; the old key is deleted in AWS."""
-    new_key = state.service().rotate_root(engine)
+    new_key = state.service().engines.rotate_root(engine)
     click.echo(f"Root key of engine {engine!r} rotated; new access key id {new_key}.")
 
 
@@ -163,7 +163,7 @@ def config_rotate_root(state: CliState, engine: str) -> None:
 @pass_state
 def config_test(state: CliState, engine: str) -> None:
     """Test the connection: sts:GetCallerIdentity with the root credentials."""
-    identity = state.service().test_connection(engine)
+    identity = state.service().engines.test_connection(engine)
     click.echo(f"Connected: account {identity['account']}, {identity['arn']}")
 
 

@@ -80,8 +80,8 @@ def _expires(lease: Lease, now: float) -> str:
 def lease_list(state: CliState, prefix: str | None, show_all: bool, fmt: str) -> None:
     """List live leases (irrevocable ones included); --all adds history."""
     service = state.service()
-    leases = service.list_leases(prefix, include_history=show_all)
-    unreadable = service.unreadable_leases(prefix)
+    leases = service.leases.list(prefix, include_history=show_all)
+    unreadable = service.leases.unreadable(prefix)
     if fmt == "json":
         emit_json([lease_json(item) for item in leases] + [unreadable_json(u) for u in unreadable])
         return
@@ -115,7 +115,7 @@ def lease_list(state: CliState, prefix: str | None, show_all: bool, fmt: str) ->
 @pass_state
 def lease_lookup(state: CliState, lease_id: str) -> None:
     """Show one lease."""
-    emit_json(lease_json(state.service().lookup(lease_id)))
+    emit_json(lease_json(state.service().leases.lookup(lease_id)))
 
 
 @lease.command("renew")
@@ -124,7 +124,7 @@ def lease_lookup(state: CliState, lease_id: str) -> None:
 @pass_state
 def lease_renew(state: CliState, lease_id: str, increment: str | None) -> None:
     """Extend an iam_user lease (capped at its max TTL)."""
-    renewed, warnings = state.service().renew(lease_id, increment)
+    renewed, warnings = state.service().leases.renew(lease_id, increment)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(
@@ -151,15 +151,15 @@ def lease_revoke(
         raise click.UsageError("give a LEASE_ID or --prefix PREFIX (one of them)")
     service = state.service()
     if lease_id:
-        revoked = service.revoke(lease_id, force=force)
+        revoked = service.leases.revoke(lease_id, force=force)
         click.echo(f"{lease_id}: {revoked.state.value}")
         _sts_note(revoked)
         return 0
     assert prefix is not None
-    count = len(service.list_leases(prefix))
+    count = len(service.leases.list(prefix))
     if count:
         confirm_destructive(f"Revoke {count} live lease(s) under {prefix!r}?", yes=yes)
-    result = service.revoke_prefix(prefix, force=force)
+    result = service.leases.revoke_prefix(prefix, force=force)
     click.echo(f"revoked {len(result.revoked)} lease(s) under {prefix!r}")
     if result.sts_still_valid:
         click.echo(
@@ -201,7 +201,7 @@ def reconcile(state: CliState, engine: str, delete: bool, yes: bool, fmt: str) -
     """
     if delete:
         confirm_destructive(f"Delete the stray IAM users of engine {engine!r}?", yes=yes)
-    report = state.service().reconcile(engine, delete=delete)
+    report = state.service().iam.reconcile(engine, delete=delete)
     if fmt == "json":
         emit_json(
             {

@@ -38,15 +38,16 @@ def check(file: Path, output_format: str, kind: str) -> None:
     AWS's service authorization data), ARNs, value types, size, and flags
     privilege escalation and over-broad grants. Runs offline.
     """
-    from workbench.policy import (
+    from workbench.service import (
+        DOCUMENT_FILE_LIMIT,
         PolicyKind,
         Severity,
         catalogue_info,
         format_findings,
         has_errors,
+        read_text_file,
         validate_policy,
     )
-    from workbench.service.user_files import DOCUMENT_FILE_LIMIT, read_text_file
 
     text = read_text_file(file, what="policy file", limit=DOCUMENT_FILE_LIMIT)
     findings = validate_policy(text, PolicyKind(kind))

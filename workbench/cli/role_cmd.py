@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import click
 
 from workbench.cli.common import CliState, emit_json, emit_table, engine_option, pass_state
-from workbench.policy import Finding
+from workbench.service import Finding
 
 
 @click.group()
@@ -19,7 +19,7 @@ def role() -> None:
 
 def _print_findings(findings: Sequence[Finding], source: str) -> None:
     if findings:
-        from workbench.policy import format_findings
+        from workbench.service import format_findings
 
         click.echo(format_findings(list(findings), source), err=True)
 
@@ -37,10 +37,10 @@ def _print_findings(findings: Sequence[Finding], source: str) -> None:
 @pass_state
 def role_write(state: CliState, engine: str, name: str, file_: str) -> None:
     """Write role NAME from a JSON file (refused if its policy has errors)."""
-    from workbench.service.roles import read_role_file
+    from workbench.service import read_role_file
 
     text = read_role_file(file_)
-    written, findings = state.service().write_role(engine, name, text, source=file_)
+    written, findings = state.service().roles.write(engine, name, text, source=file_)
     _print_findings(findings, file_)
     click.echo(f"Role {name!r} ({written.credential_type.value}) written to engine {engine!r}.")
 
@@ -51,7 +51,7 @@ def role_write(state: CliState, engine: str, name: str, file_: str) -> None:
 @pass_state
 def role_import(state: CliState, engine: str, paths: tuple[str, ...]) -> None:
     """Write every role file given (or every *.json in a folder); all or none."""
-    results = state.service().import_roles(engine, list(paths))
+    results = state.service().roles.import_files(engine, list(paths))
     for written, findings in results:
         _print_findings(findings, written.name)
         click.echo(f"Role {written.name!r} ({written.credential_type.value}) written.")
@@ -63,7 +63,7 @@ def role_import(state: CliState, engine: str, paths: tuple[str, ...]) -> None:
 @pass_state
 def role_read(state: CliState, engine: str, name: str) -> None:
     """Show role NAME as JSON (Vault's read shape)."""
-    found = state.service().read_role(engine, name)
+    found = state.service().roles.read(engine, name)
     body = found.body()
     if "policy_document" in body:
         with contextlib.suppress(ValueError):
@@ -78,14 +78,14 @@ def role_read(state: CliState, engine: str, name: str) -> None:
 def role_list(state: CliState, engine: str, fmt: str) -> None:
     """List the engine's roles."""
     service = state.service()
-    roles = service.list_roles(engine)
+    roles = service.roles.list(engine)
     if fmt == "json":
         emit_json([r.name for r in roles])
         return
     emit_table(
         ["ROLE", "TYPE", "LIVE LEASES"],
         [
-            [r.name, r.credential_type.value, str(service.live_lease_count(engine, r.name))]
+            [r.name, r.credential_type.value, str(service.roles.live_lease_count(engine, r.name))]
             for r in roles
         ],
     )
@@ -98,6 +98,6 @@ def role_list(state: CliState, engine: str, fmt: str) -> None:
 @pass_state
 def role_delete(state: CliState, engine: str, name: str, revoke_leases: bool) -> None:
     """Delete role NAME (refused while it has live leases, unless --revoke-leases)."""
-    revoked = state.service().delete_role(engine, name, revoke_leases=revoke_leases)
+    revoked = state.service().roles.delete(engine, name, revoke_leases=revoke_leases)
     suffix = f" after revoking {revoked} lease(s)" if revoked else ""
     click.echo(f"Role {name!r} deleted{suffix}.")

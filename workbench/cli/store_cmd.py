@@ -19,8 +19,7 @@ def init(state: CliState) -> None:
 
     Refuses to touch an existing store.
     """
-    from workbench.service import create_workbench
-    from workbench.store import db_path, store_exists
+    from workbench.service import create_workbench, db_path, store_exists
 
     home = state.home_path
     if store_exists(home):

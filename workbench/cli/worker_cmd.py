@@ -69,8 +69,8 @@ def status(state: CliState, fmt: str) -> int:
     Needs no passphrase. Exits 0 when a revoker runs and made a pass in the
     last 15 s, 1 otherwise (for a service manager's health check).
     """
-    from workbench.store.files import check_private_home
-    from workbench.worker.status import read_status
+    from workbench.service import check_private_home
+    from workbench.worker import read_status
 
     check_private_home(state.home_path)  # others could fake the lock and the status file
     report = read_status(state.home_path)

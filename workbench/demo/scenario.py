@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.demo.server import EmbeddedAws, bootstrap_account
-from workbench.service import Workbench
-from workbench.store import Store
+from workbench.service import Workbench, create_workbench
 
 # Shipped inside the package; the repository's sample-roles/ links here.
 SAMPLE_ROLES = Path(__file__).resolve().parent / "sample_roles"
@@ -68,10 +67,10 @@ class Demo:
         access_key, secret_key = bootstrap_account(aws)
         if self.authorization:
             aws.set_authorization(True)
-        store = Store.create(self.home, self.passphrase)
-        service = self.service = Workbench(store, operator=self.operator)
-        service.enable_engine("aws")
-        service.write_root_config(
+        service = self.service = create_workbench(
+            self.home, self.passphrase, operator=self.operator
+        )  # with engine `aws`
+        service.engines.write_root(
             "aws",
             access_key=access_key,
             secret_key=secret_key,
@@ -83,11 +82,11 @@ class Demo:
             expiry_guard=not self.authorization,
             readiness_probe=False,
         )
-        service.write_lease_config("aws", DEMO_LEASE, DEMO_LEASE_MAX)
-        service.import_roles("aws", [str(sample_roles_dir())])
+        service.engines.write_lease("aws", DEMO_LEASE, DEMO_LEASE_MAX)
+        service.roles.import_files("aws", [str(sample_roles_dir())])
         issued = []
         for role, ttl in self.seeded:
-            issued.append(service.issue("aws", role, ttl=ttl))
+            issued.append(service.creds.issue("aws", role, ttl=ttl))
         notes = [
             f"Embedded AWS (moto) at {aws.url}; account {'123456789012'}.",
             f"Leases default to {DEMO_LEASE} (max {DEMO_LEASE_MAX}) so expiry happens live.",

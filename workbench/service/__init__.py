@@ -1,6 +1,113 @@
-"""The engine facade: the only API the CLI and the TUI call."""
+"""The engine facade: the only API the CLI, the TUI and the demo call.
 
-from workbench.service.facade import Workbench
-from workbench.service.setup import create_workbench, db_path, open_workbench, store_exists
+`Workbench` (opened with `open_workbench` / `create_workbench`) is the door;
+the other names are the values it hands out and the checks the faces run on
+what a user typed. They load on first use, so `workbench --help` and the
+TUI's first frame stay cheap.
+"""
 
-__all__ = ["Workbench", "create_workbench", "db_path", "open_workbench", "store_exists"]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.audit import VerifyResult
+    from workbench.audit.entries import OPERATIONS
+    from workbench.policy import (
+        Finding,
+        PolicyKind,
+        Severity,
+        catalogue_info,
+        format_findings,
+        has_errors,
+        validate_policy,
+    )
+    from workbench.service.audit_trail import audit_line
+    from workbench.service.facade import Workbench
+    from workbench.service.formats import IssuedCredential
+    from workbench.service.leases import PrefixRevocation
+    from workbench.service.reconcile import IamUserView, ReconcileReport
+    from workbench.service.role_ops import role_prefix
+    from workbench.service.roles import FIELDS as ROLE_FIELDS_BY_TYPE
+    from workbench.service.roles import read_role_file
+    from workbench.service.setup import create_workbench, open_workbench
+    from workbench.service.user_files import (
+        DOCUMENT_FILE_LIMIT,
+        PASSPHRASE_FILE_LIMIT,
+        check_passphrase_text,
+        read_text_file,
+    )
+    from workbench.store.files import check_private_home, db_path, default_home, store_exists
+
+_WHERE = {
+    "VerifyResult": "workbench.audit",
+    "OPERATIONS": "workbench.audit.entries",
+    "Finding": "workbench.policy",
+    "PolicyKind": "workbench.policy",
+    "Severity": "workbench.policy",
+    "catalogue_info": "workbench.policy",
+    "format_findings": "workbench.policy",
+    "has_errors": "workbench.policy",
+    "validate_policy": "workbench.policy",
+    "audit_line": "workbench.service.audit_trail",
+    "Workbench": "workbench.service.facade",
+    "IssuedCredential": "workbench.service.formats",
+    "PrefixRevocation": "workbench.service.leases",
+    "IamUserView": "workbench.service.reconcile",
+    "ReconcileReport": "workbench.service.reconcile",
+    "role_prefix": "workbench.service.role_ops",
+    "read_role_file": "workbench.service.roles",
+    "create_workbench": "workbench.service.setup",
+    "open_workbench": "workbench.service.setup",
+    "DOCUMENT_FILE_LIMIT": "workbench.service.user_files",
+    "PASSPHRASE_FILE_LIMIT": "workbench.service.user_files",
+    "check_passphrase_text": "workbench.service.user_files",
+    "read_text_file": "workbench.service.user_files",
+    "check_private_home": "workbench.store.files",
+    "db_path": "workbench.store.files",
+    "default_home": "workbench.store.files",
+    "store_exists": "workbench.store.files",
+}
+_RENAMED = {"ROLE_FIELDS_BY_TYPE": ("workbench.service.roles", "FIELDS")}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RENAMED:
+        module, attribute = _RENAMED[name]
+        return getattr(importlib.import_module(module), attribute)
+    if name not in _WHERE:
+        raise AttributeError(f"module 'workbench.service' has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)
+
+
+__all__ = [
+    "DOCUMENT_FILE_LIMIT",
+    "OPERATIONS",
+    "PASSPHRASE_FILE_LIMIT",
+    "ROLE_FIELDS_BY_TYPE",
+    "Finding",
+    "IamUserView",
+    "IssuedCredential",
+    "PolicyKind",
+    "PrefixRevocation",
+    "ReconcileReport",
+    "Severity",
+    "VerifyResult",
+    "Workbench",
+    "audit_line",
+    "catalogue_info",
+    "check_passphrase_text",
+    "check_private_home",
+    "create_workbench",
+    "db_path",
+    "default_home",
+    "format_findings",
+    "has_errors",
+    "open_workbench",
+    "read_role_file",
+    "read_text_file",
+    "role_prefix",
+    "store_exists",
+    "validate_policy",
+]

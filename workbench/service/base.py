@@ -1,4 +1,4 @@
-"""The base every facade part shares: the context and the operator's name."""
+"""The base every facade part shares: the context, passed in."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from workbench.service.context import ServiceContext
 
 
 class ServicePart:
-    """A slice of the facade; the parts are combined in `Workbench`."""
+    """A part of the facade (`wb.engines`, `wb.roles`...), built on one shared context."""
 
-    ctx: ServiceContext
-    operator: str
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
 
     @property
-    def audit(self) -> AuditLog:
-        return self.ctx.audit
+    def _audit(self) -> AuditLog:
+        return self._ctx.audit

@@ -12,17 +12,23 @@ from workbench.domain.errors import InvalidInput, NotFound
 from workbench.domain.models import Engine, Role
 from workbench.service.owners import ProcessRegistry
 from workbench.service.roles import check_name
-from workbench.store import Store
+from workbench.store import Repositories
 
 
 class ServiceContext:
     """Shared by the facade and the worker: one store, one audit log, cached clients."""
 
     def __init__(
-        self, store: Store, audit: AuditLog, *, clock: Callable[[], float] = time.time
+        self,
+        store: Repositories,
+        audit: AuditLog,
+        *,
+        operator: str,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.audit = audit
+        self.operator = operator
         self.clock = clock
         self._clients: dict[ClientSpec, AwsClients] = {}
         self._lock = threading.Lock()

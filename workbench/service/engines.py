@@ -28,51 +28,51 @@ def _check_endpoint(option: str, url: str | None) -> str | None:
     return url.rstrip("/")
 
 
-class EngineOps(ServicePart):
-    """Enable, disable, list and configure engines."""
+class Engines(ServicePart):
+    """`wb.engines`: enable, disable, list and configure engines."""
 
-    def list_engines(self) -> list[Engine]:
-        return self.ctx.store.engines.list()
+    def list(self) -> list[Engine]:
+        return self._ctx.store.engines.list()
 
-    def get_engine(self, name: str) -> Engine:
-        return self.ctx.engine(name, enabled=False)
+    def get(self, name: str) -> Engine:
+        return self._ctx.engine(name, enabled=False)
 
-    def enable_engine(self, name: str) -> Engine:
+    def enable(self, name: str) -> Engine:
         """Create engine `name`, or turn a disabled one back on (its roles kept)."""
         check_name("engine", name)
-        with self.audit.operation("update", f"sys/mounts/{name}", {"type": "aws"}):
-            engine = self.ctx.store.engines.get(name)
+        with self._audit.operation("update", f"sys/mounts/{name}", {"type": "aws"}):
+            engine = self._ctx.store.engines.get(name)
             if engine is not None and engine.enabled:
                 raise Conflict(f"engine {name!r} is already enabled")
             if engine is None:
                 engine = Engine(name=name)
             engine.enabled = True
-            self.ctx.store.engines.put(engine)
+            self._ctx.store.engines.put(engine)
         return engine
 
-    def disable_engine(self, name: str) -> Engine:
+    def disable(self, name: str) -> Engine:
         """Turn an engine off; refused while it has live leases (revoke them first)."""
-        engine = self.ctx.engine(name)
-        live = self.ctx.store.leases.count_live(f"{name}/")
+        engine = self._ctx.engine(name)
+        live = self._ctx.store.leases.count_live(f"{name}/")
         if live:
             raise Conflict(
                 f"engine {name!r} has {live} live lease(s); revoke them first",
                 hint="revoke_prefix",
                 hint_args={"prefix": f"{name}/"},
             )
-        with self.audit.operation("delete", f"sys/mounts/{name}"):
+        with self._audit.operation("delete", f"sys/mounts/{name}"):
             engine.enabled = False
-            self.ctx.store.engines.put(engine)
+            self._ctx.store.engines.put(engine)
         return engine
 
-    def write_root_config(self, engine_name: str, **changes: Any) -> RootConfig:
+    def write_root(self, engine_name: str, **changes: Any) -> RootConfig:
         """Change the given fields of `config/root`; the others stay as they are.
 
         Fields: access_key + secret_key, profile, region, iam_endpoint,
         sts_endpoint, max_retries, username_template, expiry_guard,
         readiness_probe.
         """
-        engine = self.ctx.engine(engine_name, enabled=False)
+        engine = self._ctx.engine(engine_name, enabled=False)
         root = engine.root
         unknown = set(changes) - set(RootConfig.__dataclass_fields__)
         if unknown:
@@ -93,18 +93,18 @@ class EngineOps(ServicePart):
         if "username_template" in given:
             check_template(given["username_template"])
         audit_data = {key: value for key, value in given.items() if value is not None}
-        with self.audit.operation("update", f"{engine_name}/config/root", audit_data):
+        with self._audit.operation("update", f"{engine_name}/config/root", audit_data):
             if given.get("access_key"):
                 root.profile = None
             if given.get("profile"):
                 root.access_key = root.secret_key = None
             for key, value in given.items():
                 setattr(root, key, value)
-            self.ctx.store.engines.put(engine)
+            self._ctx.store.engines.put(engine)
         return root
 
-    def write_lease_config(self, engine_name: str, lease: str, lease_max: str) -> LeaseConfig:
-        engine = self.ctx.engine(engine_name, enabled=False)
+    def write_lease(self, engine_name: str, lease: str, lease_max: str) -> LeaseConfig:
+        engine = self._ctx.engine(engine_name, enabled=False)
         config = LeaseConfig(
             lease=parse_duration(lease, field="lease"),
             lease_max=parse_duration(lease_max, field="lease_max"),
@@ -119,15 +119,15 @@ class EngineOps(ServicePart):
                 field="lease",
             )
         data = {"lease": str(config.lease), "lease_max": str(config.lease_max)}
-        with self.audit.operation("update", f"{engine_name}/config/lease", data):
+        with self._audit.operation("update", f"{engine_name}/config/lease", data):
             engine.lease_config = config
-            self.ctx.store.engines.put(engine)
+            self._ctx.store.engines.put(engine)
         return config
 
     def read_config(self, engine_name: str) -> dict[str, Any]:
         """`config read`: root and lease config, never the secret key."""
-        engine = self.ctx.engine(engine_name, enabled=False)
-        with self.audit.operation("read", f"{engine_name}/config/root") as op:
+        engine = self._ctx.engine(engine_name, enabled=False)
+        with self._audit.operation("read", f"{engine_name}/config/root") as op:
             view = {
                 "engine": engine.name,
                 "enabled": engine.enabled,
@@ -140,15 +140,15 @@ class EngineOps(ServicePart):
 
     def test_connection(self, engine_name: str) -> dict[str, str]:
         """sts:GetCallerIdentity with the engine's root credentials."""
-        engine = self.ctx.engine(engine_name, enabled=False)
-        with self.audit.operation("read", f"{engine_name}/config/root/identity") as op:
-            identity = self.ctx.clients(engine).caller_identity()
+        engine = self._ctx.engine(engine_name, enabled=False)
+        with self._audit.operation("read", f"{engine_name}/config/root/identity") as op:
+            identity = self._ctx.clients(engine).caller_identity()
             op.respond(data=identity)
         return identity
 
     def rotate_root(self, engine_name: str) -> str:
         """Replace the stored root key with a new one; returns the new access key id."""
-        engine = self.ctx.engine(engine_name, enabled=False)
+        engine = self._ctx.engine(engine_name, enabled=False)
         root = engine.root
         if not (root.access_key and root.secret_key):
             raise InvalidInput(
@@ -156,11 +156,11 @@ class EngineOps(ServicePart):
                 "a profile or the ambient credential chain)"
             )
         old_key = root.access_key
-        with self.audit.operation("update", f"{engine_name}/config/rotate-root") as op:
-            clients = self.ctx.clients(engine)
+        with self._audit.operation("update", f"{engine_name}/config/rotate-root") as op:
+            clients = self._ctx.clients(engine)
             user_name, new_key = aws_root.create_root_key(clients)
             root.access_key, root.secret_key = new_key.access_key_id, new_key.secret_access_key
-            self.ctx.store.engines.put(engine)
-            aws_root.delete_root_key(self.ctx.clients(engine), user_name, old_key)
+            self._ctx.store.engines.put(engine)
+            aws_root.delete_root_key(self._ctx.clients(engine), user_name, old_key)
             op.respond(data={"access_key": new_key.access_key_id})
         return new_key.access_key_id

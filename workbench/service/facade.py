@@ -1,50 +1,89 @@
-"""`Workbench`: engines, roles, credentials, leases and audit in one object."""
+"""`Workbench`: the one door to engines, roles, credentials, leases, IAM and the audit trail.
+
+Its parts are composed, each given what it needs:
+
+    wb.engines   enable, disable, configure (Vault's sys/mounts, config/root, config/lease)
+    wb.roles     write (validated), import, read, list, delete (aws/roles/NAME)
+    wb.creds     issue (aws/creds/ROLE, aws/sts/ROLE)
+    wb.leases    list, lookup, renew, revoke, revoke by prefix; the revoker's view
+    wb.iam       the users this store made, reconcile
+    wb.audit     read, verify, hash; file devices
+
+The store, the audit writer and the AWS clients stay inside.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from workbench.audit import AuditLog
 from workbench.domain.lifecycle import RetryPolicy
 from workbench.domain.passphrase import check_new_passphrase
+from workbench.service.audit_trail import AuditTrail
 from workbench.service.context import ServiceContext
-from workbench.service.engines import EngineOps
-from workbench.service.issuance import CredentialOps
-from workbench.service.leases import LeaseOps
+from workbench.service.engines import Engines
+from workbench.service.issuance import Credentials
+from workbench.service.leases import Leases
 from workbench.service.lifecycle import LeaseLifecycle
-from workbench.service.reconcile import ReconcileOps
-from workbench.service.role_ops import RoleOps
-from workbench.store import Store
+from workbench.service.reconcile import Iam
+from workbench.service.role_ops import Roles
+from workbench.store import Repositories
 
 
-class Workbench(EngineOps, RoleOps, CredentialOps, LeaseOps, ReconcileOps):
-    """One unlocked store and everything the UIs can do with it."""
+class Workbench:
+    """One unlocked store and everything the faces can do with it."""
 
     def __init__(
         self,
-        store: Store,
+        store: Repositories,
         *,
         operator: str,
         clock: Callable[[], float] = time.time,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.store = store
-        self.operator = operator
-        self.ctx = ServiceContext(store, AuditLog(store, operator=operator), clock=clock)
-        self.lifecycle = LeaseLifecycle(self.ctx, retry)
+        self._store = store
+        self._ctx = ServiceContext(
+            store, AuditLog(store, operator=operator), clock=clock, operator=operator
+        )
+        lifecycle = LeaseLifecycle(self._ctx, retry)
+        self.engines = Engines(self._ctx)
+        self.leases = Leases(self._ctx, lifecycle)
+        self.roles = Roles(self._ctx, self.leases)
+        self.creds = Credentials(self._ctx, lifecycle)
+        self.iam = Iam(self._ctx)
+        self.audit = AuditTrail(self._ctx.audit)
 
-    def audit_hash(self, value: str) -> str:
-        """`audit hash`: the HMAC the audit trail shows for a secret."""
-        return self.audit.hash_value(value)
+    @property
+    def operator(self) -> str:
+        """Who acts: the audit entries' display name."""
+        return self._ctx.operator
+
+    @property
+    def home(self) -> Path:
+        """The folder the store lives in (its worker lock and status file beside it)."""
+        return self._store.path.parent
+
+    def clock(self) -> float:
+        """Now, by the service's clock (tests hold it)."""
+        return self._ctx.clock()
+
+    def changes(self) -> int:
+        """A number that moves whenever any process writes the store (cheap to poll)."""
+        return self._store.change_token()
+
+    def sweep_processes(self) -> int:
+        """Forget registry entries of processes that have died; how many went."""
+        return self._ctx.processes.sweep()
 
     def change_passphrase(self, new_passphrase: str) -> None:
         """Re-wrap the data key (audited; the passphrase itself appears only as an HMAC)."""
         check_new_passphrase(new_passphrase)
-        with self.audit.operation("update", "sys/passwd", {"new_passphrase": new_passphrase}):
-            self.store.change_passphrase(new_passphrase)
+        with self._ctx.audit.operation("update", "sys/passwd", {"new_passphrase": new_passphrase}):
+            self._store.change_passphrase(new_passphrase)
 
     def close(self) -> None:
-        self.ctx.processes.close()
-        self.audit.close()
-        self.store.close()
+        self._ctx.processes.close()
+        self._ctx.audit.close()
+        self._store.close()

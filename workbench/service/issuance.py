@@ -13,6 +13,7 @@ from workbench.domain.naming import LEASE_TAG, STORE_TAG, new_lease_id, render_u
 from workbench.policy import PolicyKind
 from workbench.policy.validate import SIZE_LIMITS
 from workbench.service.base import ServicePart
+from workbench.service.context import ServiceContext
 from workbench.service.formats import IssuedCredential
 from workbench.service.guard import inline_policy
 from workbench.service.lifecycle import LeaseLifecycle
@@ -28,10 +29,12 @@ PROPAGATING_NOTE = (
 )
 
 
-class CredentialOps(ServicePart):
-    """`creds ROLE`: Vault's `aws/creds/ROLE` and `aws/sts/ROLE`."""
+class Credentials(ServicePart):
+    """`wb.creds`: Vault's `aws/creds/ROLE` and `aws/sts/ROLE`."""
 
-    lifecycle: LeaseLifecycle
+    def __init__(self, ctx: ServiceContext, lifecycle: LeaseLifecycle) -> None:
+        super().__init__(ctx)
+        self._lifecycle = lifecycle
 
     def issue(
         self,
@@ -43,14 +46,14 @@ class CredentialOps(ServicePart):
         mfa_code: str | None = None,
     ) -> IssuedCredential:
         """Issue one credential; its lease is stored before AWS is called."""
-        engine = self.ctx.engine(engine_name)
-        role = self.ctx.role(engine_name, role_name)
+        engine = self._ctx.engine(engine_name)
+        role = self._ctx.role(engine_name, role_name)
         decision = decide_ttl(engine, role, ttl)
         request = {"ttl": decision.ttl, "role_arn": role_arn, "mfa_code": mfa_code}
         path = f"{engine.name}/{'sts' if role.credential_type.is_sts else 'creds'}/{role.name}"
         issued: list[Lease] = []
         try:
-            with self.audit.operation("read", path, {k: v for k, v in request.items() if v}) as op:
+            with self._audit.operation("read", path, {k: v for k, v in request.items() if v}) as op:
                 if role.credential_type is CredentialType.IAM_USER:
                     lease = self._issue_iam_user(engine, role, decision.ttl)
                 else:
@@ -88,7 +91,7 @@ class CredentialOps(ServicePart):
         nobody has on record must not stay alive until its TTL.
         """
         try:
-            ended = self.lifecycle.withdraw(lease.lease_id)
+            ended = self._lifecycle.withdraw(lease.lease_id)
         except WorkbenchError as error:
             return (
                 f"withdrawing the new credential failed ({error}); the revoker retries "
@@ -104,7 +107,7 @@ class CredentialOps(ServicePart):
     # -- iam_user -------------------------------------------------------------
 
     def _issue_iam_user(self, engine: Engine, role: Role, ttl: int) -> Lease:
-        now = self.ctx.clock()
+        now = self._ctx.clock()
         expire_time = now + ttl
         policy = inline_policy(
             role.policy_document, expire_time if engine.root.expiry_guard else None
@@ -126,10 +129,10 @@ class CredentialOps(ServicePart):
             max_expire_time=now + engine.lease_config.lease_max,
             renewable=True,
             iam_user_name=render_username(
-                engine.root.username_template, display_name=self.operator, role_name=role.name
+                engine.root.username_template, display_name=self._ctx.operator, role_name=role.name
             ),
             iam_user_path=role.user_path,
-            owner=self.ctx.owner(),
+            owner=self._ctx.owner(),
             updated_time=now,
         )
         if len(role.iam_tags) > IAM_TAGS_MAX - len(OWN_TAGS):
@@ -144,7 +147,7 @@ class CredentialOps(ServicePart):
                 f"role {role.name!r}: iam_tags may not set {', '.join(clashing)}; "
                 "the workbench sets it on every user it creates"
             )
-        own_tags = ((STORE_TAG, self.ctx.store.store_id), (LEASE_TAG, lease.lease_id))
+        own_tags = ((STORE_TAG, self._ctx.store.store_id), (LEASE_TAG, lease.lease_id))
         plan = aws_iam.IamUserPlan(
             user_name=lease.iam_user_name or "",
             path=role.user_path,
@@ -154,13 +157,13 @@ class CredentialOps(ServicePart):
             tags=(*role.iam_tags.items(), *own_tags),
             permissions_boundary_arn=role.permissions_boundary_arn,
         )
-        self.ctx.store.leases.insert(lease)
+        self._ctx.store.leases.insert(lease)
         fault_point("lease.pending")
-        clients = self.ctx.clients(engine)
+        clients = self._ctx.clients(engine)
         try:
             keys = aws_iam.create_user(clients, plan)
         except BaseException as error:
-            self.lifecycle.roll_back(clients, lease, error)
+            self._lifecycle.roll_back(clients, lease, error)
             if isinstance(error, WorkbenchError | KeyboardInterrupt | SystemExit):
                 raise
             raise AwsError(f"issuing {lease.lease_id} failed: {error}") from None
@@ -172,9 +175,9 @@ class CredentialOps(ServicePart):
             access_key_id=keys.access_key_id,
             secret_key=keys.secret_access_key,
             probe=engine.root.probe_enabled,
-            now=self.ctx.clock(),
+            now=self._ctx.clock(),
         )
-        self.ctx.store.leases.update(lease, secrets=True)
+        self._ctx.store.leases.update(lease, secrets=True)
         return lease
 
     # -- STS ------------------------------------------------------------------
@@ -182,9 +185,9 @@ class CredentialOps(ServicePart):
     def _issue_sts(
         self, engine: Engine, role: Role, ttl: int, role_arn: str | None, mfa_code: str | None
     ) -> Lease:
-        clients = self.ctx.clients(engine)
+        clients = self._ctx.clients(engine)
         session_name = render_username(
-            engine.root.username_template, display_name=self.operator, role_name=role.name
+            engine.root.username_template, display_name=self._ctx.operator, role_name=role.name
         )
         kind = role.credential_type
         if kind is CredentialType.ASSUMED_ROLE:
@@ -205,7 +208,7 @@ class CredentialOps(ServicePart):
                 clients,
                 name=render_username(
                     engine.root.username_template,
-                    display_name=self.operator,
+                    display_name=self._ctx.operator,
                     role_name=role.name,
                     max_length=FEDERATION_NAME_MAX,
                 ),
@@ -227,7 +230,7 @@ class CredentialOps(ServicePart):
                 mfa_serial_number=role.mfa_serial_number,
                 mfa_code=mfa_code,
             )
-        now = self.ctx.clock()
+        now = self._ctx.clock()
         lease = Lease(
             lease_id=new_lease_id(engine.name, role.name),
             engine=engine.name,
@@ -244,7 +247,7 @@ class CredentialOps(ServicePart):
             role_arn=chosen,
             updated_time=now,
         )
-        self.ctx.store.leases.insert(lease)
+        self._ctx.store.leases.insert(lease)
         return lease
 
     @staticmethod

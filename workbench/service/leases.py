@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import builtins
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from workbench.domain.errors import InvalidInput, WorkbenchError
+from workbench.domain.errors import InvalidInput, StoreCorrupted, WorkbenchError
+from workbench.domain.lifecycle import PROBED, RECOVERABLE
 from workbench.domain.models import Lease, UnreadableLease
 from workbench.service.base import ServicePart
+from workbench.service.context import ServiceContext
 from workbench.service.lifecycle import LeaseLifecycle
 
 DEFAULT_CONCURRENCY = 8
@@ -28,39 +31,49 @@ class PrefixRevocation:
         return not self.failed and not self.unreadable
 
 
-class LeaseOps(ServicePart):
-    """Leases as Vault's lease manager handles them."""
+class Leases(ServicePart):
+    """`wb.leases`: leases as Vault's lease manager handles them, and the revoker's view."""
 
-    lifecycle: LeaseLifecycle
-    concurrency: int = DEFAULT_CONCURRENCY
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        lifecycle: LeaseLifecycle,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> None:
+        super().__init__(ctx)
+        self._lifecycle = lifecycle
+        self.concurrency = concurrency
 
-    def list_leases(
+    def list(
         self, prefix: str | None = None, *, include_history: bool = False
-    ) -> list[Lease]:
-        return self.ctx.store.leases.list(prefix=prefix, live_only=not include_history)
+    ) -> builtins.list[Lease]:
+        return self._ctx.store.leases.list(prefix=prefix, live_only=not include_history)
 
-    def unreadable_leases(self, prefix: str | None = None) -> list[UnreadableLease]:
+    def unreadable(self, prefix: str | None = None) -> builtins.list[UnreadableLease]:
         """Lease rows this version cannot read: set aside, never revoked blindly."""
-        return self.ctx.store.leases.unreadable(prefix=prefix)
+        return self._ctx.store.leases.unreadable(prefix=prefix)
 
     def lookup(self, lease_id: str) -> Lease:
-        with self.audit.operation("update", "sys/leases/lookup", {"lease_id": lease_id}) as op:
-            lease = self.lifecycle.get(lease_id)
+        with self._audit.operation("update", "sys/leases/lookup", {"lease_id": lease_id}) as op:
+            lease = self._lifecycle.get(lease_id)
             op.respond(data={"state": lease.state.value}, lease_id=lease_id)
         return lease
 
-    def renew(self, lease_id: str, increment: str | int | None = None) -> tuple[Lease, list[str]]:
+    def renew(
+        self, lease_id: str, increment: str | int | None = None
+    ) -> tuple[Lease, builtins.list[str]]:
         """Extend an iam_user lease; counted from now, capped at its max TTL."""
-        return self.lifecycle.renew(lease_id, increment)
+        return self._lifecycle.renew(lease_id, increment)
 
     def confirm_ready(self, lease_id: str) -> bool:
         """Readiness probe: True once AWS accepts a propagating lease's key (now active)."""
-        return self.lifecycle.confirm_ready(lease_id)
+        return self._lifecycle.confirm_ready(lease_id)
 
     def revoke(self, lease_id: str, *, force: bool = False) -> Lease:
         if force:
-            return self.lifecycle.force(lease_id)
-        return self.lifecycle.revoke(lease_id)
+            return self._lifecycle.force(lease_id)
+        return self._lifecycle.revoke(lease_id)
 
     def revoke_prefix(self, prefix: str, *, force: bool = False) -> PrefixRevocation:
         """Revoke every live lease whose id starts with `prefix`, concurrently."""
@@ -72,9 +85,9 @@ class LeaseOps(ServicePart):
         result = PrefixRevocation(prefix=prefix)
         data = {"prefix": prefix, "force": force}
         path = f"sys/leases/revoke-{'force' if force else 'prefix'}/{prefix}"
-        with self.audit.operation("update", path, data) as op:
-            leases = self.ctx.store.leases.list(prefix=prefix)
-            result.unreadable = self.ctx.store.leases.unreadable(prefix=prefix)
+        with self._audit.operation("update", path, data) as op:
+            leases = self._ctx.store.leases.list(prefix=prefix)
+            result.unreadable = self._ctx.store.leases.unreadable(prefix=prefix)
 
             def one(lease: Lease) -> tuple[Lease, str | None]:
                 try:
@@ -89,7 +102,7 @@ class LeaseOps(ServicePart):
                         result.failed[lease.lease_id] = error
                         continue
                     result.revoked.append(lease.lease_id)
-                    if lease.credential_type.is_sts and lease.expire_time > self.ctx.clock():
+                    if lease.credential_type.is_sts and lease.expire_time > self._ctx.clock():
                         result.sts_still_valid.append(lease.lease_id)
             op.respond(
                 data={
@@ -99,3 +112,40 @@ class LeaseOps(ServicePart):
                 }
             )
         return result
+
+    # -- the revoker's view --------------------------------------------------------
+
+    def due(self, now: float, limit: int) -> builtins.list[Lease]:
+        """Live leases whose expiry or retry time has come, soonest first."""
+        return self._ctx.store.leases.due(now, limit=limit)
+
+    def next_due_time(self) -> float | None:
+        """When the next live lease expires or is due a retry."""
+        return self._ctx.store.leases.next_due_time()
+
+    def propagating(self, limit: int) -> builtins.list[Lease]:
+        """Leases whose new key AWS has not been seen to accept yet."""
+        return self._ctx.store.leases.list(states=PROBED, limit=limit)
+
+    def current(self, lease_id: str) -> Lease | None:
+        """The lease as stored now, without auditing; None if gone or unreadable."""
+        try:
+            return self._ctx.store.leases.get(lease_id)
+        except StoreCorrupted:
+            return None
+
+    def recover_orphans(self) -> int:
+        """Leases left pending or revoking by a process that died: due now (unless taken since)."""
+        leases = self._ctx.store.leases
+        now = self._ctx.clock()
+        recovered = 0
+        for lease in leases.list(states=RECOVERABLE):
+            if self._ctx.owner_is_dead(lease.owner) and leases.reschedule_orphan(
+                lease.lease_id, owner=lease.owner, now=now
+            ):
+                recovered += 1
+        return recovered
+
+    def revoke_due(self, lease_id: str) -> Lease | None:
+        """The worker's revocation: only if still due and nobody holds it (None: nothing to do)."""
+        return self._lifecycle.revoke_due(lease_id)

@@ -61,16 +61,16 @@ def _created(user: dict[str, Any]) -> float:
     return value.timestamp() if isinstance(value, datetime) else 0.0
 
 
-class ReconcileOps(ServicePart):
+class Iam(ServicePart):
     """The no-orphans sweep, also behind the TUI's IAM view."""
 
     _tag_cache: dict[tuple[str, float], dict[str, str]]
 
-    def iam_users(self, engine_name: str) -> ReconcileReport:
+    def users(self, engine_name: str) -> ReconcileReport:
         """IAM users this store made in the engine's account, each matched to its lease."""
-        engine = self.ctx.engine(engine_name, enabled=False)
-        clients = self.ctx.clients(engine)
-        leases = self.ctx.store.leases.list(prefix=f"{engine.name}/", live_only=False)
+        engine = self._ctx.engine(engine_name, enabled=False)
+        clients = self._ctx.clients(engine)
+        leases = self._ctx.store.leases.list(prefix=f"{engine.name}/", live_only=False)
         # Live leases win over ended ones that happen to record the same name.
         by_user: dict[str, Lease] = {}
         for item in sorted(leases, key=lambda lease: lease.state in LIVE):
@@ -78,7 +78,7 @@ class ReconcileOps(ServicePart):
                 by_user[item.iam_user_name] = item
         by_id = {lease.lease_id: lease for lease in leases}
         report = ReconcileReport(engine=engine.name)
-        report.unreadable = self.ctx.store.leases.unreadable(prefix=f"{engine.name}/")
+        report.unreadable = self._ctx.store.leases.unreadable(prefix=f"{engine.name}/")
         unreadable_users = {
             bad.iam_user_name: bad for bad in report.unreadable if bad.iam_user_name
         }
@@ -99,7 +99,7 @@ class ReconcileOps(ServicePart):
                 lease_id = lease.lease_id
             else:
                 user_tags = tags.get(name, {})
-                if user_tags.get(STORE_TAG) != self.ctx.store.store_id:
+                if user_tags.get(STORE_TAG) != self._ctx.store.store_id:
                     continue  # not made by this store: never ours to judge
                 lease_id = user_tags.get(LEASE_TAG)
                 tagged = by_id.get(lease_id or "")
@@ -145,12 +145,12 @@ class ReconcileOps(ServicePart):
 
     def reconcile(self, engine_name: str, *, delete: bool = False) -> ReconcileReport:
         """Report strays (and live leases whose user is gone); `delete` removes strays."""
-        with self.audit.operation(
+        with self._audit.operation(
             "update" if delete else "read", f"{engine_name}/reconcile", {"delete": delete}
         ) as op:
-            report = self.iam_users(engine_name)
+            report = self.users(engine_name)
             if delete:
-                clients = self.ctx.clients(self.ctx.engine(engine_name, enabled=False))
+                clients = self._ctx.clients(self._ctx.engine(engine_name, enabled=False))
                 for user in report.strays:
                     try:
                         aws_iam.delete_user(clients, user.name)

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 from workbench.domain.errors import Conflict, InvalidInput, StoreCorrupted, WorkbenchError
 from workbench.domain.models import CredentialType, Role
 from workbench.service.base import ServicePart
+from workbench.service.context import ServiceContext
 from workbench.service.guard import guard_size
 from workbench.service.roles import check_name, parse_role, read_role_file, role_files
 
 if TYPE_CHECKING:
     from workbench.policy import Finding
+    from workbench.service.leases import Leases
 
 
 def role_prefix(engine: str, name: str) -> str:
@@ -20,16 +22,20 @@ def role_prefix(engine: str, name: str) -> str:
     return f"{engine}/creds/{name}/"
 
 
-class RoleOps(ServicePart):
-    """Vault's `aws/roles/NAME`."""
+class Roles(ServicePart):
+    """`wb.roles`: Vault's `aws/roles/NAME`."""
 
-    def check_role(
+    def __init__(self, ctx: ServiceContext, leases: Leases) -> None:
+        super().__init__(ctx)
+        self._leases = leases
+
+    def check(
         self, engine_name: str, name: str, body: dict[str, Any] | str
     ) -> tuple[Role, list[Finding]]:
         """Parse and validate without storing (the TUI's editor calls this as you type)."""
         from workbench.policy import PolicyKind, validate_policy
 
-        engine = self.ctx.engine(engine_name, enabled=False)
+        engine = self._ctx.engine(engine_name, enabled=False)
         role = parse_role(engine.name, name, body)
         findings: list[Finding] = []
         if role.policy_document:
@@ -42,13 +48,13 @@ class RoleOps(ServicePart):
                 findings = validate_policy(role.policy_document, PolicyKind.SESSION)
         return role, findings
 
-    def write_role(
+    def write(
         self, engine_name: str, name: str, body: dict[str, Any] | str, *, source: str = "role"
     ) -> tuple[Role, list[Finding]]:
         """Store a role; refused (with every finding) while its policy has ERRORs."""
         from workbench.policy import format_findings, has_errors
 
-        role, findings = self.check_role(engine_name, name, body)
+        role, findings = self.check(engine_name, name, body)
         if has_errors(findings):
             raise InvalidInput(
                 f"role {name!r}: the policy document has errors; nothing was saved\n"
@@ -57,13 +63,13 @@ class RoleOps(ServicePart):
         data = role.body()
         if role.policy_document:
             # Policy documents are kept encrypted; the audit trail holds their HMAC.
-            data["policy_document"] = self.audit.hash_value(role.policy_document)
-        with self.audit.operation("update", f"{engine_name}/roles/{name}", data):
-            role.updated_time = self.ctx.clock()
-            self.ctx.store.roles.put(role)
+            data["policy_document"] = self._audit.hash_value(role.policy_document)
+        with self._audit.operation("update", f"{engine_name}/roles/{name}", data):
+            role.updated_time = self._ctx.clock()
+            self._ctx.store.roles.put(role)
         return role, findings
 
-    def import_roles(self, engine_name: str, paths: list[str]) -> list[tuple[Role, list[Finding]]]:
+    def import_files(self, engine_name: str, paths: list[str]) -> list[tuple[Role, list[Finding]]]:
         """Write every role file; all are checked first, so none is stored if one is bad."""
         from workbench.policy import format_findings, has_errors
 
@@ -73,7 +79,7 @@ class RoleOps(ServicePart):
         for name, path in files:
             text = read_role_file(path)
             try:
-                _role, findings = self.check_role(engine_name, name, text)
+                _role, findings = self.check(engine_name, name, text)
             except WorkbenchError as error:
                 problems.append(f"{path}: {error}")
                 continue
@@ -82,32 +88,32 @@ class RoleOps(ServicePart):
             checked.append((name, text, str(path)))
         if problems:
             raise InvalidInput("no role was imported:\n" + "\n".join(problems))
-        return [self.write_role(engine_name, name, text, source=src) for name, text, src in checked]
+        return [self.write(engine_name, name, text, source=src) for name, text, src in checked]
 
-    def read_role(self, engine_name: str, name: str) -> Role:
+    def read(self, engine_name: str, name: str) -> Role:
         check_name("engine", engine_name)
         check_name("role", name)
-        with self.audit.operation("read", f"{engine_name}/roles/{name}"):
-            return self.ctx.role(engine_name, name)
+        with self._audit.operation("read", f"{engine_name}/roles/{name}"):
+            return self._ctx.role(engine_name, name)
 
-    def list_roles(self, engine_name: str) -> list[Role]:
-        self.ctx.engine(engine_name, enabled=False)
-        return self.ctx.store.roles.list(engine_name)
+    def list(self, engine_name: str) -> list[Role]:
+        self._ctx.engine(engine_name, enabled=False)
+        return self._ctx.store.roles.list(engine_name)
 
     def live_lease_count(self, engine_name: str, name: str) -> int:
-        return self.ctx.store.leases.count_live(role_prefix(engine_name, name))
+        return self._ctx.store.leases.count_live(role_prefix(engine_name, name))
 
-    def delete_role(self, engine_name: str, name: str, *, revoke_leases: bool = False) -> int:
+    def delete(self, engine_name: str, name: str, *, revoke_leases: bool = False) -> int:
         """Delete a role; with live leases, refuse unless asked to revoke them first.
 
         Returns how many leases were revoked. A role whose stored row is damaged
         can still be deleted: that is the way out of the damage.
         """
         with contextlib.suppress(StoreCorrupted):
-            self.ctx.role(engine_name, name)
+            self._ctx.role(engine_name, name)
         live = self.live_lease_count(engine_name, name)
         revoked = 0
-        with self.audit.operation(
+        with self._audit.operation(
             "delete", f"{engine_name}/roles/{name}", {"revoke_leases": revoke_leases}
         ):
             if live and not revoke_leases:
@@ -117,7 +123,7 @@ class RoleOps(ServicePart):
                     hint_args={"role": name, "prefix": role_prefix(engine_name, name)},
                 )
             if live:
-                outcome = self.revoke_prefix(role_prefix(engine_name, name))  # type: ignore[attr-defined]
+                outcome = self._leases.revoke_prefix(role_prefix(engine_name, name))
                 revoked = len(outcome.revoked)
                 if outcome.failed:
                     raise Conflict(
@@ -125,5 +131,5 @@ class RoleOps(ServicePart):
                         "revoked",
                         hint="list_leases",
                     )
-            self.ctx.store.roles.delete(engine_name, name)
+            self._ctx.store.roles.delete(engine_name, name)
         return revoked

@@ -26,7 +26,7 @@ def create_workbench(
     check_new_passphrase(passphrase)
     service = Workbench(Store.create(home, passphrase, kdf), operator=operator)
     try:
-        service.enable_engine(DEFAULT_ENGINE)
+        service.engines.enable(DEFAULT_ENGINE)
     except BaseException:
         service.close()
         raise

@@ -1,7 +1,8 @@
-"""The narrow repository interface the service layer sees.
+"""The repository interface: the types the service and the audit log are written against.
 
-A second backend (a shared PostgreSQL for teams) implements these protocols;
-nothing above the store names SQLite.
+`workbench.store.sqlite.Store` implements it today; a second backend (team
+mode's shared database) implements the same protocols, so nothing above the
+store names SQLite.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any, Protocol
 
 from workbench.domain.models import Engine, Lease, LeaseState, Role, UnreadableLease
@@ -82,12 +84,28 @@ class AuditRepository(Protocol):
 
 
 class Repositories(Protocol):
-    """What a store backend offers: the repositories plus atomic transactions."""
+    """What a store backend offers: the repositories, atomic transactions and its keys."""
 
-    engines: EngineRepository
-    roles: RoleRepository
-    leases: LeaseRepository
-    audit: AuditRepository
+    @property
+    def engines(self) -> EngineRepository: ...
+    @property
+    def roles(self) -> RoleRepository: ...
+    @property
+    def leases(self) -> LeaseRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def path(self) -> Path:
+        """Where it lives (for SQLite the db file; its folder holds the worker lock)."""
+
+    @property
+    def store_id(self) -> str: ...
+    @property
+    def hmac_key(self) -> bytes: ...
 
     def transaction(self) -> AbstractContextManager[None]: ...
     def change_token(self) -> int: ...
+    def get_meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
+    def change_passphrase(self, new_passphrase: str) -> None: ...
+    def close(self) -> None: ...

@@ -117,7 +117,7 @@ class WorkbenchApp(App[None]):
         from workbench.tui.main_screen import MainScreen
 
         try:
-            engines = self.service.list_engines()
+            engines = self.service.engines.list()
         except Exception as error:  # a damaged engine row: the panes show it where it matters
             show_error(self, error, "Reading the engines failed")
             engines = []

@@ -16,10 +16,10 @@ from textual.timer import Timer
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 from textual.worker import Worker, get_current_worker
 
-from workbench.audit import OPERATIONS, VerifyResult
 from workbench.domain.formatting import utc_stamp
 from workbench.domain.models import AuditRecord
 from workbench.domain.text import printable
+from workbench.service import OPERATIONS, VerifyResult
 from workbench.tui.display import plain, report_worker_error, say
 
 if TYPE_CHECKING:

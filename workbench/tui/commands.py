@@ -81,7 +81,7 @@ class WorkbenchCommands(Provider):
             for title, help_text, pane, action in PANE_COMMANDS
         ]
         try:
-            engines = app.service.list_engines()
+            engines = app.service.engines.list()
         except Exception as error:  # a damaged engine row: offer to say what is wrong
             commands.append(
                 (

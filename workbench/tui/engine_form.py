@@ -137,7 +137,7 @@ class EngineForm(VerticalScroll):
 
     def reload(self) -> None:
         try:
-            engines = self.service.list_engines()
+            engines = self.service.engines.list()
         except Exception as error:  # a damaged engine row: name it here, keep the form
             self._show_error(error, "Reading the engines failed")
             return
@@ -241,10 +241,10 @@ class EngineForm(VerticalScroll):
     ) -> None:
         parts = []
         if root:
-            service.write_root_config(engine, **root)
+            service.engines.write_root(engine, **root)
             parts.append("config/root")
         if lease is not None:
-            service.write_lease_config(engine, *lease)
+            service.engines.write_lease(engine, *lease)
             parts.append("config/lease")
         self.post_message(self.Saved(" and ".join(parts)))
 
@@ -262,7 +262,7 @@ class EngineForm(VerticalScroll):
 
     @work(thread=True, group="engine-ops", exit_on_error=False, description="Test connection")
     def test_connection(self, service: Workbench, engine: str) -> None:
-        self.post_message(self.ConnectionTested(service.test_connection(engine)))
+        self.post_message(self.ConnectionTested(service.engines.test_connection(engine)))
 
     def on_engine_form_connection_tested(self, event: ConnectionTested) -> None:
         identity = event.identity
@@ -294,7 +294,7 @@ class EngineForm(VerticalScroll):
 
     @work(thread=True, group="engine-ops", exit_on_error=False, description="Rotate root")
     def rotate_root(self, service: Workbench, engine: str) -> None:
-        new_key = service.rotate_root(engine)
+        new_key = service.engines.rotate_root(engine)
         self.post_message(self.Saved(f"config/rotate-root (new access key {new_key})"))
 
     # -- add, enable, disable ---------------------------------------------------------
@@ -311,8 +311,8 @@ class EngineForm(VerticalScroll):
 
     @work(thread=True, group="engine-ops", exit_on_error=False, description="Enable engine")
     def enable_engine(self, service: Workbench, name: str) -> None:
-        engine = service.enable_engine(name)
-        self.post_message(self.Loaded(service.list_engines(), switch_to=engine.name))
+        engine = service.engines.enable(name)
+        self.post_message(self.Loaded(service.engines.list(), switch_to=engine.name))
 
     @on(Button.Pressed, "#engine-toggle")
     def action_toggle_engine(self) -> None:
@@ -339,8 +339,8 @@ class EngineForm(VerticalScroll):
 
     @work(thread=True, group="engine-ops", exit_on_error=False, description="Disable engine")
     def disable_engine(self, service: Workbench, name: str) -> None:
-        service.disable_engine(name)
-        self.post_message(self.Loaded(service.list_engines()))
+        service.engines.disable(name)
+        self.post_message(self.Loaded(service.engines.list()))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from workbench.domain.formatting import utc_stamp
-from workbench.service.reconcile import ReconcileReport
+from workbench.service import ReconcileReport
 from workbench.tui.confirm import ConfirmScreen
 from workbench.tui.display import error_text, plain, report_worker_error, say
 
@@ -86,7 +86,7 @@ class IamView(Vertical):
 
     @work(thread=True, group="iam-list", exit_on_error=False, description="List IAM users")
     def list_users(self, service: Workbench, engine: str) -> None:
-        report = service.iam_users(engine)
+        report = service.iam.users(engine)
         if not get_current_worker().is_cancelled:
             self.post_message(self.Listed(report))
 
@@ -145,7 +145,7 @@ class IamView(Vertical):
 
     @work(thread=True, group="iam-ops", exit_on_error=False, description="Delete stray users")
     def delete_strays(self, service: Workbench, engine: str) -> None:
-        self.post_message(self.StraysDeleted(service.reconcile(engine, delete=True)))
+        self.post_message(self.StraysDeleted(service.iam.reconcile(engine, delete=True)))
 
     def on_iam_view_strays_deleted(self, event: StraysDeleted) -> None:
         report = event.report

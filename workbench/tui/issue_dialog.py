@@ -14,7 +14,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from workbench.domain.formatting import utc_stamp
 from workbench.domain.models import CredentialType, Role
-from workbench.service.formats import IssuedCredential
+from workbench.service import IssuedCredential
 from workbench.tui.display import plain, say
 
 COPY_FORMATS = {

@@ -18,9 +18,7 @@ from textual.worker import Worker, get_current_worker
 
 from workbench.domain.formatting import expires_in
 from workbench.domain.models import Lease, UnreadableLease
-from workbench.service.formats import IssuedCredential
-from workbench.service.leases import PrefixRevocation
-from workbench.service.role_ops import role_prefix
+from workbench.service import IssuedCredential, PrefixRevocation, role_prefix
 from workbench.tui.activity import ActivityGraph, count_history
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
 from workbench.tui.display import report_worker_error, say, show_error
@@ -193,14 +191,14 @@ class LeasePane(Vertical):
         description="Load leases",
     )
     def load_leases(self, service: Workbench) -> None:
-        leases = service.list_leases()
+        leases = service.leases.list()
         unreadable, problem = read_unreadable(service)
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(leases, unreadable, problem))
 
     @work(thread=True, group="lease-history", exit_on_error=False, description="Load lease history")
     def load_history(self, service: Workbench, now: float) -> None:
-        counts = count_history(service.list_leases(include_history=True), now)
+        counts = count_history(service.leases.list(include_history=True), now)
         self.post_message(self.HistoryLoaded(*counts))
 
     def on_lease_pane_loaded(self, event: Loaded) -> None:
@@ -251,7 +249,7 @@ class LeasePane(Vertical):
     def action_issue(self, role: str | None = None) -> None:
         engine = cast("WorkbenchApp", self.app).engine
         try:
-            roles = self.service.list_roles(engine)
+            roles = self.service.roles.list(engine)
         except Exception as error:  # a damaged role or engine row: say which, keep the pane
             show_error(self, error, "Reading the roles failed")
             return
@@ -272,7 +270,7 @@ class LeasePane(Vertical):
 
     @work(thread=True, group=OPS_GROUP, exit_on_error=False, description="Issue a credential")
     def issue_credential(self, service: Workbench, engine: str, request: IssueRequest) -> None:
-        issued = service.issue(
+        issued = service.creds.issue(
             engine,
             request.role,
             ttl=request.ttl,
@@ -302,7 +300,7 @@ class LeasePane(Vertical):
 
     @work(thread=True, group=OPS_GROUP, exit_on_error=False, description="Renew the lease")
     def renew_lease(self, service: Workbench, lease_id: str) -> None:
-        lease, warnings = service.renew(lease_id)
+        lease, warnings = service.leases.renew(lease_id)
         self.post_message(self.LeaseRenewed(lease, warnings))
 
     def on_lease_pane_lease_renewed(self, event: LeaseRenewed) -> None:
@@ -334,7 +332,7 @@ class LeasePane(Vertical):
 
     @work(thread=True, group=OPS_GROUP, exit_on_error=False, description="Revoke the lease")
     def revoke_lease(self, service: Workbench, lease_id: str) -> None:
-        self.post_message(self.LeaseRevoked(service.revoke(lease_id)))
+        self.post_message(self.LeaseRevoked(service.leases.revoke(lease_id)))
 
     def on_lease_pane_lease_revoked(self, event: LeaseRevoked) -> None:
         self.reload()
@@ -386,7 +384,7 @@ class LeasePane(Vertical):
 
     @work(thread=True, group=OPS_GROUP, exit_on_error=False, description="Revoke by prefix")
     def revoke_prefix(self, service: Workbench, prefix: str) -> None:
-        self.post_message(self.PrefixRevoked(service.revoke_prefix(prefix)))
+        self.post_message(self.PrefixRevoked(service.leases.revoke_prefix(prefix)))
 
     def on_lease_pane_prefix_revoked(self, event: PrefixRevoked) -> None:
         self.reload()
@@ -402,7 +400,7 @@ class LeasePane(Vertical):
             severity = "error"
             first = next(iter(outcome.failed.values()))
             message += f"\n{len(outcome.failed)} failed; first error: {first}"
-        unreadable = getattr(outcome, "unreadable", [])
+        unreadable = outcome.unreadable
         if unreadable:
             severity = "error"
             message += (

@@ -112,7 +112,7 @@ class MainScreen(Screen[None]):
         self.watch(self.wb, "engine", self._engine_changed, init=False)
         self.watch(self.wb, "revoker", lambda _state: self._engine_changed(self.wb.engine))
         try:
-            self._token = self.wb.service.store.change_token()
+            self._token = self.wb.service.changes()
         except Exception as error:
             show_error(self, error, "Reading the store failed")
         self.set_interval(1.0, self.tick, name="tick")
@@ -158,7 +158,7 @@ class MainScreen(Screen[None]):
 
     def _tick(self) -> None:
         self._ticks += 1
-        token = self.wb.service.store.change_token()
+        token = self.wb.service.changes()
         changed = token != self._token
         self._token = token
         active = self.active_pane

@@ -22,8 +22,7 @@ from workbench.tui.role_findings import RoleFindings
 from workbench.tui.role_form import RoleFields
 
 if TYPE_CHECKING:
-    from workbench.policy import Finding
-    from workbench.service import Workbench
+    from workbench.service import Finding, Workbench
     from workbench.tui.app import WorkbenchApp
 
 DEBOUNCE_SECONDS = 0.3
@@ -168,7 +167,7 @@ class RoleEditor(Horizontal):
         description="Load roles",
     )
     def load_roles(self, service: Workbench, engine: str) -> None:
-        roles = service.list_roles(engine)
+        roles = service.roles.list(engine)
         if not get_current_worker().is_cancelled:
             self.post_message(self.RolesLoaded(roles))
 
@@ -276,7 +275,7 @@ class RoleEditor(Horizontal):
         self, service: Workbench, engine: str, name: str, body: dict[str, Any], generation: int
     ) -> None:
         try:
-            _role, findings = service.check_role(engine, name, body)
+            _role, findings = service.roles.check(engine, name, body)
             error = ""
         except WorkbenchError as problem:
             findings, error = [], str(problem)
@@ -321,7 +320,7 @@ class RoleEditor(Horizontal):
 
     @work(thread=True, group="role-ops", exit_on_error=False, description="Save the role")
     def save_role(self, service: Workbench, engine: str, name: str, body: dict[str, Any]) -> None:
-        role, findings = service.write_role(engine, name, body)
+        role, findings = service.roles.write(engine, name, body)
         self.post_message(self.RoleSaved(role, findings))
 
     def on_role_editor_role_saved(self, event: RoleSaved) -> None:
@@ -350,7 +349,7 @@ class RoleEditor(Horizontal):
 
     @work(thread=True, group="role-ops", exit_on_error=False, description="Import roles")
     def import_roles(self, service: Workbench, engine: str, path: str) -> None:
-        imported = service.import_roles(engine, [path])
+        imported = service.roles.import_files(engine, [path])
         self.post_message(self.RolesImported([role.name for role, _findings in imported]))
 
     def on_role_editor_roles_imported(self, event: RolesImported) -> None:
@@ -365,7 +364,7 @@ class RoleEditor(Horizontal):
             return
         engine = self.engine
         try:
-            live = self.service.live_lease_count(engine, name)
+            live = self.service.roles.live_lease_count(engine, name)
         except Exception as error:
             show_error(self, error, "Counting the role's leases failed")
             return
@@ -385,7 +384,7 @@ class RoleEditor(Horizontal):
 
     @work(thread=True, group="role-ops", exit_on_error=False, description="Delete the role")
     def delete_role(self, service: Workbench, engine: str, name: str, revoke: bool) -> None:
-        revoked = service.delete_role(engine, name, revoke_leases=revoke)
+        revoked = service.roles.delete(engine, name, revoke_leases=revoke)
         self.post_message(self.RoleDeleted(name, revoked))
 
     def on_role_editor_role_deleted(self, event: RoleDeleted) -> None:

@@ -13,7 +13,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
-    from workbench.policy import Finding
+    from workbench.service import Finding
 
 SEVERITY_STYLES = {
     "ERROR": "bold red",

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Select
 
 from workbench.domain.models import CredentialType, Role
-from workbench.service.roles import FIELDS
+from workbench.service import ROLE_FIELDS_BY_TYPE as FIELDS
 
 # Every field but credential_type and policy_document (the editor holds that), in order.
 FIELD_LABELS: dict[str, tuple[str, str]] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
@@ -11,20 +11,15 @@ from workbench.tui.display import error_text, plain
 
 if TYPE_CHECKING:
     from workbench.domain.models import UnreadableLease
+    from workbench.service import Workbench
 
 TOOLTIP_ROWS = 20
 
 
-def read_unreadable(service: Any) -> tuple[list[UnreadableLease], str]:
-    """The unreadable lease rows, and what went wrong if even that listing failed.
-
-    Asked for with getattr: a service without `unreadable_leases` has none to show.
-    """
-    find = getattr(service, "unreadable_leases", None)
-    if find is None:
-        return [], ""
+def read_unreadable(service: Workbench) -> tuple[list[UnreadableLease], str]:
+    """The unreadable lease rows, and what went wrong if even that listing failed."""
     try:
-        return list(find()), ""
+        return service.leases.unreadable(), ""
     except Exception as error:  # shown in the notice, not raised: the healthy leases still load
         return [], error_text(error)
 

@@ -2,5 +2,6 @@
 
 from workbench.worker.lock import WorkerLock
 from workbench.worker.runner import LeaseWorker, WorkerEvent
+from workbench.worker.status import read_status
 
-__all__ = ["LeaseWorker", "WorkerEvent", "WorkerLock"]
+__all__ = ["LeaseWorker", "WorkerEvent", "WorkerLock", "read_status"]

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from workbench.domain.errors import WorkbenchError
-from workbench.domain.lifecycle import PROBED, RECOVERABLE
+from workbench.domain.errors import StoreCorrupted, WorkbenchError
 from workbench.domain.models import Lease, LeaseState
 from workbench.service import Workbench
 from workbench.worker.lock import WorkerLock
@@ -66,7 +65,7 @@ class LeaseWorker:
         self.on_event = on_event or (lambda event: None)
         self.poll = poll
         self.standby_poll = standby_poll
-        self._home = service.store.path.parent
+        self._home = service.home
         self._lock = WorkerLock(self._home)
         self.status = WorkerStatus()
         self.failure: str | None = None  # why run() ended early, if it did
@@ -143,15 +142,8 @@ class LeaseWorker:
 
     def recover(self) -> int:
         """Roll back crashed issuances, resume crashed revocations (at start, then each second)."""
-        store = self.service.store
-        now = self.service.ctx.clock()
-        recovered = 0
-        for lease in store.leases.list(states=RECOVERABLE):
-            # Due now (the loop claims it like any expired lease), unless taken since.
-            if self.service.ctx.owner_is_dead(lease.owner) and store.leases.reschedule_orphan(
-                lease.lease_id, owner=lease.owner, now=now
-            ):
-                recovered += 1
+        # Due now (the loop claims them like any expired lease), unless taken since.
+        recovered = self.service.leases.recover_orphans()
         if recovered:
             self._emit("recovered", None, f"{recovered} lease(s) left by a crashed process")
         return recovered
@@ -167,7 +159,7 @@ class LeaseWorker:
             except Exception as error:
                 log.exception("a worker pass failed")
                 message = f"a pass failed ({type(error).__name__}: {error}); retrying"
-                self.status.add_error(message, self.service.ctx.clock())
+                self.status.add_error(message, self.service.clock())
                 self._emit("error", None, message)
                 wait = ERROR_BACKOFF_SECONDS[min(failures, len(ERROR_BACKOFF_SECONDS) - 1)]
                 failures += 1
@@ -177,7 +169,7 @@ class LeaseWorker:
 
     def _pass(self, timers: dict[str, float]) -> float:
         """Recover, revoke what is due, report; the seconds until the next pass."""
-        store = self.service.store
+        leases = self.service.leases
         tick = time.monotonic()
         if tick >= timers["sweep"]:
             # A CLI killed mid-issue or mid-revoke while this worker runs.
@@ -190,10 +182,10 @@ class LeaseWorker:
             self._probe_propagating(tick)
             timers["probe"] = tick + PROBE_SECONDS
         if tick >= timers["registry"]:
-            self.service.ctx.processes.sweep()
+            self.service.sweep_processes()
             timers["registry"] = tick + REGISTRY_SWEEP_SECONDS
-        now = self.service.ctx.clock()
-        due = store.leases.due(now, limit=self.concurrency * 8)
+        now = self.service.clock()
+        due = leases.due(now, limit=self.concurrency * 8)
         for lease in due:
             self._submit(lease)
         self.status.last_pass = now
@@ -204,13 +196,13 @@ class LeaseWorker:
                 self.status.in_flight = len(self._in_flight)
             self._write_status()
             timers["status"] = tick + STATUS_SECONDS
-        next_due = store.leases.next_due_time()
+        next_due = leases.next_due_time()
         return self.poll if next_due is None else min(self.poll, max(0.0, next_due - now))
 
     def _probe_propagating(self, tick: float) -> None:
         """Readiness: probe each propagating key (each second at first, then less often)."""
-        now = self.service.ctx.clock()
-        waiting = self.service.ctx.store.leases.list(states=PROBED, limit=self.concurrency * 4)
+        now = self.service.clock()
+        waiting = self.service.leases.propagating(limit=self.concurrency * 4)
         self._probe_at = {
             k: v for k, v in self._probe_at.items() if k in {w.lease_id for w in waiting}
         }
@@ -223,7 +215,12 @@ class LeaseWorker:
 
     def _probe(self, lease: Lease) -> None:
         try:
-            ready = self.service.confirm_ready(lease.lease_id)
+            ready = self.service.leases.confirm_ready(lease.lease_id)
+        except StoreCorrupted as error:  # its secret fails its check: say so, once
+            if lease.lease_id not in self._set_aside:
+                self._set_aside.add(lease.lease_id)
+                self._emit("unreadable", lease.lease_id, f"lease {lease.lease_id}: {error}")
+            return
         except WorkbenchError:
             return
         if ready:
@@ -231,7 +228,7 @@ class LeaseWorker:
 
     def _note_unreadable(self) -> None:
         """Rows this version cannot read are set aside and reported, once each."""
-        rows = self.service.unreadable_leases()
+        rows = self.service.leases.unreadable()
         self.status.unreadable = [
             {"lease_id": row.lease_id, "iam_user": row.iam_user_name or "", "error": row.error}
             for row in rows[:MAX_UNREADABLE_SHOWN]
@@ -266,9 +263,9 @@ class LeaseWorker:
 
     def _revoke(self, lease: Lease) -> None:
         try:
-            ended = self.service.lifecycle.revoke_due(lease.lease_id)
+            ended = self.service.leases.revoke_due(lease.lease_id)
         except WorkbenchError as error:
-            current = self.service.store.leases.get(lease.lease_id)
+            current = self.service.leases.current(lease.lease_id)
             kind = (
                 "irrevocable"
                 if current is not None and current.state is LeaseState.IRREVOCABLE
