@@ -42,7 +42,7 @@ async def test_panes_by_key_and_the_command_palette(tui_service: Any, make_app: 
             assert tabs.active == pane
         await pilot.press("ctrl+p")
         await pilot.pause()
-        await pilot.press(*"Revoke by prefix")
+        await pilot.press(*"under a typed prefix")
         # The palette searches in the background: wait for its results.
         await wait_until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
         await pilot.press("enter")

@@ -18,6 +18,7 @@ from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.display import ControlCharacterFilter, say, show_error
 
 if TYPE_CHECKING:
+    from workbench.domain.models import Engine
     from workbench.service import Workbench
 
 
@@ -60,6 +61,7 @@ class WorkbenchApp(App[None]):
 
     engine: reactive[str] = reactive("aws")
     """The engine (Vault: mount) the panes act on."""
+    engine_names: tuple[str, ...] = ()
     revoker: reactive[str] = reactive("off")
     """Who revokes expired leases, for the header: here, standby, stopped, off."""
 
@@ -114,34 +116,41 @@ class WorkbenchApp(App[None]):
             self._open_workbench()
 
     def _open_workbench(self) -> None:
+        """Show the main screen now; the engines are read off the UI thread and picked after."""
         from workbench.tui.main_screen import MainScreen
 
-        try:
-            engines = self.service.engines.list()
-        except Exception as error:  # a damaged engine row: the panes show it where it matters
-            show_error(self, error, "Reading the engines failed")
-            engines = []
+        service = self.service
+
+        def read() -> None:
+            try:
+                engines = service.engines.list()
+            except Exception as error:  # a damaged engine row: the panes show it where it matters
+                self.call_from_thread(show_error, self, error, "Reading the engines failed")
+            else:
+                self.call_from_thread(self._engines_read, engines)
+
+        self.push_screen(MainScreen(demo=self.demo))
+        self.run_worker(read, thread=True, group="open", exit_on_error=False)
+        if self.start_worker:
+            self._start_lease_worker()
+
+    def note_engines(self, engines: list[Engine]) -> None:
+        """The engines as last read (by a worker): the palette offers to switch to them."""
+        self.engine_names = tuple(engine.name for engine in engines)
+
+    def _engines_read(self, engines: list[Engine]) -> None:
+        """Act on an enabled engine: the panes follow `engine` when it changes."""
+        self.note_engines(engines)
         enabled = [engine.name for engine in engines if engine.enabled]
         if enabled and self.engine not in enabled:
             self.engine = enabled[0]
-        self.push_screen(MainScreen(demo=self.demo))
-        if self.start_worker:
-            self._start_lease_worker()
 
     # -- the background revoker ------------------------------------------------
 
     def _start_lease_worker(self) -> None:
         """Run the revoker in its own thread; it stands by if another process leads."""
-        try:
-            from workbench.worker import LeaseWorker
-        except ImportError:
-            say(
-                self,
-                "The background revoker is not available in this build; "
-                "expired leases are revoked by `workbench worker`.",
-                severity="warning",
-            )
-            return
+        from workbench.worker import LeaseWorker
+
         self._lease_worker = LeaseWorker(self.service, on_event=self._forward_worker_event)
         try:
             self._lease_worker.start()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -21,18 +21,29 @@ from workbench.domain.models import AuditRecord
 from workbench.domain.text import printable
 from workbench.service import OPERATIONS, VerifyResult
 from workbench.tui.display import plain, report_worker_error, say
+from workbench.tui.pane import Pane
 
 if TYPE_CHECKING:
     from workbench.service import Workbench
-    from workbench.tui.app import WorkbenchApp
 
 INITIAL_ENTRIES = 500
 MAX_ROWS = 2000
 DEBOUNCE_SECONDS = 0.3
 
 
-class AuditStream(Vertical):
+class AuditStream(Pane, Vertical):
     """Every request and response as it is written; errors stand out."""
+
+    PANE_ID = "audit"
+    PANE_KEY = "4"
+    PANE_TITLE = "Audit"
+    PANE_FOCUS = "#audit-table"
+    PANE_WIDGET_ID = "audit-stream"
+    PANE_HELP = (
+        "Audit: every request and response, in Vault's audit format. Secrets appear only "
+        "as hmac-sha256 digests. Each entry's hash covers the one before it, so 'verify "
+        "chain' finds the first entry that was changed, inserted or removed."
+    )
 
     BINDINGS = [
         Binding(
@@ -94,10 +105,6 @@ class AuditStream(Vertical):
             yield table
             with VerticalScroll(id="audit-detail-box"):
                 yield Static("", id="audit-detail")
-
-    @property
-    def service(self) -> Workbench:
-        return cast("WorkbenchApp", self.app).service
 
     def on_mount(self) -> None:
         table = self.query_one("#audit-table", DataTable)

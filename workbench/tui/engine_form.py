@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -18,10 +18,10 @@ from workbench.domain.durations import format_duration
 from workbench.domain.models import Engine
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
 from workbench.tui.display import error_text, plain, say
+from workbench.tui.pane import Pane
 
 if TYPE_CHECKING:
     from workbench.service import Workbench
-    from workbench.tui.app import WorkbenchApp
 
 # (field, label, placeholder); the secret key is separate: it is never filled in.
 ROOT_FIELDS = (
@@ -39,8 +39,23 @@ LEASE_FIELDS = (
 )
 
 
-class EngineForm(VerticalScroll):
+class EngineForm(Pane, VerticalScroll):
     """Switch, add and disable engines; edit one engine's `config/root` and `config/lease`."""
+
+    PANE_ID = "engines"
+    PANE_KEY = "3"
+    PANE_TITLE = "Engines"
+    PANE_FOCUS = "#engine-select"
+    PANE_WIDGET_ID = "engine-form"
+    PALETTE_ONLY = (
+        ("toggle_engine", "Disable or enable the engine", "Refused while it has live leases"),
+    )
+    PANE_HELP = (
+        "Engines: each engine (Vault: mount) is one AWS account. Its root credentials "
+        "create and delete the short-lived ones; the secret key is stored encrypted and "
+        "never shown again. 'Test connection' asks sts:GetCallerIdentity who those "
+        "credentials are."
+    )
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="engines.save", tooltip="Save the engine's config"),
@@ -123,25 +138,22 @@ class EngineForm(VerticalScroll):
             classes="form-row",
         )
 
-    @property
-    def service(self) -> Workbench:
-        return cast("WorkbenchApp", self.app).service
-
-    @property
-    def engine(self) -> str:
-        return cast("WorkbenchApp", self.app).engine
-
     def on_mount(self) -> None:
         self.watch(self.app, "engine", self._engine_changed, init=False)
         self.reload()
 
     def reload(self) -> None:
-        try:
-            engines = self.service.engines.list()
-        except Exception as error:  # a damaged engine row: name it here, keep the form
-            self._show_error(error, "Reading the engines failed")
-            return
-        self.post_message(self.Loaded(engines))
+        service = self.service
+
+        def read() -> None:
+            try:
+                engines = service.engines.list()
+            except Exception as error:  # a damaged engine row: name it here, keep the form
+                self.app.call_from_thread(self._show_error, error, "Reading the engines failed")
+            else:
+                self.post_message(self.Loaded(engines))
+
+        self.run_worker(read, thread=True, group="engine-load", exclusive=True, exit_on_error=False)
 
     def _show_error(self, error: BaseException, title: str) -> None:
         message = error_text(error)
@@ -150,13 +162,15 @@ class EngineForm(VerticalScroll):
 
     def on_engine_form_loaded(self, event: Loaded) -> None:
         self._engines = {engine.name: engine for engine in event.engines}
+        self.wb.note_engines(event.engines)
         select: Select[str] = self.query_one("#engine-select", Select)
         select.set_options(
             (plain(name if engine.enabled else f"{name} (disabled)"), name)
             for name, engine in self._engines.items()
         )
+        self.call_after_refresh(self.take_focus_if_shown)  # new options rebuild the select
         if event.switch_to:
-            cast("WorkbenchApp", self.app).engine = event.switch_to
+            self.wb.engine = event.switch_to
         if self.engine in self._engines:
             select.value = self.engine
         self._fill()
@@ -170,7 +184,7 @@ class EngineForm(VerticalScroll):
     @on(Select.Changed, "#engine-select")
     def _switch(self, event: Select.Changed) -> None:
         if isinstance(event.value, str) and event.value != self.engine:
-            cast("WorkbenchApp", self.app).engine = event.value
+            self.wb.engine = event.value
 
     def _fill(self) -> None:
         """Show the engine's config; the secret key field stays empty, always."""

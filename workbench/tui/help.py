@@ -13,34 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
-PANE_HELP = {
-    "leases": (
-        "Leases: one row per live credential. 'Expires in' counts down every second and turns "
-        "yellow under 5 minutes, red under 1. States: pending (written before AWS is called), "
-        "propagating (IAM has not spread the new key yet), active, revoking (being deleted, "
-        "retried on failure), irrevocable (retries exhausted: needs a person). The graph counts "
-        "credentials issued and revoked per minute."
-    ),
-    "roles": (
-        "Roles: templates for credentials (Vault's aws/roles/NAME). The policy document is "
-        "checked as you type, before AWS ever sees it: grammar, unknown actions, size limits "
-        "and privilege-escalation risks. Saving is refused while an ERROR remains."
-    ),
-    "engines": (
-        "Engines: each engine (Vault: mount) is one AWS account. Its root credentials create "
-        "and delete the short-lived ones; the secret key is stored encrypted and never shown "
-        "again. 'Test connection' asks sts:GetCallerIdentity who those credentials are."
-    ),
-    "audit": (
-        "Audit: every request and response, in Vault's audit format. Secrets appear only as "
-        "hmac-sha256 digests. Each entry's hash covers the one before it, so 'verify chain' "
-        "finds the first entry that was changed, inserted or removed."
-    ),
-    "iam": (
-        "IAM: the users that exist in the engine's account right now, each matched to the "
-        "lease that made it. A stray is a user with no live lease: a leftover to reconcile."
-    ),
-}
+from workbench.tui.display import key_names
 
 EXPLAIN = {
     ("issued", "iam_user"): [
@@ -90,9 +63,9 @@ class TraineePanel(VerticalScroll):
 
     HISTORY = 4
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, about: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._pane = "leases"
+        self._about = about
         self._recent: deque[tuple[str, list[str]]] = deque(maxlen=self.HISTORY)
 
     def compose(self) -> ComposeResult:
@@ -102,8 +75,9 @@ class TraineePanel(VerticalScroll):
     def on_mount(self) -> None:
         self._render_text()
 
-    def show_pane(self, pane: str) -> None:
-        self._pane = pane
+    def show_pane(self, about: str) -> None:
+        """Say what the pane now shown is for (its PANE_HELP)."""
+        self._about = about
         self._render_text()
 
     def happened(self, headline: str, steps: Iterable[str]) -> None:
@@ -116,7 +90,7 @@ class TraineePanel(VerticalScroll):
             return
         about = Text()
         about.append("What this pane shows\n", style="bold")
-        about.append(PANE_HELP.get(self._pane, ""))
+        about.append(self._about)
         self.query_one("#trainee-pane", Static).update(about)
         recent = Text()
         recent.append("\nWhat just happened\n", style="bold")
@@ -138,7 +112,7 @@ def _binding_rows(bindings: Iterable[BindingType]) -> list[str]:
     for binding in bindings:
         if not isinstance(binding, Binding):
             continue
-        keys = ", ".join(f"`{key.strip()}`" for key in binding.key.split(","))
+        keys = ", ".join(f"`{key}`" for key in key_names(binding.key).split(", "))
         rows.append(f"| {keys} | {binding.description} | {binding.tooltip} |")
     return rows
 
@@ -151,33 +125,25 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        from workbench.tui.audit_stream import AuditStream
-        from workbench.tui.engine_form import EngineForm
-        from workbench.tui.iam_view import IamView
         from workbench.tui.issue_dialog import CredentialScreen
-        from workbench.tui.lease_pane import LeasePane
         from workbench.tui.main_screen import MainScreen
-        from workbench.tui.role_editor import RoleEditor
+        from workbench.tui.panes import PANES
 
         sections = [
             "# Lease Workbench",
             "Keyboard first; everything is also on the mouse and in the command palette "
             "(`ctrl+p`). Destructive actions always ask first.",
         ]
-        for title, widget in (
-            ("Everywhere", MainScreen),
-            ("Leases", LeasePane),
-            ("New credential dialog", CredentialScreen),
-            ("Roles", RoleEditor),
-            ("Engines", EngineForm),
-            ("Audit", AuditStream),
-            ("IAM", IamView),
-        ):
+        parts: list[tuple[str, str, list[BindingType]]] = [
+            ("Everywhere", "", MainScreen.BINDINGS),
+            *((f"{p.PANE_TITLE} ({p.PANE_KEY})", p.PANE_HELP, p.BINDINGS) for p in PANES),
+            ("New credential dialog", "", CredentialScreen.BINDINGS),
+        ]
+        for title, about, bindings in parts:
             sections.append(f"## {title}")
-            pane = title.lower()
-            if pane in PANE_HELP:
-                sections.append(PANE_HELP[pane])
+            if about:
+                sections.append(about)
             sections.append("| Key | Action | What it does |\n|---|---|---|")
-            sections[-1] += "\n" + "\n".join(_binding_rows(widget.BINDINGS))
+            sections[-1] += "\n" + "\n".join(_binding_rows(bindings))
         with VerticalScroll(id="help-body", classes="dialog"):
             yield Markdown("\n\n".join(sections))

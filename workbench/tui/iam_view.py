@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -17,14 +17,25 @@ from workbench.domain.formatting import utc_stamp
 from workbench.service import ReconcileReport
 from workbench.tui.confirm import ConfirmScreen
 from workbench.tui.display import error_text, plain, report_worker_error, say
+from workbench.tui.pane import Pane
 
 if TYPE_CHECKING:
     from workbench.service import Workbench
-    from workbench.tui.app import WorkbenchApp
 
 
-class IamView(Vertical):
+class IamView(Pane, Vertical):
     """Refreshed every two seconds while shown, in a thread worker (it calls IAM)."""
+
+    PANE_ID = "iam"
+    PANE_KEY = "5"
+    PANE_TITLE = "IAM"
+    PANE_FOCUS = "#iam-table"
+    PANE_WIDGET_ID = "iam-view"
+    PANE_HELP = (
+        "IAM: the users that exist in the engine's account right now, each matched to the "
+        "lease that made it. A stray is a user with no live lease: a leftover to "
+        "reconcile."
+    )
 
     BINDINGS = [
         Binding("g", "refresh_users", "Refresh", id="iam.refresh", tooltip="List the users now"),
@@ -68,10 +79,6 @@ class IamView(Vertical):
         ):
             table.add_column(label, key=label or "flag", width=width)
 
-    @property
-    def service(self) -> Workbench:
-        return cast("WorkbenchApp", self.app).service
-
     def action_refresh_users(self) -> None:
         self.refresh_users()
 
@@ -82,7 +89,7 @@ class IamView(Vertical):
             for worker in self.app.workers
         )
         if not running:
-            self.list_users(self.service, cast("WorkbenchApp", self.app).engine)
+            self.list_users(self.service, self.wb.engine)
 
     @work(thread=True, group="iam-list", exit_on_error=False, description="List IAM users")
     def list_users(self, service: Workbench, engine: str) -> None:
@@ -119,12 +126,12 @@ class IamView(Vertical):
                 f"; {len(report.missing_users)} live lease(s) whose user is gone",
                 style="bold yellow",
             )
-        listed_at = cast("WorkbenchApp", self.app).clock()
+        listed_at = self.wb.clock()
         summary.append(f"  (listed {utc_stamp(listed_at)[11:]} UTC)", style="dim")
         self.query_one("#iam-summary", Static).update(summary)
 
     def action_delete_strays(self) -> None:
-        engine = cast("WorkbenchApp", self.app).engine
+        engine = self.wb.engine
         if not self._strays:
             say(self, "There are no stray users.")
             return

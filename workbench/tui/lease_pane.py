@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -21,20 +21,34 @@ from workbench.domain.models import Lease, UnreadableLease
 from workbench.service import IssuedCredential, PrefixRevocation, role_prefix
 from workbench.tui.activity import ActivityGraph, count_history
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
-from workbench.tui.display import report_worker_error, say, show_error
+from workbench.tui.display import report_worker_error, say
 from workbench.tui.issue_dialog import CredentialScreen, IssueRequest, IssueRequestScreen
 from workbench.tui.lease_table import COLUMNS, LeaseTable
+from workbench.tui.pane import Pane
 from workbench.tui.unreadable_notice import UnreadableNotice, read_unreadable
 
 if TYPE_CHECKING:
+    from workbench.domain.models import Role
     from workbench.service import Workbench
-    from workbench.tui.app import WorkbenchApp
 
 OPS_GROUP = "lease-ops"
 
 
-class LeasePane(Vertical):
+class LeasePane(Pane, Vertical):
     """Live leases: issue, renew, revoke (one, a role's, a prefix), copy, filter, sort."""
+
+    PANE_ID = "leases"
+    PANE_KEY = "1"
+    PANE_TITLE = "Leases"
+    PANE_FOCUS = "#lease-table"
+    PANE_WIDGET_ID = "lease-pane"
+    PANE_HELP = (
+        "Leases: one row per live credential. 'Expires in' counts down every second and "
+        "turns yellow under 5 minutes, red under 1. States: pending (written before AWS "
+        "is called), propagating (IAM has not spread the new key yet), active, revoking "
+        "(being deleted, retried on failure), irrevocable (retries exhausted: needs a "
+        "person). The graph counts credentials issued and revoked per minute."
+    )
 
     BINDINGS = [
         Binding("i", "issue", "Issue", id="leases.issue", tooltip="Issue a credential from a role"),
@@ -152,10 +166,6 @@ class LeasePane(Vertical):
         yield ActivityGraph(id="lease-activity")
 
     @property
-    def service(self) -> Workbench:
-        return cast("WorkbenchApp", self.app).service
-
-    @property
     def table(self) -> LeaseTable:
         return self.query_one(LeaseTable)
 
@@ -211,7 +221,7 @@ class LeasePane(Vertical):
         self._show_count()
         if not self._loaded_once:
             self._loaded_once = True
-            self.load_history(self.service, cast("WorkbenchApp", self.app).clock())
+            self.load_history(self.service, self.wb.clock())
 
     def on_lease_pane_history_loaded(self, event: HistoryLoaded) -> None:
         self.query_one(ActivityGraph).seed(event.issued, event.revoked)
@@ -247,12 +257,14 @@ class LeasePane(Vertical):
     # -- issue ---------------------------------------------------------------
 
     def action_issue(self, role: str | None = None) -> None:
-        engine = cast("WorkbenchApp", self.app).engine
-        try:
-            roles = self.service.roles.list(engine)
-        except Exception as error:  # a damaged role or engine row: say which, keep the pane
-            show_error(self, error, "Reading the roles failed")
-            return
+        engine = self.engine
+        self.call_service(
+            lambda service: service.roles.list(engine),
+            lambda roles: self._ask_issue(engine, roles, role),
+            doing="Reading the roles",
+        )
+
+    def _ask_issue(self, engine: str, roles: list[Role], role: str | None) -> None:
         if not roles:
             say(
                 self,
@@ -353,7 +365,7 @@ class LeasePane(Vertical):
                 "Revoke every live lease under a prefix",
                 placeholder="e.g. aws/creds/webapp/",
                 describe=self._describe_prefix,
-                value=f"{cast('WorkbenchApp', self.app).engine}/creds/",
+                value=f"{self.wb.engine}/creds/",
             ),
             typed,
         )

@@ -15,22 +15,15 @@ from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from workbench.domain.text import printable
 from workbench.tui.audit_stream import AuditStream
 from workbench.tui.display import error_text, plain, show_error
-from workbench.tui.engine_form import EngineForm
 from workbench.tui.help import TraineePanel, explain
 from workbench.tui.iam_view import IamView
 from workbench.tui.lease_pane import LeasePane
+from workbench.tui.panes import PANES, pane_class
 from workbench.tui.role_editor import RoleEditor
 
 if TYPE_CHECKING:
     from workbench.tui.app import DemoInfo, WorkbenchApp
 
-PANES = {
-    "leases": ("Leases", "1"),
-    "roles": ("Roles", "2"),
-    "engines": ("Engines", "3"),
-    "audit": ("Audit", "4"),
-    "iam": ("IAM", "5"),
-}
 IAM_REFRESH_TICKS = 2
 
 
@@ -55,14 +48,14 @@ class MainScreen(Screen[None]):
     BINDINGS = [
         *(
             Binding(
-                key,
-                f"show_pane('{pane}')",
-                title,
-                id=f"pane.{pane}",
+                pane.PANE_KEY,
+                f"show_pane('{pane.PANE_ID}')",
+                pane.PANE_TITLE,
+                id=f"pane.{pane.PANE_ID}",
                 show=False,
-                tooltip=f"Show the {title} pane",
+                tooltip=f"Show the {pane.PANE_TITLE} pane",
             )
-            for pane, (title, key) in PANES.items()
+            for pane in PANES
         ),
         Binding(
             "question_mark",
@@ -97,26 +90,24 @@ class MainScreen(Screen[None]):
         yield Header(icon="◆")
         if self._demo is not None:
             yield DemoBanner(self._demo)
-        with TabbedContent(initial="leases", id="panes"):
-            with TabPane("1 Leases", id="leases"):
-                yield LeasePane(id="lease-pane")
+        first, *rest = PANES
+        with TabbedContent(initial=first.PANE_ID, id="panes"):
+            with TabPane(f"{first.PANE_KEY} {first.PANE_TITLE}", id=first.PANE_ID):
+                yield first(id=first.PANE_WIDGET_ID)
             # The other panes are mounted once the leases are shown (or when first
             # opened), so the lease table's first paint does not wait for them.
-            for pane, (title, key) in list(PANES.items())[1:]:
-                yield TabPane(f"{key} {title}", id=pane)
-        yield TraineePanel(id="trainee")
+            for pane in rest:
+                yield TabPane(f"{pane.PANE_KEY} {pane.PANE_TITLE}", id=pane.PANE_ID)
+        yield TraineePanel(PANES[0].PANE_HELP, id="trainee")
         yield Footer()
 
     def on_mount(self) -> None:
         self._engine_changed(self.wb.engine)
         self.watch(self.wb, "engine", self._engine_changed, init=False)
         self.watch(self.wb, "revoker", lambda _state: self._engine_changed(self.wb.engine))
-        try:
-            self._token = self.wb.service.changes()
-        except Exception as error:
-            show_error(self, error, "Reading the store failed")
         self.set_interval(1.0, self.tick, name="tick")
-        self.query_one("#lease-table").focus()
+        for widget in self.query(pane_class(self.active_pane).PANE_FOCUS):
+            widget.focus()  # the pane shown, even if a key switched it before this ran
 
     def on_lease_pane_loaded(self) -> None:
         if not self._panes_mounted:
@@ -127,13 +118,8 @@ class MainScreen(Screen[None]):
         if not self._panes_mounted:
             self._panes_mounted = True
             self._panes_mounting = [
-                self.query_one(f"#{pane}", TabPane).mount(widget)
-                for pane, widget in (
-                    ("roles", RoleEditor(id="role-editor")),
-                    ("engines", EngineForm(id="engine-form")),
-                    ("audit", AuditStream(id="audit-stream")),
-                    ("iam", IamView(id="iam-view")),
-                )
+                self.query_one(f"#{pane.PANE_ID}", TabPane).mount(pane(id=pane.PANE_WIDGET_ID))
+                for pane in PANES[1:]
             ]
         for mounting in self._panes_mounting:
             await mounting
@@ -146,19 +132,28 @@ class MainScreen(Screen[None]):
     # -- the one tick ------------------------------------------------------------
 
     def tick(self) -> None:
-        """Once a second: countdowns and reloads; a failure is shown once, and the tick goes on."""
-        try:
-            self._tick()
-        except Exception as error:
-            if error_text(error) != self._tick_error:
-                show_error(self, error, "Refreshing the panes failed")
-            self._tick_error = error_text(error)
-        else:
-            self._tick_error = ""
+        """Once a second: ask (off the UI thread) whether the store changed, then refresh."""
+        service = self.wb.service
 
-    def _tick(self) -> None:
+        def poll() -> None:
+            try:
+                token = service.changes()
+            except Exception as error:
+                self.app.call_from_thread(self._tick_failed, error)
+            else:
+                self.app.call_from_thread(self._ticked, token)
+
+        self.run_worker(poll, thread=True, group="tick", exclusive=True, exit_on_error=False)
+
+    def _tick_failed(self, error: Exception) -> None:
+        """Shown once while it keeps failing; the tick goes on."""
+        if error_text(error) != self._tick_error:
+            show_error(self, error, "Refreshing the panes failed")
+        self._tick_error = error_text(error)
+
+    def _ticked(self, token: int) -> None:
+        self._tick_error = ""
         self._ticks += 1
-        token = self.wb.service.changes()
         changed = token != self._token
         self._token = token
         active = self.active_pane
@@ -187,15 +182,8 @@ class MainScreen(Screen[None]):
         pane = event.pane.id or "leases"
         if pane != "leases":
             await self.mount_panes()
-        self.query_one(TraineePanel).show_pane(pane)
-        focus = {
-            "leases": "#lease-table",
-            "roles": "#role-list",
-            "engines": "#engine-select",
-            "audit": "#audit-table",
-            "iam": "#iam-table",
-        }[pane]
-        for widget in self.query(focus):
+        self.query_one(TraineePanel).show_pane(pane_class(pane).PANE_HELP)
+        for widget in self.query(pane_class(pane).PANE_FOCUS):
             widget.focus()
         if pane == "iam":
             for iam in self.query(IamView):
@@ -220,14 +208,7 @@ class MainScreen(Screen[None]):
         """Show `pane` and run one of its actions (the command palette's entry point)."""
         await self.mount_panes()
         self.action_show_pane(pane)
-        widget = {
-            "leases": LeasePane,
-            "roles": RoleEditor,
-            "engines": EngineForm,
-            "audit": AuditStream,
-            "iam": IamView,
-        }[pane]
-        self.call_after_refresh(self.query_one(widget).run_action, action)
+        self.call_after_refresh(self.query_one(pane_class(pane)).run_action, action)
 
     # -- what just happened (for the trainee panel) ------------------------------------
 

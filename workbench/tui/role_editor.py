@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,13 +17,13 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from workbench.domain.errors import WorkbenchError
 from workbench.domain.models import Role
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
-from workbench.tui.display import error_text, plain, report_worker_error, say, show_error
+from workbench.tui.display import error_text, plain, report_worker_error, say
+from workbench.tui.pane import Pane
 from workbench.tui.role_findings import RoleFindings
 from workbench.tui.role_form import RoleFields
 
 if TYPE_CHECKING:
     from workbench.service import Finding, Workbench
-    from workbench.tui.app import WorkbenchApp
 
 DEBOUNCE_SECONDS = 0.3
 NEW_POLICY = """{
@@ -39,8 +39,19 @@ NEW_POLICY = """{
 """
 
 
-class RoleEditor(Horizontal):
+class RoleEditor(Pane, Horizontal):
     """Write roles with the validator watching; saving is refused while ERRORs remain."""
+
+    PANE_ID = "roles"
+    PANE_KEY = "2"
+    PANE_TITLE = "Roles"
+    PANE_FOCUS = "#role-list"
+    PANE_WIDGET_ID = "role-editor"
+    PANE_HELP = (
+        "Roles: templates for credentials (Vault's aws/roles/NAME). The policy document "
+        "is checked as you type, before AWS ever sees it: grammar, unknown actions, size "
+        "limits and privilege-escalation risks. Saving is refused while an ERROR remains."
+    )
 
     BINDINGS = [
         Binding(
@@ -135,14 +146,6 @@ class RoleEditor(Horizontal):
                 tab_behavior="indent",
             )
             yield RoleFindings(id="role-findings")
-
-    @property
-    def service(self) -> Workbench:
-        return cast("WorkbenchApp", self.app).service
-
-    @property
-    def engine(self) -> str:
-        return cast("WorkbenchApp", self.app).engine
 
     def on_mount(self) -> None:
         self.watch(self.app, "engine", self._engine_changed, init=False)
@@ -363,11 +366,13 @@ class RoleEditor(Horizontal):
             say(self, "No role is highlighted.", severity="warning")
             return
         engine = self.engine
-        try:
-            live = self.service.roles.live_lease_count(engine, name)
-        except Exception as error:
-            show_error(self, error, "Counting the role's leases failed")
-            return
+        self.call_service(
+            lambda service: service.roles.live_lease_count(engine, name),
+            lambda live: self._confirm_delete(engine, name, live),
+            doing="Counting the role's leases",
+        )
+
+    def _confirm_delete(self, engine: str, name: str, live: int) -> None:
         if live:
             message = (
                 f"Role {name} has {live} live lease(s). Delete the role and revoke "

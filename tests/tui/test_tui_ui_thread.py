@@ -1,0 +1,79 @@
+"""No store or service call on the UI thread: every pane, the tick, the palette and the dialogs.
+
+Every public method of the facade's parts (and `changes`) is wrapped to note
+calls made on the thread the app's event loop runs on; walking the app as a
+person would must leave that list empty (a slow store or AWS never freezes
+the screen).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from textual.command import CommandList
+
+from tests.tui.conftest import SIZE
+from tests.tui.tui_helpers import settle, wait_until
+from workbench.tui.confirm import ConfirmScreen, PromptScreen
+from workbench.tui.issue_dialog import IssueRequestScreen
+
+PARTS = ("engines", "roles", "creds", "leases", "iam", "audit")
+
+
+@pytest.fixture
+def ui_thread_calls(tui_service: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The service calls made on the main (UI) thread while the test runs."""
+    calls: list[str] = []
+    main = threading.main_thread()
+
+    def watched(name: str, method: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if threading.current_thread() is main:
+                calls.append(name)
+            return method(*args, **kwargs)
+
+        return call
+
+    for part_name in PARTS:
+        part = getattr(tui_service, part_name)
+        for name in dir(type(part)):
+            method = getattr(part, name)
+            if not name.startswith("_") and callable(method):
+                monkeypatch.setattr(part, name, watched(f"{part_name}.{name}", method))
+    monkeypatch.setattr(tui_service, "changes", watched("changes", tui_service.changes))
+    yield calls
+
+
+async def test_walking_every_pane_makes_no_service_call_on_the_ui_thread(
+    tui_service: Any, make_app: Any, ui_thread_calls: list[str]
+) -> None:
+    tui_service.creds.issue("aws", "webapp")
+    ui_thread_calls.clear()  # the set-up above ran on this thread on purpose
+    app = make_app(tui_service)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        for key in "23451":  # every pane, its first load and a tick or two each
+            await pilot.press(key)
+            await settle(pilot)
+            await pilot.pause(1.1)
+        await pilot.press("i")  # the issue dialog needs the roles
+        await wait_until(pilot, lambda: isinstance(app.screen, IssueRequestScreen))
+        await pilot.press("escape")
+        await pilot.press("P")  # revoke by prefix: the prompt describes matches as you type
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press("escape")
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("x")  # delete a role: counts its leases first
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"switch engine")  # the palette reads nothing as you type
+        await wait_until(pilot, lambda: app.screen.query(CommandList).first().option_count >= 0)
+        await pilot.press("escape")
+        await settle(pilot)
+    assert ui_thread_calls == []

@@ -1,0 +1,97 @@
+"""What every pane shares: its place in the registry, its service, and one way to call it.
+
+A pane never calls the service on the UI thread: `call_service` runs the call
+in a thread worker and hands the result back to the UI thread (a failure is
+shown as a notification naming what was being done).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+
+from workbench.tui.display import show_error
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    from workbench.service import Workbench
+    from workbench.tui.app import WorkbenchApp
+
+    _Base = Widget
+else:
+    _Base = object  # a mixin: the pane's own container class gives it its CSS and layout
+
+T = TypeVar("T")
+
+
+class Pane(_Base):
+    """A main-screen pane, mixed into its container; `workbench.tui.panes.PANES` lists them."""
+
+    PANE_ID: ClassVar[str]
+    PANE_KEY: ClassVar[str]
+    PANE_TITLE: ClassVar[str]
+    PANE_FOCUS: ClassVar[str]  # the selector focused when the pane is shown
+    PANE_WIDGET_ID: ClassVar[str]
+    PANE_HELP: ClassVar[str]  # what the pane shows, for the trainee panel and f1
+    # Palette entries for actions that have no key: (action, title, help).
+    PALETTE_ONLY: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+
+    @property
+    def wb(self) -> WorkbenchApp:
+        return cast("WorkbenchApp", self.app)
+
+    @property
+    def service(self) -> Workbench:
+        return self.wb.service
+
+    @property
+    def engine(self) -> str:
+        """The engine every pane acts on (switched in the Engines pane or the palette)."""
+        return self.wb.engine
+
+    def take_focus_if_shown(self) -> None:
+        """Focus the pane's PANE_FOCUS widget if the pane is shown and focus is elsewhere.
+
+        For a pane whose widgets fill in after a load: focusing them before it
+        may not take (an empty select), and rebuilding them drops focus.
+        """
+        from textual.widgets import TabbedContent
+
+        tabs = self.screen.query(TabbedContent)
+        if not tabs or tabs.first().active != self.PANE_ID:
+            return
+        focused = self.app.focused
+        if focused is None or self not in focused.ancestors_with_self:
+            for widget in self.query(self.PANE_FOCUS):
+                widget.focus()
+
+    def call_service(
+        self,
+        call: Callable[[Workbench], T],
+        then: Callable[[T], object],
+        *,
+        doing: str,
+        group: str | None = None,
+    ) -> None:
+        """Run `call(service)` off the UI thread, then `then(result)` on it.
+
+        `doing` names the work for the error notification ("Reading the roles").
+        """
+        service = self.service
+
+        def job() -> None:
+            try:
+                result = call(service)
+            except Exception as error:
+                self.app.call_from_thread(show_error, self, error, f"{doing} failed")
+                return
+            self.app.call_from_thread(then, result)
+
+        self.run_worker(
+            job,
+            thread=True,
+            group=group or f"{self.PANE_ID}-call",
+            exit_on_error=False,
+            description=doing,
+        )
