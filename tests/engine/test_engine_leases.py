@@ -86,7 +86,9 @@ def test_renew_counts_from_now_caps_and_rewrites_the_guard(service: Workbench, i
     renewed, warnings = service.leases.renew(lease.lease_id, "15m")
     assert renewed.expire_time == pytest.approx(clock[0] + 900)
     assert warnings == []
-    user = describe_user(service._ctx.clients(service.engines.get("aws")), lease.iam_user_name or "")
+    user = describe_user(
+        service._ctx.clients(service.engines.get("aws")), lease.iam_user_name or ""
+    )
     guard = user["inline_policies"]["workbench-policy"]["Statement"][-1]  # type: ignore[index]
     expected = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock[0] + 900))
     assert guard["Condition"]["DateGreaterThan"]["aws:CurrentTime"] == expected

@@ -12,29 +12,26 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.notifications import SeverityLevel
 from textual.widgets import Input, Static
 from textual.worker import Worker, get_current_worker
 
 from workbench.domain.formatting import expires_in
 from workbench.domain.models import Lease, UnreadableLease
-from workbench.service import IssuedCredential, PrefixRevocation, role_prefix
+from workbench.service import IssuedCredential
 from workbench.tui.activity import ActivityGraph, count_history
-from workbench.tui.confirm import ConfirmScreen, PromptScreen
+from workbench.tui.confirm import ConfirmScreen
 from workbench.tui.display import report_worker_error, say
 from workbench.tui.issue_dialog import CredentialScreen, IssueRequest, IssueRequestScreen
 from workbench.tui.lease_table import COLUMNS, LeaseTable
-from workbench.tui.pane import Pane
+from workbench.tui.prefix_revoke import OPS_GROUP, PrefixRevoking
 from workbench.tui.unreadable_notice import UnreadableNotice, read_unreadable
 
 if TYPE_CHECKING:
     from workbench.domain.models import Role
     from workbench.service import Workbench
 
-OPS_GROUP = "lease-ops"
 
-
-class LeasePane(Pane, Vertical):
+class LeasePane(PrefixRevoking, Vertical):
     """Live leases: issue, renew, revoke (one, a role's, a prefix), copy, filter, sort."""
 
     PANE_ID = "leases"
@@ -143,11 +140,6 @@ class LeasePane(Pane, Vertical):
         def __init__(self, lease: Lease) -> None:
             super().__init__()
             self.lease = lease
-
-    class PrefixRevoked(Message):
-        def __init__(self, outcome: PrefixRevocation) -> None:
-            super().__init__()
-            self.outcome = outcome
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -349,77 +341,6 @@ class LeasePane(Pane, Vertical):
     def on_lease_pane_lease_revoked(self, event: LeaseRevoked) -> None:
         self.reload()
         say(self, f"{event.lease.lease_id} is {event.lease.state.value}.", title="Revoked")
-
-    def action_revoke_role(self) -> None:
-        lease = self._selected()
-        if lease is not None:
-            self._confirm_prefix(role_prefix(lease.engine, lease.role))
-
-    def action_revoke_prefix(self) -> None:
-        def typed(prefix: str | None) -> None:
-            if prefix and prefix.strip():
-                self._confirm_prefix(prefix.strip())
-
-        self.app.push_screen(
-            PromptScreen(
-                "Revoke every live lease under a prefix",
-                placeholder="e.g. aws/creds/webapp/",
-                describe=self._describe_prefix,
-                value=f"{self.wb.engine}/creds/",
-            ),
-            typed,
-        )
-
-    def _matching(self, prefix: str) -> int:
-        return sum(1 for lease in self.table.rows if lease.lease_id.startswith(prefix))
-
-    def _describe_prefix(self, prefix: str) -> str:
-        if not prefix.strip():
-            return "Type a prefix: an engine (aws/), a role (aws/creds/webapp/) or a lease id."
-        return f"{self._matching(prefix.strip())} live lease(s) shown match this prefix."
-
-    def _confirm_prefix(self, prefix: str) -> None:
-        count = self._matching(prefix)
-
-        def revoke(confirmed: bool | None) -> None:
-            if confirmed:
-                self.revoke_prefix(self.service, prefix)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "Revoke by prefix",
-                f"Revoke {count} live lease(s) under {prefix}?",
-                yes_label=f"Revoke {count}",
-            ),
-            revoke,
-        )
-
-    @work(thread=True, group=OPS_GROUP, exit_on_error=False, description="Revoke by prefix")
-    def revoke_prefix(self, service: Workbench, prefix: str) -> None:
-        self.post_message(self.PrefixRevoked(service.leases.revoke_prefix(prefix)))
-
-    def on_lease_pane_prefix_revoked(self, event: PrefixRevoked) -> None:
-        self.reload()
-        outcome = event.outcome
-        message = f"Revoked {len(outcome.revoked)} lease(s) under {outcome.prefix}."
-        if outcome.sts_still_valid:
-            message += (
-                f"\n{len(outcome.sts_still_valid)} STS credential(s) stay valid in AWS "
-                "until they expire."
-            )
-        severity: SeverityLevel = "information"
-        if outcome.failed:
-            severity = "error"
-            first = next(iter(outcome.failed.values()))
-            message += f"\n{len(outcome.failed)} failed; first error: {first}"
-        unreadable = outcome.unreadable
-        if unreadable:
-            severity = "error"
-            message += (
-                f"\n{len(unreadable)} unreadable lease row(s) not revoked; first: "
-                f"{unreadable[0].lease_id}: {unreadable[0].error}"
-            )
-        say(self, message, title="Revoke by prefix", severity=severity)
 
     def action_copy(self) -> None:
         lease = self._selected()
