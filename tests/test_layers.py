@@ -1,4 +1,10 @@
-"""The layer rules of DESIGN.md, checked: the core never loads the UI or boto3."""
+"""The layer rules that import-linter cannot see: what an import loads, who imports the SDKs.
+
+import-linter (`make lint`) checks which of our packages import which; these
+check the third-party side: the core never loads the UI, the TUI and `--help`
+never pay for boto3, only `workbench.aws` and the demo touch the AWS SDK, only
+`workbench.tui` touches Textual, and no module grows past ~400 lines.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "workbench"
+AWS_LIBRARIES = {"boto3", "botocore", "moto"}
+MAX_MODULE_LINES = 400
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -16,18 +24,29 @@ def _loaded_after(code: str) -> set[str]:
     return set(out.stdout.split())
 
 
-def test_core_imports_no_textual() -> None:
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_core_loads_no_textual() -> None:
     loaded = _loaded_after(
         "import workbench.service, workbench.worker, workbench.store, workbench.audit, "
-        "workbench.policy, workbench.aws, workbench.domain"
+        "workbench.policy, workbench.aws, workbench.domain, workbench.cli"
     )
     assert "workbench.service" in loaded
-    assert "textual" not in loaded
+    assert not any(name == "textual" or name.startswith("textual.") for name in loaded)
 
 
-def test_importing_the_core_does_not_pay_for_boto3() -> None:
-    loaded = _loaded_after("import workbench.service, workbench.worker")
-    assert not {"boto3", "botocore", "moto"} & loaded
+def test_importing_the_facade_or_the_tui_does_not_pay_for_boto3() -> None:
+    assert not AWS_LIBRARIES & _loaded_after("import workbench.service, workbench.worker")
+    assert not AWS_LIBRARIES & _loaded_after("import workbench.tui.app, workbench.tui.main_screen")
+    assert not AWS_LIBRARIES & _loaded_after("import workbench.audit")
 
 
 def test_help_loads_neither_boto3_nor_textual() -> None:
@@ -36,36 +55,25 @@ def test_help_loads_neither_boto3_nor_textual() -> None:
         "try:\n    cli.main(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass"
     )
     assert "click" in loaded
-    assert not {"boto3", "botocore", "moto", "textual"} & loaded
+    assert not (AWS_LIBRARIES | {"textual"}) & loaded
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
-
-
-def test_only_aws_and_demo_import_boto3_botocore_or_moto() -> None:
+def test_only_aws_and_demo_import_the_aws_sdk_and_only_tui_imports_textual() -> None:
     offenders = []
     for path in ROOT.rglob("*.py"):
         layer = path.relative_to(ROOT).parts[0]
-        if layer in {"aws", "demo"}:
-            continue
-        bad = _imports(path) & {"boto3", "botocore", "moto"}
-        if bad:
-            offenders.append(f"{path.relative_to(ROOT)}: {sorted(bad)}")
+        imported = _imports(path)
+        if layer not in {"aws", "demo"} and imported & AWS_LIBRARIES:
+            offenders.append(f"{path.relative_to(ROOT)}: {sorted(imported & AWS_LIBRARIES)}")
+        if layer != "tui" and "textual" in imported:
+            offenders.append(f"{path.relative_to(ROOT)}: textual")
     assert offenders == []
 
 
-def test_only_tui_imports_textual() -> None:
-    offenders = [
-        str(path.relative_to(ROOT))
+def test_no_module_runs_past_about_400_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): lines
         for path in ROOT.rglob("*.py")
-        if path.relative_to(ROOT).parts[0] != "tui" and "textual" in _imports(path)
-    ]
-    assert offenders == []
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}

@@ -48,7 +48,7 @@ from workbench.audit.writer import ChainWriter, DeviceFailure
 from workbench.domain.errors import AuditFailure, Conflict, InvalidInput, NotFound
 from workbench.domain.models import AuditRecord
 from workbench.domain.text import printable
-from workbench.store import Store
+from workbench.store import Repositories
 
 _DEVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _HEAD_HASH = re.compile(r"[0-9a-f]{64}")
@@ -82,7 +82,7 @@ class AuditLog:
 
     def __init__(
         self,
-        store: Store,
+        store: Repositories,
         *,
         operator: str,
         remote_address: str = "local",

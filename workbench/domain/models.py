@@ -177,11 +177,6 @@ class Lease:
     updated_time: float = field(default_factory=time.time)
 
     @property
-    def ttl_seconds(self) -> int:
-        """Seconds left until expiry at this moment (never negative)."""
-        return max(0, int(self.expire_time - time.time()))
-
-    @property
     def lease_duration(self) -> int:
         """The TTL granted at issue or last renewal, as Vault reports it."""
         return max(0, round(self.expire_time - self.issue_time))

@@ -12,7 +12,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 from textual.worker import Worker, get_current_worker
 
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 
 INITIAL_ENTRIES = 500
 MAX_ROWS = 2000
-DEBOUNCE_SECONDS = 0.3
 
 
 class AuditStream(Pane, Vertical):
@@ -79,14 +77,12 @@ class AuditStream(Pane, Vertical):
             super().__init__()
             self.result = result
 
-    debounce_seconds = DEBOUNCE_SECONDS
     """How long typing in the path filter must pause before reloading (tests: 0)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._records: dict[int, AuditRecord] = {}
         self._cursor = 0
-        self._timer: Timer | None = None
         self._loaded = False
 
     def compose(self) -> ComposeResult:
@@ -219,13 +215,7 @@ class AuditStream(Pane, Vertical):
 
     @on(Input.Changed, "#audit-path")
     def _path_changed(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        if self.debounce_seconds <= 0:
-            self.reload()
-        else:
-            self._timer = self.set_timer(self.debounce_seconds, self.reload)
+        self.debounce(self.reload)
 
     @on(Input.Submitted, "#audit-path")
     def _path_done(self) -> None:

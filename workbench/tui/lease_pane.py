@@ -309,7 +309,7 @@ class LeasePane(PrefixRevoking, Vertical):
 
     def on_lease_pane_lease_renewed(self, event: LeaseRenewed) -> None:
         self.reload()
-        left = expires_in(event.lease.ttl_seconds)
+        left = expires_in(event.lease.expire_time - self.wb.clock())
         message = f"Renewed {event.lease.lease_id}; it now expires in {left}."
         for warning in event.warnings:
             message += f"\n{warning}"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 from workbench.tui.display import show_error
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
     from textual.widget import Widget
 
     from workbench.service import Workbench
@@ -36,6 +37,18 @@ class Pane(_Base):
     PANE_HELP: ClassVar[str]  # what the pane shows, for the trainee panel and f1
     # Palette entries for actions that have no key: (action, title, help).
     PALETTE_ONLY: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    debounce_seconds: ClassVar[float] = 0.3  # tests set 0: at once, on the next loop turn
+    _debounce_timer: Timer | None = None
+
+    def debounce(self, callback: Callable[[], object]) -> None:
+        """Run `callback` once typing pauses for `debounce_seconds` (a newer call replaces it)."""
+        if self._debounce_timer is not None:
+            self._debounce_timer.stop()
+            self._debounce_timer = None
+        if self.debounce_seconds <= 0:
+            self.call_after_refresh(callback)
+        else:
+            self._debounce_timer = self.set_timer(self.debounce_seconds, callback)
 
     @property
     def wb(self) -> WorkbenchApp:

@@ -9,7 +9,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -25,7 +24,6 @@ from workbench.tui.role_form import RoleFields
 if TYPE_CHECKING:
     from workbench.service import Finding, Workbench
 
-DEBOUNCE_SECONDS = 0.3
 NEW_POLICY = """{
   "Version": "2012-10-17",
   "Statement": [
@@ -109,13 +107,11 @@ class RoleEditor(Pane, Horizontal):
             self.name = name
             self.revoked = revoked
 
-    debounce_seconds = DEBOUNCE_SECONDS
     """How long typing must pause before the validator runs (tests set it to 0)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._roles: dict[str, Role] = {}
-        self._timer: Timer | None = None
         self._generation = 0
         self._verdict_generation = -1
         self._edited_since_check = False
@@ -239,15 +235,9 @@ class RoleEditor(Pane, Horizontal):
         self._schedule_validation()
 
     def _schedule_validation(self) -> None:
-        """Debounce: validate once typing pauses for DEBOUNCE_SECONDS."""
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        """Validate once typing pauses."""
         self._edited_since_check = True
-        if self.debounce_seconds <= 0:
-            self.call_after_refresh(self._validate_now)
-        else:
-            self._timer = self.set_timer(self.debounce_seconds, self._validate_now)
+        self.debounce(self._validate_now)
 
     def _body(self) -> dict[str, Any]:
         fields = self.query_one(RoleFields)
@@ -261,7 +251,7 @@ class RoleEditor(Pane, Horizontal):
         return self.query_one("#role-name", Input).value.strip()
 
     def _validate_now(self) -> None:
-        self._timer = None
+        self._debounce_timer = None
         self._edited_since_check = False
         self._generation += 1
         name = self._role_name() or "new-role"
