@@ -50,14 +50,14 @@ def _load(cls: type[T], data: Any, what: str, **extra: Any) -> T:
     does not fit, as StoreCorrupted, instead of a TypeError from the constructor.
     """
     if not isinstance(data, dict):
-        raise StoreCorrupted(f"{what} is damaged: a JSON object was expected")
+        raise StoreCorrupted(f"{what}: a JSON object was expected")
     hints = get_type_hints(cls)
     known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     for key, value in data.items():
         if key not in known or key in extra:
-            raise StoreCorrupted(f"{what} has an unknown field {printable(str(key))!r}")
+            raise StoreCorrupted(f"{what}: unknown field {printable(str(key))!r}")
         if not _json_matches(value, hints[key]):
-            raise StoreCorrupted(f"{what} is damaged: field {key!r} has the wrong type")
+            raise StoreCorrupted(f"{what}: field {key!r} has the wrong type")
     return cls(**data, **extra)
 
 
@@ -78,9 +78,9 @@ class SqliteEngines:
         if not isinstance(config, dict) or not {"root", "lease"} <= config.keys():
             raise StoreCorrupted(f"{what} has a damaged config: no root or lease section")
         if not isinstance(created_time, int | float) or enabled not in (0, 1):
-            raise StoreCorrupted(f"{what} is damaged: enabled or created_time is not a number")
-        root = _load(RootConfig, config["root"], f"the root config of {what}")
-        lease_config = _load(LeaseConfig, config["lease"], f"the lease config of {what}")
+            raise StoreCorrupted(f"{what} has a damaged record: enabled or created_time is wrong")
+        root = _load(RootConfig, config["root"], f"{what} has a damaged config (root)")
+        lease_config = _load(LeaseConfig, config["lease"], f"{what} has a damaged config (lease)")
         root.secret_key = self._cipher.decrypt("engines", name, "root_secret_key", secret_blob)
         return Engine(
             name=name,
@@ -145,12 +145,12 @@ class SqliteRoles:
                 " (written by a newer version?)"
             ) from None
         if not isinstance(updated_time, int | float):
-            raise StoreCorrupted(f"{what} is damaged: updated_time is not a number")
+            raise StoreCorrupted(f"{what} has a damaged record: updated_time is not a number")
         policy = self._cipher.decrypt("roles", row_key, _ROLE_SECRET, policy_blob)
         return _load(
             Role,
             body,
-            what,
+            f"{what} has a damaged body",
             engine=engine,
             name=name,
             credential_type=kind,
