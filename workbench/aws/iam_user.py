@@ -1,8 +1,10 @@
 """The iam_user credential: create a user with its policies and one key; remove it all.
 
-Issuance runs in DESIGN.md's crash-safe order; revocation is complete and
-idempotent (`NoSuchEntity` counts as done) and removes everything real AWS
-would refuse to delete a user over.
+Issuance runs in a crash-safe order (the lease is stored `pending` before
+CreateUser, the key made last, so a crash at any step leaves a user the
+lease names and recovery deletes); revocation is complete and idempotent
+(`NoSuchEntity` counts as done) and removes everything real AWS would refuse
+to delete a user over.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ TUI's first frame stay cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from workbench.domain.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from workbench.audit import VerifyResult
@@ -69,17 +70,8 @@ _WHERE = {
     "default_home": "workbench.store.files",
     "store_exists": "workbench.store.files",
 }
-_RENAMED = {"ROLE_FIELDS_BY_TYPE": ("workbench.service.roles", "FIELDS")}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _RENAMED:
-        module, attribute = _RENAMED[name]
-        return getattr(importlib.import_module(module), attribute)
-    if name not in _WHERE:
-        raise AttributeError(f"module 'workbench.service' has no attribute {name!r}")
-    return getattr(importlib.import_module(_WHERE[name]), name)
-
+_WHERE["ROLE_FIELDS_BY_TYPE"] = "workbench.service.roles:FIELDS"
+__getattr__ = lazy_getattr(__name__, _WHERE)
 
 __all__ = [
     "DOCUMENT_FILE_LIMIT",

@@ -7,8 +7,9 @@ SQLite layer pulls in sqlite-utils (~80 ms).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from workbench.domain.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from workbench.store.crypto import KdfParams
@@ -36,10 +37,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'workbench.store' has no attribute {name!r}")
-    return getattr(importlib.import_module(_WHERE[name]), name)
+__getattr__ = lazy_getattr(__name__, _WHERE)
 
 
 __all__ = [
