@@ -36,6 +36,39 @@ def run_cli(
     )
 
 
+def user_names(iam: Any) -> list[str]:
+    """The IAM users in the (moto) account, by name."""
+    return [user["UserName"] for user in iam.list_users()["Users"]]
+
+
+def role_with_everything(iam: Any) -> dict[str, Any]:
+    """An iam_user role body with a managed policy, a group, a tag and an inline policy."""
+    import json
+
+    arn = iam.create_policy(
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}],
+            }
+        ),
+    )["Policy"]["Arn"]
+    iam.create_group(GroupName="devs")
+    return {
+        "credential_type": "iam_user",
+        "policy_arns": [arn],
+        "iam_groups": ["devs"],
+        "iam_tags": {"team": "web"},
+        "policy_document": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+            ],
+        },
+    }
+
+
 def one_error_line(result: subprocess.CompletedProcess[str], *needles: str) -> str:
     """The CLI failed with exit 1 and one `error:` line holding each needle, no traceback."""
     assert result.returncode == 1, (result.stdout, result.stderr)

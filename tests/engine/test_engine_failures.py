@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer
-from tests.helpers import FaultInjector
+from tests.helpers import FaultInjector, user_names
 from workbench.domain.errors import AwsError, InvalidInput
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
@@ -56,7 +56,7 @@ def test_transient_errors_are_retried_by_botocore(service: Workbench, iam: Any) 
     lease = service.creds.issue("aws", "webapp").lease
     assert faults.injected == 3
     assert lease.state is LeaseState.ACTIVE
-    assert [u["UserName"] for u in iam.list_users()["Users"]] == [lease.iam_user_name]
+    assert user_names(iam) == [lease.iam_user_name]
 
 
 def _root_service(aws: MotoServer, tmp_path: Path, access_key: str, secret_key: str) -> Workbench:
@@ -121,7 +121,7 @@ def test_lost_create_user_answer_still_issues_one_user(service: Workbench, iam: 
     lease = service.creds.issue("aws", "webapp").lease
     assert faults.injected == 1
     assert lease.state is LeaseState.ACTIVE
-    assert [u["UserName"] for u in iam.list_users()["Users"]] == [lease.iam_user_name]
+    assert user_names(iam) == [lease.iam_user_name]
 
 
 def test_lost_create_access_key_answer_leaves_one_key(service: Workbench, iam: Any) -> None:
@@ -145,5 +145,5 @@ def test_an_existing_user_of_someone_else_is_never_deleted(
     iam.create_access_key(UserName="fixed-aaaaaaaa")
     with pytest.raises(AwsError, match="EntityAlreadyExists"):
         service.creds.issue("aws", "webapp")
-    assert [u["UserName"] for u in iam.list_users()["Users"]] == ["fixed-aaaaaaaa"]
+    assert user_names(iam) == ["fixed-aaaaaaaa"]
     assert len(iam.list_access_keys(UserName="fixed-aaaaaaaa")["AccessKeyMetadata"]) == 1

@@ -10,16 +10,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import MotoServer
-from tests.helpers import one_error_line, run_cli, setup_cli_store
+from tests.helpers import one_error_line, run_cli, setup_cli_store, user_names
 from workbench.domain.errors import AuditFailure
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
 
 IAM_USER_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
-
-
-def users(iam: Any) -> set[str]:
-    return {user["UserName"] for user in iam.list_users()["Users"]}
 
 
 @pytest.fixture
@@ -62,7 +58,7 @@ def test_a_non_ascii_operator_still_gets_an_iam_user_name(
     write_role(cli_home, tmp_path, "webapp", {"credential_type": "iam_user"})
     issued = run_cli(cli_home, "--as", "Ωmega", "creds", "webapp", "--format", "json")
     assert issued.returncode == 0, issued.stderr
-    (name,) = users(iam)
+    (name,) = set(user_names(iam))
     assert IAM_USER_NAME.fullmatch(name), name
     assert "mega" in name  # the operator's name survives, minus what IAM refuses
 
@@ -89,7 +85,7 @@ def test_an_issuance_whose_response_cannot_be_audited_is_withdrawn(
     with pytest.raises(AuditFailure, match="withdrawn") as raised:
         service.creds.issue("aws", "webapp")
     ((user_name, secret_key),) = created  # the user and its key existed...
-    assert users(iam) == set()  # ...and are gone
+    assert set(user_names(iam)) == set()  # ...and are gone
     assert service.leases.list() == []
     (lease,) = service.leases.list(include_history=True)
     assert (lease.iam_user_name, lease.state) == (user_name, LeaseState.REVOKED)
@@ -113,7 +109,7 @@ def test_a_role_that_would_clash_with_the_own_tags_is_refused(
 ) -> None:
     write_role(cli_home, tmp_path, "tagged", {"credential_type": "iam_user", "iam_tags": iam_tags})
     one_error_line(run_cli(cli_home, "creds", "tagged"), needle)
-    assert users(iam) == set()
+    assert set(user_names(iam)) == set()
     listed = run_cli(cli_home, "lease", "list", "--all", "--format", "json")
     assert json.loads(listed.stdout) == []
 
@@ -125,6 +121,6 @@ def test_forty_eight_role_tags_leave_room_for_the_own_two(
     write_role(cli_home, tmp_path, "tagged", {"credential_type": "iam_user", "iam_tags": iam_tags})
     issued = run_cli(cli_home, "creds", "tagged")
     assert issued.returncode == 0, issued.stderr
-    (name,) = users(iam)
+    (name,) = set(user_names(iam))
     tags = {tag["Key"] for tag in iam.list_user_tags(UserName=name)["Tags"]}
     assert tags == {*iam_tags, "lease-workbench:store", "lease-workbench:lease"}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 import pytest
 
+from tests.helpers import role_with_everything, user_names
 from workbench.aws.iam_user import describe_user
 from workbench.domain.errors import NotFound, NotRenewable
 from workbench.domain.models import LeaseState
@@ -15,36 +15,7 @@ from workbench.service import Workbench
 
 
 def _setup_full_role(service: Workbench, iam: Any) -> None:
-    arn = iam.create_policy(
-        PolicyName="p",
-        PolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}],
-            }
-        ),
-    )["Policy"]["Arn"]
-    iam.create_group(GroupName="devs")
-    service.roles.write(
-        "aws",
-        "webapp",
-        {
-            "credential_type": "iam_user",
-            "policy_arns": [arn],
-            "iam_groups": ["devs"],
-            "iam_tags": {"team": "web"},
-            "policy_document": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
-                ],
-            },
-        },
-    )
-
-
-def _users(iam: Any) -> list[str]:
-    return [u["UserName"] for u in iam.list_users()["Users"]]
+    service.roles.write("aws", "webapp", role_with_everything(iam))
 
 
 def test_revoke_removes_everything_and_is_idempotent(service: Workbench, iam: Any) -> None:
@@ -56,7 +27,7 @@ def test_revoke_removes_everything_and_is_idempotent(service: Workbench, iam: An
     iam.create_access_key(UserName=user)
     iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=SSH_KEY)
     assert service.leases.revoke(lease.lease_id).state is LeaseState.REVOKED
-    assert user not in _users(iam)
+    assert user not in user_names(iam)
     assert iam.get_group(GroupName="devs")["Users"] == []
     assert service.leases.revoke(lease.lease_id).state is LeaseState.REVOKED
     assert service.leases.list() == []
@@ -70,7 +41,7 @@ def test_revoke_prefix_revokes_exactly_the_prefix(service: Workbench, iam: Any) 
     other = service.creds.issue("aws", "other").lease
     result = service.leases.revoke_prefix("aws/creds/webapp/")
     assert result.ok and sorted(result.revoked) == sorted(lease.lease_id for lease in web)
-    assert _users(iam) == [other.iam_user_name]
+    assert user_names(iam) == [other.iam_user_name]
     assert [lease.lease_id for lease in service.leases.list()] == [other.lease_id]
     again = service.leases.revoke_prefix("aws/creds/webapp/")
     assert again.revoked == [] and again.ok
@@ -112,7 +83,7 @@ def test_force_revoke_drops_the_record_without_aws(service: Workbench, iam: Any)
     lease = service.creds.issue("aws", "webapp").lease
     forced = service.leases.revoke(lease.lease_id, force=True)
     assert forced.state is LeaseState.REVOKED and "force" in (forced.error or "")
-    assert lease.iam_user_name in _users(iam)  # AWS untouched: reconcile finds it
+    assert lease.iam_user_name in user_names(iam)  # AWS untouched: reconcile finds it
 
 
 def test_unknown_lease_is_named(service: Workbench) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import FaultInjector
+from tests.helpers import FaultInjector, user_names
 from workbench.domain.errors import NotRenewable
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
@@ -22,10 +22,6 @@ ROLE = {
         ],
     },
 }
-
-
-def _users(iam: Any) -> list[str]:
-    return [u["UserName"] for u in iam.list_users()["Users"]]
 
 
 def test_renew_during_a_revocation_is_refused_and_revocation_completes(
@@ -46,7 +42,7 @@ def test_renew_during_a_revocation_is_refused_and_revocation_completes(
     iam_client.meta.events.register_first("before-send.iam.DeleteUser", renew_meanwhile)
     assert service.leases.revoke(lease.lease_id).state is LeaseState.REVOKED
     assert refused and "revoking" in refused[0]
-    assert _users(iam) == []
+    assert user_names(iam) == []
 
 
 def test_a_policy_written_while_revoking_is_stripped_again(service: Workbench, iam: Any) -> None:
@@ -66,7 +62,7 @@ def test_a_policy_written_while_revoking_is_stripped_again(service: Workbench, i
     iam_client = service._ctx.clients(service.engines.get("aws")).iam
     iam_client.meta.events.register_first("before-send.iam.DeleteUser", late_policy_write)
     assert service.leases.revoke(lease.lease_id).state is LeaseState.REVOKED
-    assert written and _users(iam) == []
+    assert written and user_names(iam) == []
 
 
 def test_the_worker_never_revokes_a_lease_renewed_after_it_was_seen_due(
@@ -82,7 +78,7 @@ def test_the_worker_never_revokes_a_lease_renewed_after_it_was_seen_due(
     clock[0] += 601
     assert service.leases.revoke_due(lease.lease_id) is None
     assert service.leases.lookup(lease.lease_id).state is LeaseState.ACTIVE
-    assert _users(iam) == [lease.iam_user_name]
+    assert user_names(iam) == [lease.iam_user_name]
     clock[0] += 3600
     revoked = service.leases.revoke_due(lease.lease_id)
     assert revoked is not None and revoked.state is LeaseState.REVOKED
@@ -106,4 +102,4 @@ def test_a_throttled_probe_call_does_not_fail_the_revocation(service: Workbench,
     faults.fail("ListServiceSpecificCredentials", "throttle", times=2)
     assert service.leases.revoke(lease.lease_id).state is LeaseState.REVOKED
     assert faults.injected == 2  # the unretried probe and one retry: both absorbed
-    assert _users(iam) == []
+    assert user_names(iam) == []

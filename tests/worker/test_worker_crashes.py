@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSPHRASE, MotoServer
-from tests.helpers import run_cli, setup_cli_store
+from tests.helpers import role_with_everything, run_cli, setup_cli_store
 from tests.worker.test_worker_expiry import wait_for
 from workbench.domain.faults import ISSUE_FAULT_POINTS, REVOKE_FAULT_POINTS
 from workbench.domain.models import LeaseState
@@ -24,27 +24,7 @@ REVOKE_STEPS = list(REVOKE_FAULT_POINTS)
 @pytest.fixture
 def crash_home(home: Path, aws: MotoServer, iam: Any, tmp_path: Path) -> Path:
     setup_cli_store(home, aws)
-    arn = iam.create_policy(
-        PolicyName="p",
-        PolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}],
-            }
-        ),
-    )["Policy"]["Arn"]
-    iam.create_group(GroupName="devs")
-    role = {
-        "credential_type": "iam_user",
-        "policy_arns": [arn],
-        "iam_groups": ["devs"],
-        "policy_document": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
-            ],
-        },
-    }
+    role = role_with_everything(iam)
     role_file = tmp_path / "webapp.json"
     role_file.write_text(json.dumps(role))
     assert run_cli(home, "role", "write", "webapp", "--file", str(role_file)).returncode == 0

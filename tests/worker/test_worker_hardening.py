@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import PASSPHRASE, MotoServer
-from tests.helpers import WORKBENCH, cli_env, one_error_line, run_cli, setup_cli_store
+from tests.helpers import WORKBENCH, cli_env, one_error_line, run_cli, setup_cli_store, user_names
 from workbench.domain.models import Lease, LeaseState
 from workbench.service import Workbench
 from workbench.service.owners import ProcessRegistry
@@ -31,10 +31,6 @@ def wait_for(condition: Callable[[], object], what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"never happened: {what}")
         time.sleep(0.05)
-
-
-def users(iam: Any) -> set[str]:
-    return {user["UserName"] for user in iam.list_users()["Users"]}
 
 
 def set_column(home: Path, lease_id: str, column: str, value: object) -> None:
@@ -82,7 +78,9 @@ def test_the_worker_revokes_around_unreadable_rows(
     worker = LeaseWorker(service, on_event=events.append)
     worker.start()
     try:
-        wait_for(lambda: expiring.iam_user_name not in users(iam), "the healthy lease revoked")
+        wait_for(
+            lambda: expiring.iam_user_name not in set(user_names(iam)), "the healthy lease revoked"
+        )
         wait_for(
             lambda: {e.lease_id for e in events if e.kind == "unreadable"} >= bad_ids,
             "both bad rows reported",
@@ -95,7 +93,9 @@ def test_the_worker_revokes_around_unreadable_rows(
     assert "credential_type" in unreadable[newer.lease_id]
     assert "expire_time" in unreadable[garbled.lease_id]
     # Set aside, never revoked blindly: their users wait for an operator.
-    assert {newer.iam_user_name, garbled.iam_user_name, lasting.iam_user_name} <= users(iam)
+    assert {newer.iam_user_name, garbled.iam_user_name, lasting.iam_user_name} <= set(
+        user_names(iam)
+    )
 
     listed = run_cli(home, "lease", "list", "--format", "json")
     assert listed.returncode == 0, listed.stderr
@@ -124,8 +124,8 @@ def test_the_worker_revokes_around_unreadable_rows(
     for bad in (newer, garbled):
         (line,) = [line for line in errors if bad.lease_id in line]
         assert "unreadable" in line and (bad.iam_user_name or "?") in line, line
-    assert lasting.iam_user_name not in users(iam)
-    assert {newer.iam_user_name, garbled.iam_user_name} <= users(iam)
+    assert lasting.iam_user_name not in set(user_names(iam))
+    assert {newer.iam_user_name, garbled.iam_user_name} <= set(user_names(iam))
 
 
 # -- the lock and `status` -----------------------------------------------------
@@ -198,7 +198,9 @@ def test_owners_are_judged_by_the_registry_not_the_host_name(
 ) -> None:
     service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
     renamed, unregistered, held = (_killed_issuance(service, home) for _ in range(3))
-    assert {renamed.iam_user_name, unregistered.iam_user_name, held.iam_user_name} <= users(iam)
+    assert {renamed.iam_user_name, unregistered.iam_user_name, held.iam_user_name} <= set(
+        user_names(iam)
+    )
 
     live = subprocess.Popen(
         [sys.executable, "-c", _LIVE_OWNER, str(home), PASSPHRASE],
@@ -231,8 +233,8 @@ def test_owners_are_judged_by_the_registry_not_the_host_name(
             )
             # The sweep that recovered those saw the held lease too, and left it alone.
             assert service._store.leases.get(held.lease_id).state is LeaseState.PENDING  # type: ignore[union-attr]
-            assert held.iam_user_name in users(iam)
-            assert not {renamed.iam_user_name, unregistered.iam_user_name} & users(iam)
+            assert held.iam_user_name in set(user_names(iam))
+            assert not {renamed.iam_user_name, unregistered.iam_user_name} & set(user_names(iam))
 
             assert live.stdin is not None
             live.stdin.close()  # the owner exits: now its lease is an orphan
@@ -247,4 +249,4 @@ def test_owners_are_judged_by_the_registry_not_the_host_name(
         if live.poll() is None:
             os.kill(live.pid, signal.SIGKILL)
             live.wait()
-    assert users(iam) == set()
+    assert set(user_names(iam)) == set()
