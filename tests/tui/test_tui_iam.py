@@ -7,7 +7,7 @@ from typing import Any
 from textual.widgets import DataTable, Static
 
 from tests.tui.conftest import SIZE
-from tests.tui.tui_helpers import settle
+from tests.tui.tui_helpers import settle, wait_until
 from workbench.domain.naming import STORE_TAG
 from workbench.tui.confirm import ConfirmScreen
 from workbench.tui.iam_view import IamView
@@ -38,8 +38,8 @@ async def test_users_are_matched_to_leases_and_strays_flagged(
             UserName="wb-someone-webapp-1-leftover",
             Tags=[{"Key": STORE_TAG, "Value": tui_service._store.store_id}],
         )
-        app.screen.tick()
-        app.screen.tick()  # the view lists users every second tick
+        # The view lists the users again every second tick, by itself.
+        await wait_until(pilot, lambda: "wb-someone-webapp-1-leftover" in rows(view))
         await settle(pilot)
         assert rows(view)["wb-someone-webapp-1-leftover"] == ("-", "stray")
         assert "1 stray" in str(view.query_one("#iam-summary", Static).render())

@@ -81,6 +81,7 @@ class MainScreen(Screen[None]):
         self._panes_mounted = False
         self._panes_mounting: list[AwaitMount] = []
         self._tick_error = ""
+        self._polling = False
 
     @property
     def wb(self) -> WorkbenchApp:
@@ -133,7 +134,10 @@ class MainScreen(Screen[None]):
 
     def tick(self) -> None:
         """Once a second: ask (off the UI thread) whether the store changed, then refresh."""
+        if self._polling:
+            return  # the last poll has not answered yet (a slow store): one at a time
         service = self.wb.service
+        self._polling = True
 
         def poll() -> None:
             try:
@@ -143,15 +147,17 @@ class MainScreen(Screen[None]):
             else:
                 self.app.call_from_thread(self._ticked, token)
 
-        self.run_worker(poll, thread=True, group="tick", exclusive=True, exit_on_error=False)
+        self.run_worker(poll, thread=True, group="tick", exit_on_error=False)
 
     def _tick_failed(self, error: Exception) -> None:
         """Shown once while it keeps failing; the tick goes on."""
+        self._polling = False
         if error_text(error) != self._tick_error:
             show_error(self, error, "Refreshing the panes failed")
         self._tick_error = error_text(error)
 
     def _ticked(self, token: int) -> None:
+        self._polling = False
         self._tick_error = ""
         self._ticks += 1
         changed = token != self._token
