@@ -45,7 +45,13 @@ from workbench.audit.entries import (
 from workbench.audit.redact import Hasher
 from workbench.audit.verify import VerifyResult, verify_chain
 from workbench.audit.writer import ChainWriter, DeviceFailure
-from workbench.domain.errors import AuditFailure, Conflict, InvalidInput, NotFound
+from workbench.domain.errors import (
+    AuditFailure,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    StoreCorrupted,
+)
 from workbench.domain.models import AuditRecord
 from workbench.domain.text import printable
 from workbench.store import Repositories
@@ -236,14 +242,16 @@ class AuditLog:
             operation=operation,
             errors_only=errors_only,
         )
-        for row in rows:
-            yield AuditRecord(
-                seq=int(row["seq"]),
-                time=float(row["time"]),
-                entry=json.loads(row["entry"]),
-                prev_hash=str(row["prev_hash"]),
-                hash=str(row["hash"]),
-            )
+        try:
+            for row in rows:
+                yield _record(row)
+        finally:
+            # Closed here, in this thread, even when a damaged row raises: the rows hold the
+            # store's connection lock until closed, and a traceback kept alive (a TUI worker's
+            # error) would otherwise keep it held, every other thread waiting on it for good.
+            close = getattr(rows, "close", None)
+            if close is not None:
+                close()
 
     def count(self) -> int:
         return self._store.audit.count()
@@ -323,6 +331,27 @@ def _check_device_name(name: str) -> None:
             f"{name!r} cannot name an audit device: use letters, digits, '.', '_' or '-' "
             f"(and not {STORE_DEVICE!r})"
         )
+
+
+def _record(row: dict[str, Any]) -> AuditRecord:
+    """A stored entry; a damaged row is StoreCorrupted naming its seq, not a ValueError."""
+    problem = f"audit entry seq {row['seq']} is damaged"
+    hint = "`workbench audit verify` shows where the chain breaks"
+    if not isinstance(row["time"], int | float):
+        raise StoreCorrupted(f"{problem} (its time is not a number); {hint}")
+    try:
+        entry = json.loads(row["entry"]) if isinstance(row["entry"], str) else None
+    except ValueError:
+        entry = None
+    if not isinstance(entry, dict):
+        raise StoreCorrupted(f"{problem} (its entry is not a JSON object); {hint}")
+    return AuditRecord(
+        seq=int(row["seq"]),
+        time=float(row["time"]),
+        entry=entry,
+        prev_hash=str(row["prev_hash"]),
+        hash=str(row["hash"]),
+    )
 
 
 class _WriteFailed(Exception):

@@ -156,9 +156,14 @@ class _Parser:
         match = _NUMBER.match(text, pos)
         if match is not None:
             number_text = match.group()
-            number = (
-                float(number_text) if any(c in number_text for c in ".eE") else int(number_text)
-            )
+            try:
+                number = (
+                    float(number_text) if any(c in number_text for c in ".eE") else int(number_text)
+                )
+            except ValueError:  # int() refuses 4,300+ digits
+                raise _SyntaxError(
+                    f"a number of {len(number_text):,} digits is too long to read", pos
+                ) from None
             return JsonNumber(pos, number, number_text), match.end()
         for word, literal in _LITERALS:
             if text.startswith(word, pos):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,11 @@ def parse_role(engine: str, name: str, body: dict[str, Any] | str) -> Role:
             raise InvalidInput(
                 f"role {name!r}: the role file is nested too deep (more than "
                 f"{MAX_ROLE_DEPTH} levels of lists and objects)"
+            ) from None
+        except ValueError:  # not a JSONDecodeError: an integer Python will not convert
+            raise InvalidInput(
+                f"role {name!r}: the role file holds a number of more than "
+                f"{sys.get_int_max_str_digits()} digits; no role field takes one"
             ) from None
     if not isinstance(body, dict):
         raise InvalidInput(

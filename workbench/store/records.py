@@ -262,7 +262,7 @@ class SqliteAudit:
             )
         else:
             sql = f"SELECT {columns} FROM audit WHERE {where} ORDER BY seq"
-        with self._conn.lock:
+        with self._conn.lenient_text():
             cursor = self._conn.raw.execute(sql, params)
             while batch := cursor.fetchmany(2000):
                 for row in batch:
@@ -274,11 +274,14 @@ class SqliteAudit:
         Each tuple is (seq, request_id, type, path, operation, is_error,
         entry, prev_hash, hash).
         """
+        # Text columns read as text whatever a damaged row holds (a blob, a number), so the
+        # row fails its hash check by seq instead of breaking the hashing itself.
         sql = (
-            "SELECT seq, request_id, type, path, operation, is_error, entry, prev_hash, hash "
-            "FROM audit WHERE seq > ? ORDER BY seq"
+            "SELECT seq, CAST(request_id AS TEXT), CAST(type AS TEXT), CAST(path AS TEXT), "
+            "CAST(operation AS TEXT), is_error, CAST(entry AS TEXT), CAST(prev_hash AS TEXT), "
+            "CAST(hash AS TEXT) FROM audit WHERE seq > ? ORDER BY seq"
         )
-        with self._conn.lock:
+        with self._conn.lenient_text():
             cursor = self._conn.raw.execute(sql, (after_seq,))
             while batch := cursor.fetchmany(5000):
                 yield from batch
@@ -294,10 +297,7 @@ class SqliteAudit:
             "SELECT name, kind, options, created_time FROM audit_devices "
             "ORDER BY created_time, name"
         )
-        return [
-            {"name": name, "kind": kind, "options": json.loads(options or "{}"), "created_time": t}
-            for name, kind, options, t in rows
-        ]
+        return [_device(*row) for row in rows]
 
     def add_device(
         self, name: str, kind: str, options: dict[str, Any], created_time: float
@@ -315,3 +315,38 @@ class SqliteAudit:
         with self._conn.transaction():
             cursor = self._conn.execute("DELETE FROM audit_devices WHERE name = ?", (name,))
         return cursor.rowcount > 0
+
+
+# The options each device kind reads, and their JSON types.
+_DEVICE_OPTIONS: dict[str, type] = {
+    "file_path": str,
+    "from_seq": int,
+    "from_offset": int,
+}
+
+
+def _device(name: Any, kind: Any, options_text: Any, created_time: Any) -> dict[str, Any]:
+    """An audit device row; a damaged one is StoreCorrupted naming the device and field.
+
+    Every audited operation reads this list, so a row that does not fit is
+    refused by name rather than failing deep inside the audit writer.
+    """
+    what = f"audit device {printable(str(name))!r}"
+    fix = "restore the store from a backup"
+    try:
+        options = json.loads(options_text) if isinstance(options_text, str) else None
+    except ValueError:
+        options = None
+    if not isinstance(options, dict):
+        raise StoreCorrupted(f"{what} has a damaged record: options is not a JSON object; {fix}")
+    for key, kind_of in _DEVICE_OPTIONS.items():
+        value = options.get(key)
+        if key in options and (isinstance(value, bool) or not isinstance(value, kind_of)):
+            raise StoreCorrupted(
+                f"{what} has a damaged record: option {key!r} has the wrong type; {fix}"
+            )
+    if not isinstance(name, str) or not isinstance(kind, str):
+        raise StoreCorrupted(f"{what} has a damaged record: name or kind is not text; {fix}")
+    if created_time is not None and not isinstance(created_time, int | float):
+        raise StoreCorrupted(f"{what} has a damaged record: created_time is not a number; {fix}")
+    return {"name": name, "kind": kind, "options": options, "created_time": created_time}

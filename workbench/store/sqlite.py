@@ -70,11 +70,23 @@ class Connection:
             # A damaged row holds text that is not UTF-8: read it with U+FFFD in
             # place of the bad bytes (the row then fails its own checks, by name)
             # rather than losing every other row of the answer.
+            with self.lenient_text():
+                return list(self.raw.execute(sql, params).fetchall())
+
+    @contextmanager
+    def lenient_text(self) -> Iterator[None]:
+        """Rows fetched meanwhile read text that is not UTF-8 with U+FFFD for the bad bytes.
+
+        For cursors walked batch by batch (the audit trail), where `query`'s
+        retry cannot apply: a damaged entry then fails its hash check, by seq.
+        """
+        with self.lock:
+            previous = self.raw.text_factory
             self.raw.text_factory = _lenient_text
             try:
-                return list(self.raw.execute(sql, params).fetchall())
+                yield
             finally:
-                self.raw.text_factory = str
+                self.raw.text_factory = previous
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -133,7 +145,11 @@ def _unlock(path: Path, meta: dict[str, str], passphrase: str) -> bytes:
 
 
 def _schema_version(path: Path, meta: dict[str, str]) -> int:
-    text = meta.get("schema_version", "0")
+    # Every store records it from creation on: missing, it is damage, not "apply
+    # every migration again" over tables that exist.
+    text = meta.get("schema_version")
+    if text is None:
+        raise _damaged(path, "schema version (meta.schema_version)", "missing")
     if not (text.isascii() and text.isdigit() and len(text) <= 6):
         raise _damaged(path, "schema version (meta.schema_version)", f"{text[:20]!r}")
     return int(text)
@@ -243,9 +259,17 @@ class Store:
                 f"{self.path} was written by a newer workbench (schema {current}); upgrade"
             )
         for number in range(current, SCHEMA_VERSION):
-            with self._conn.transaction():
-                MIGRATIONS[number](self._conn.db)
-                self._set_meta("schema_version", str(number + 1))
+            try:
+                with self._conn.transaction():
+                    MIGRATIONS[number](self._conn.db)
+                    self._set_meta("schema_version", str(number + 1))
+            except sqlite3.DatabaseError as error:
+                # Rolled back whole: a version the tables do not match changes nothing.
+                raise _damaged(
+                    self.path,
+                    "schema version (meta.schema_version)",
+                    f"it says {current}, but migration {number + 1} failed: {error}",
+                ) from None
 
     def _set_meta(self, key: str, value: str) -> None:
         self._conn.execute(
