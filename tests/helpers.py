@@ -23,7 +23,7 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def run_cli(
-    home: Path, *args: str, timeout: float = 60, **extra: str
+    home: Path, *args: str, timeout: float = 120, **extra: str
 ) -> subprocess.CompletedProcess[str]:
     """Run `workbench ARGS` in a fresh process, as a user would."""
     return subprocess.run(

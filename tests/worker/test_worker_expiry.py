@@ -121,7 +121,7 @@ def test_headless_worker_process_revokes_and_stops_on_sigterm(
         wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert "revoked" in out
     service.close()

@@ -97,7 +97,7 @@ def test_two_workers_revoke_each_lease_once_and_hand_over(
     try:
         wait_for(lambda: first.is_leader or second.is_leader)
         assert not (first.is_leader and second.is_leader)
-        wait_for(lambda: iam.list_users()["Users"] == [], timeout=20)
+        wait_for(lambda: iam.list_users()["Users"] == [], timeout=120)
         wait_for(lambda: not service.leases.list())
     finally:
         first.stop()
@@ -130,8 +130,8 @@ def test_killing_the_lock_holder_hands_over(home: Path, aws: MotoServer, iam: An
         time.sleep(0.5)
         assert not standby.is_leader
         holder.kill()
-        holder.wait(timeout=10)
-        took_over = wait_for(lambda: standby.is_leader, timeout=30)
+        holder.wait(timeout=60)
+        took_over = wait_for(lambda: standby.is_leader, timeout=120)
         lease = service.creds.issue("aws", "webapp", ttl="1s").lease
         wait_for(lambda: not user_exists(iam, lease.iam_user_name or ""))
         assert took_over

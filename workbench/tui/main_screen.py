@@ -160,7 +160,8 @@ class MainScreen(Screen[None]):
         self._polling = False
         self._tick_error = ""
         self._ticks += 1
-        changed = token != self._token
+        # The first answer is the baseline: what the panes loaded on mount is current.
+        changed = self._token is not None and token != self._token
         self._token = token
         active = self.active_pane
         self.query_one(LeasePane).tick(changed)
