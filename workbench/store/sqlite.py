@@ -17,6 +17,7 @@ import sqlite_utils
 
 from workbench.domain.errors import Conflict, StoreCorrupted, StoreMissing
 from workbench.store import files
+from workbench.store.audit_rows import SqliteAudit
 from workbench.store.crypto import (
     Cipher,
     KdfParams,
@@ -25,8 +26,9 @@ from workbench.store.crypto import (
     unwrap_key,
     wrap_key,
 )
+from workbench.store.engines import SqliteEngines
 from workbench.store.leases import SqliteLeases
-from workbench.store.records import SqliteAudit, SqliteEngines, SqliteRoles
+from workbench.store.roles import SqliteRoles
 from workbench.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_SECONDS = 30.0
