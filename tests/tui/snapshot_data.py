@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import uuid
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -39,12 +40,14 @@ LEASES = (
 )
 
 
-def deterministic_audit(monkeypatch: pytest.MonkeyPatch, store: Any) -> None:
-    """Audit entries with fixed times, request ids, pid and HMAC key."""
+def audit_clock() -> Callable[[], float]:
+    """Audit times an hour before NOW, one second apart."""
     ticks = itertools.count()
-    fake_time = SimpleNamespace(time=lambda: NOW - 3600 + next(ticks))
-    monkeypatch.setattr("workbench.audit.log.time", fake_time)
-    monkeypatch.setattr("workbench.audit.writer.time", fake_time)
+    return lambda: NOW - 3600 + next(ticks)
+
+
+def deterministic_audit(monkeypatch: pytest.MonkeyPatch, store: Any) -> None:
+    """Audit entries with fixed request ids, pid and HMAC key (their times: audit_clock)."""
     ids = itertools.count(1)
     monkeypatch.setattr(
         "workbench.audit.log.uuid", SimpleNamespace(uuid4=lambda: uuid.UUID(int=next(ids)))
@@ -57,7 +60,7 @@ def build_service(store: Any) -> Any:
     """Engine, roles and leases as a trainer's screen would show them mid-session."""
     from workbench.service import Workbench
 
-    service = Workbench(store, operator="trainer", clock=lambda: NOW)
+    service = Workbench(store, operator="trainer", clock=lambda: NOW, audit_clock=audit_clock())
     service.engines.enable("aws")
     service.engines.write_root(
         "aws",

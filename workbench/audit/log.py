@@ -19,7 +19,7 @@ import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,14 +93,16 @@ class AuditLog:
         operator: str,
         remote_address: str = "local",
         fsync: bool = True,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
+        self._clock = clock
         self.operator = operator
         self.remote_address = remote_address
         self._hasher = Hasher(store.hmac_key)
         self._auth = auth_block(operator)
         self._devices = DeviceSet(store, fsync=fsync)
-        self._writer = ChainWriter(store, self._hasher, self._devices)
+        self._writer = ChainWriter(store, self._hasher, self._devices, clock=clock)
 
     # -- hashing ---------------------------------------------------------------
 
@@ -151,7 +153,7 @@ class AuditLog:
             response_data = self._hasher.redact(op.response_data)
         entry = build_entry(
             entry_type=entry_type,
-            timestamp=time.time(),
+            timestamp=self._clock(),
             auth=self._auth,
             request_id=op.request_id,
             operation=op.operation,
@@ -298,7 +300,7 @@ class AuditLog:
                     "from_offset": Path(resolved).stat().st_size,
                 }
                 added = self._store.audit.add_device(
-                    name, FILE_KIND, options, created_time=time.time()
+                    name, FILE_KIND, options, created_time=self._clock()
                 )
             if not added:
                 raise Conflict(

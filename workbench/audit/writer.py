@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from workbench.audit.devices import DeviceSet, FileDevice, describe_os_error
 from workbench.audit.entries import chain_hash, file_line
@@ -33,8 +34,16 @@ class DeviceFailure(Exception):
 class ChainWriter:
     """Links each new entry to the authenticated head and moves the head on."""
 
-    def __init__(self, store: Repositories, hasher: Hasher, devices: DeviceSet) -> None:
+    def __init__(
+        self,
+        store: Repositories,
+        hasher: Hasher,
+        devices: DeviceSet,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._store = store
+        self._clock = clock
         self._hasher = hasher
         self._devices = devices
 
@@ -62,7 +71,7 @@ class ChainWriter:
                 self._store.audit.insert(
                     {
                         "seq": seq,
-                        "time": time.time(),
+                        "time": self._clock(),
                         "request_id": request_id,
                         "type": entry_type,
                         "path": path,

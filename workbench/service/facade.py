@@ -42,11 +42,12 @@ class Workbench:
         operator: str,
         clock: Callable[[], float] = time.time,
         retry: RetryPolicy | None = None,
+        audit_clock: Callable[[], float] | None = None,
     ) -> None:
+        """`clock` times leases and, unless `audit_clock` is given, the audit entries."""
         self._store = store
-        self._ctx = ServiceContext(
-            store, AuditLog(store, operator=operator), clock=clock, operator=operator
-        )
+        audit = AuditLog(store, operator=operator, clock=audit_clock or clock)
+        self._ctx = ServiceContext(store, audit, clock=clock, operator=operator)
         lifecycle = LeaseLifecycle(self._ctx, retry)
         self.engines = Engines(self._ctx)
         self.leases = Leases(self._ctx, lifecycle)
