@@ -23,7 +23,7 @@ async def test_the_revoker_ends_an_expired_lease_and_the_table_follows(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = app.screen.query_one(LeaseTable)
-        await wait_until(pilot, lambda: table.lease_count == 0, seconds=15)
+        await wait_until(pilot, lambda: table.lease_count == 0, seconds=60)
         assert tui_service.leases.lookup(lease.lease_id).state is LeaseState.REVOKED
         trainee = app.screen.query_one(TraineePanel)
         assert "The revoker ended a lease" in str(trainee.query_one("#trainee-recent").render())

@@ -216,5 +216,6 @@ async def test_a_lease_issued_by_the_cli_appears_without_a_key_press(
             timeout=60,
         )
         assert done.returncode == 0, done.stderr
-        await wait_until(pilot, lambda: len(shown_ids(app)) == 1, seconds=5)
+        # The next tick sees the store change; the bound only stops a hung test.
+        await wait_until(pilot, lambda: len(shown_ids(app)) == 1, seconds=60)
         assert shown_ids(app)[0] in done.stdout

@@ -28,7 +28,7 @@ async def settle(pilot: Pilot[Any], rounds: int = 20) -> None:
 
 
 async def wait_until(
-    pilot: Pilot[Any], condition: Callable[[], bool], *, seconds: float = 10.0, step: float = 0.1
+    pilot: Pilot[Any], condition: Callable[[], bool], *, seconds: float = 60.0, step: float = 0.1
 ) -> None:
     """A bounded wait for something another process or the tick makes happen."""
     for _ in range(int(seconds / step)):

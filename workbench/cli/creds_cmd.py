@@ -108,14 +108,17 @@ def exec_command(
     )
     env = {**os.environ, **issued.environment()}
     env.pop("WORKBENCH_PASSPHRASE", None)
+    # Ctrl+C goes to the whole foreground group: let the child decide, and
+    # revoke however it ends. The handler is set before the child starts (a
+    # Ctrl+C right after it prints must not stop us first); a Python handler,
+    # unlike SIG_IGN, is not inherited across exec, so the child keeps its own.
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: None)
     try:
         child = subprocess.Popen(list(command), env=env)
     except OSError as error:
+        signal.signal(signal.SIGINT, previous)
         service.leases.revoke(lease.lease_id)
         raise InvalidInput(f"cannot run {command[0]!r}: {error.strerror}") from None
-    # Ctrl+C goes to the whole foreground group: let the child decide, and
-    # revoke however it ends.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         status = child.wait()
     finally:

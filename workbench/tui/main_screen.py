@@ -106,6 +106,7 @@ class MainScreen(Screen[None]):
         self._engine_changed(self.wb.engine)
         self.watch(self.wb, "engine", self._engine_changed, init=False)
         self.watch(self.wb, "revoker", lambda _state: self._engine_changed(self.wb.engine))
+        self.tick()  # its answer is the baseline: what the panes load now is current
         self.set_interval(1.0, self.tick, name="tick")
         for widget in self.query(pane_class(self.active_pane).PANE_FOCUS):
             widget.focus()  # the pane shown, even if a key switched it before this ran
@@ -160,7 +161,6 @@ class MainScreen(Screen[None]):
         self._polling = False
         self._tick_error = ""
         self._ticks += 1
-        # The first answer is the baseline: what the panes loaded on mount is current.
         changed = self._token is not None and token != self._token
         self._token = token
         active = self.active_pane
