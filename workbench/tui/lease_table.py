@@ -176,7 +176,7 @@ class LeaseTable(ScrollView, can_focus=True):
         position = self._positions.get(previous) if previous else None
         self._cursor = position if position is not None else min(self._cursor, len(self._rows) - 1)
         self._cursor = max(self._cursor, 0)
-        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+        self._size_rows()
         current = self.selected
         self._cursor_id = current.lease_id if current else None
         if self._cursor_id != previous:
@@ -230,7 +230,12 @@ class LeaseTable(ScrollView, can_focus=True):
         self._move_to(int(self.scroll_offset.y) + offset.y - 1)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self._rows) + 1)
+        self._size_rows()
+
+    def _size_rows(self) -> None:
+        # Columns are fitted to the width at each paint: there is never anything to
+        # scroll sideways to (a width here let a resize show a stray scrollbar).
+        self.virtual_size = Size(0, len(self._rows) + 1)
 
     # -- drawing ---------------------------------------------------------------
 
