@@ -1,15 +1,20 @@
-"""Shared fixtures: a moto server over HTTP (real boto3), fast stores, a service."""
+"""Shared fixtures: a moto server over HTTP (real boto3), fast stores, an audit log,
+the CLI in-process, a service, and a private policy-catalogue cache."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
+from workbench.audit import AuditLog
 from workbench.demo.server import EmbeddedAws
+from workbench.policy import catalogue
 from workbench.store import KdfParams, Store
 
 # Tests use a cheap KDF so hundreds of stores unlock quickly; the default
@@ -68,11 +73,68 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
+def fast_kdf() -> KdfParams:
+    return KdfParams.fresh(**FAST_KDF)
+
+
+@pytest.fixture
+def kdf() -> KdfParams:
+    return fast_kdf()
+
+
 @pytest.fixture
 def store(home: Path) -> Iterator[Store]:
-    created = Store.create(home, PASSPHRASE, KdfParams.fresh(**FAST_KDF))
+    created = Store.create(home, PASSPHRASE, fast_kdf())
     yield created
     created.close()
+
+
+@pytest.fixture
+def log(store: Store) -> AuditLog:
+    return AuditLog(store, operator="alice")
+
+
+@pytest.fixture
+def raw_db(store: Store) -> Iterator[sqlite3.Connection]:
+    """A second, plain connection: what someone editing the file by hand has."""
+    conn = sqlite3.connect(store.path, isolation_level=None)
+    yield conn
+    conn.close()
+
+
+class Cli:
+    """Runs `workbench ...` in-process (CliRunner) against a store in `home`."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | bytes | None = None) -> Result:
+        from workbench.cli.app import cli
+
+        env = {"WORKBENCH_HOME": str(self.home), "WORKBENCH_PASSPHRASE": PASSPHRASE}
+        return self.runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=True)
+
+
+@pytest.fixture
+def invoke(store: Store, home: Path) -> Cli:
+    """`workbench` in-process on the test's store (the e2e tests run it as a process)."""
+    return Cli(home)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def policy_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The policy catalogue's index, built once into a private folder, never the user's."""
+    folder = tmp_path_factory.mktemp("policy-cache")
+    previous = os.environ.get(catalogue.CACHE_DIR_ENV)
+    os.environ[catalogue.CACHE_DIR_ENV] = str(folder)
+    catalogue.reset_catalogue()
+    yield folder
+    catalogue.reset_catalogue()
+    if previous is None:
+        os.environ.pop(catalogue.CACHE_DIR_ENV, None)
+    else:
+        os.environ[catalogue.CACHE_DIR_ENV] = previous
 
 
 def make_service(store: Store, server: MotoServer | None, **kwargs):  # type: ignore[no-untyped-def]

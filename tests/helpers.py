@@ -1,10 +1,12 @@
-"""Test helpers: run the real CLI, inject AWS faults the way botocore sees them."""
+"""Test helpers: run the real CLI, wait for what another thread or process does, inject
+AWS faults the way botocore sees them."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,28 @@ from botocore.awsrequest import AWSResponse
 from tests.conftest import PASSPHRASE, MotoServer
 
 WORKBENCH = [sys.executable, "-m", "workbench"]
+
+# How long a wait may last before the test is called hung: far past what any step
+# takes, even on a saturated 2-core machine. Tests assert order and outcome, not time.
+HANG_GUARD_SECONDS = 60.0
+
+
+def wait_for(
+    condition: Callable[[], object],
+    what: str = "the condition",
+    *,
+    timeout: float = HANG_GUARD_SECONDS,
+) -> None:
+    """Poll until `condition()` holds; the deadline only stops a hung test."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.02)
+
+
+def user_exists(iam: Any, name: str) -> bool:
+    return name in user_names(iam)
 
 
 def cli_env(home: Path, **extra: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ import pytest
 
 from workbench.policy import PolicyKind, Severity, validate_policy
 
-CORPUS = Path(__file__).parent / "corpus"
+CORPUS = Path(__file__).parent / "policy_corpus"
 EXPECTED: dict[str, dict[str, Any]] = tomllib.loads(
     (CORPUS / "expected.toml").read_text(encoding="utf-8")
 )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.audit.conftest import PASSPHRASE, Cli, fast_kdf
+from tests.conftest import PASSPHRASE, Cli, fast_kdf
 from workbench.audit import AuditLog
 from workbench.domain.errors import InvalidInput
 from workbench.store import Store
@@ -76,8 +76,8 @@ def test_a_restored_older_copy_fails_against_the_newer_head(own_home: Path, tmp_
     ) in result.output
 
 
-def test_a_head_that_is_not_a_hash_is_a_clear_error(log: AuditLog, run_cli: Cli) -> None:
-    result = run_cli("audit", "verify", "--head", "abc\x1b[31m")
+def test_a_head_that_is_not_a_hash_is_a_clear_error(log: AuditLog, invoke: Cli) -> None:
+    result = invoke("audit", "verify", "--head", "abc\x1b[31m")
     assert result.exit_code == 1
     assert isinstance(result.exception, InvalidInput)
     assert "is not a head hash" in str(result.exception)
@@ -87,9 +87,9 @@ def test_a_head_that_is_not_a_hash_is_a_clear_error(log: AuditLog, run_cli: Cli)
 # -- audit hash -: the secret on stdin, not argv ---------------------------------------
 
 
-def test_hash_from_stdin_equals_hash_of_the_argument(log: AuditLog, run_cli: Cli) -> None:
-    from_argv = run_cli("audit", "hash", "wJalrXUtnFEMI/K7MDENG")
-    from_stdin = run_cli("audit", "hash", "-", input="wJalrXUtnFEMI/K7MDENG\n")
+def test_hash_from_stdin_equals_hash_of_the_argument(log: AuditLog, invoke: Cli) -> None:
+    from_argv = invoke("audit", "hash", "wJalrXUtnFEMI/K7MDENG")
+    from_stdin = invoke("audit", "hash", "-", input="wJalrXUtnFEMI/K7MDENG\n")
     assert from_stdin.exit_code == 0, from_stdin.output
     assert from_stdin.stdout == from_argv.stdout
     assert from_stdin.stdout.strip() == log.hash_value("wJalrXUtnFEMI/K7MDENG")
@@ -97,21 +97,21 @@ def test_hash_from_stdin_equals_hash_of_the_argument(log: AuditLog, run_cli: Cli
     assert "warning:" in from_argv.stderr
 
 
-def test_hash_from_stdin_drops_only_one_line_end(log: AuditLog, run_cli: Cli) -> None:
-    assert run_cli("audit", "hash", "-", input="s3cret\n\n").stdout.strip() == log.hash_value(
+def test_hash_from_stdin_drops_only_one_line_end(log: AuditLog, invoke: Cli) -> None:
+    assert invoke("audit", "hash", "-", input="s3cret\n\n").stdout.strip() == log.hash_value(
         "s3cret\n"
     )
-    assert run_cli("audit", "hash", "-", input="s3cret\r\n").stdout.strip() == log.hash_value(
+    assert invoke("audit", "hash", "-", input="s3cret\r\n").stdout.strip() == log.hash_value(
         "s3cret"
     )
 
 
-def test_hash_from_stdin_has_a_size_limit(log: AuditLog, run_cli: Cli) -> None:
+def test_hash_from_stdin_has_a_size_limit(log: AuditLog, invoke: Cli) -> None:
     at_limit = "x" * (64 * 1024)
-    assert run_cli("audit", "hash", "-", input=at_limit + "\n").stdout.strip() == (
+    assert invoke("audit", "hash", "-", input=at_limit + "\n").stdout.strip() == (
         log.hash_value(at_limit)
     )
-    result = run_cli("audit", "hash", "-", input=at_limit + "x")
+    result = invoke("audit", "hash", "-", input=at_limit + "x")
     assert result.exit_code == 1
     assert isinstance(result.exception, InvalidInput)
     assert "more than 64 KiB" in str(result.exception)

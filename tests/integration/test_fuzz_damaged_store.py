@@ -37,8 +37,9 @@ from hypothesis import strategies as st
 from textual.widgets import Input, Static
 
 from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer, make_service
-from tests.fuzz.test_fuzz_input_classes import fuzz_settings, one_error_line
-from tests.fuzz.test_fuzz_inputs import assert_clear, assert_clear_cli, run_main
+from tests.helpers import wait_for
+from tests.integration.test_fuzz_input_classes import fuzz_settings, one_error_line
+from tests.integration.test_fuzz_inputs import assert_clear, assert_clear_cli, run_main
 from tests.tui.conftest import SIZE
 from tests.tui.tui_helpers import settle
 from workbench.domain.errors import WorkbenchError
@@ -256,15 +257,6 @@ def worker_errors() -> Iterator[ErrorLog]:
         yield handler
     finally:
         logger.removeHandler(handler)
-
-
-def wait_for(condition: Any, what: str) -> None:
-    """Poll until `condition()` holds; the deadline only stops a hung test."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.02)
 
 
 def open_service(home: Path, **kwargs: Any) -> Workbench | None:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from textual.widgets import Input, Select, TextArea
 
 from tests.conftest import PASSPHRASE, MotoServer, make_service
-from tests.fuzz.test_fuzz_inputs import assert_clear, assert_clear_cli, run_main
+from tests.integration.test_fuzz_inputs import assert_clear, assert_clear_cli, run_main
 from tests.tui.conftest import SIZE
 from tests.tui.tui_helpers import settle
 from workbench.domain.durations import MAX_DURATION_SECONDS

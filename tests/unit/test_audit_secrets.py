@@ -72,15 +72,15 @@ def device(log: AuditLog, tmp_path: Path) -> Path:
 def test_no_secret_in_the_table_the_file_or_tail(
     device: Path,
     raw_db: sqlite3.Connection,
-    run_cli,  # type: ignore[no-untyped-def]
+    invoke,  # type: ignore[no-untyped-def]
 ) -> None:
     table = "\n".join(
         " ".join(str(value) for value in row) for row in raw_db.execute("SELECT * FROM audit")
     )
     meta = "\n".join(str(row) for row in raw_db.execute("SELECT * FROM meta"))
     file_text = device.read_text()
-    tail_text = run_cli("audit", "tail", "-n", "1000").output
-    tail_json = run_cli("audit", "tail", "-n", "1000", "--format", "json").output
+    tail_text = invoke("audit", "tail", "-n", "1000").output
+    tail_json = invoke("audit", "tail", "-n", "1000", "--format", "json").output
     assert "AKIAIAMUSER" in table  # access key ids stay readable
     assert "AKIAIAMUSER" in file_text
     for where, text in [
@@ -94,31 +94,31 @@ def test_no_secret_in_the_table_the_file_or_tail(
             assert secret not in text, f"a secret leaked into the {where}"
 
 
-def audit_hash(run_cli, secret: str) -> str:  # type: ignore[no-untyped-def]
+def audit_hash(invoke, secret: str) -> str:  # type: ignore[no-untyped-def]
     """`workbench audit hash -` with the secret on stdin, as an operator would run it."""
-    result = run_cli("audit", "hash", "-", input=secret + "\n")
+    result = invoke("audit", "hash", "-", input=secret + "\n")
     assert result.exit_code == 0, result.output
     return str(result.stdout.strip())
 
 
 def test_every_hmac_is_the_audit_hash_of_a_secret(
     device: Path,
-    run_cli,  # type: ignore[no-untyped-def]
+    invoke,  # type: ignore[no-untyped-def]
 ) -> None:
-    hashes = {audit_hash(run_cli, secret): secret for secret in SECRETS}
+    hashes = {audit_hash(invoke, secret): secret for secret in SECRETS}
     found = set(HMAC.findall(device.read_text()))
     assert found
     assert found <= set(hashes), "an HMAC in the log matches no secret of the session"
     for secret in (ROOT_SECRET, IAM_SECRET, STS_SECRET, STS_TOKEN, OLD_PASS, NEW_PASS, MFA):
-        assert audit_hash(run_cli, secret) in found
+        assert audit_hash(invoke, secret) in found
 
 
 def test_a_leaked_key_leads_to_its_lease(
     log: AuditLog,
     device: Path,
-    run_cli,  # type: ignore[no-untyped-def]
+    invoke,  # type: ignore[no-untyped-def]
 ) -> None:
-    leaked = audit_hash(run_cli, IAM_SECRET)
+    leaked = audit_hash(invoke, IAM_SECRET)
     issued = [
         record.entry
         for record in log.entries(path_prefix="aws/creds/")

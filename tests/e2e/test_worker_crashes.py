@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSPHRASE, MotoServer
-from tests.helpers import role_with_everything, run_cli, setup_cli_store
-from tests.worker.test_worker_expiry import wait_for
+from tests.helpers import role_with_everything, run_cli, setup_cli_store, wait_for
 from workbench.domain.faults import ISSUE_FAULT_POINTS, REVOKE_FAULT_POINTS
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench

@@ -22,7 +22,7 @@ def _issue(service: Workbench, ttl: str = "15m") -> str:
 
 
 def _worker_revocation(service: Workbench) -> None:
-    from tests.worker.test_worker_expiry import wait_for
+    from tests.helpers import wait_for
 
     lease_id = _issue(service, "1s")
     worker = LeaseWorker(service)

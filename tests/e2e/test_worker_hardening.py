@@ -9,28 +9,25 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import PASSPHRASE, MotoServer
-from tests.helpers import WORKBENCH, cli_env, one_error_line, run_cli, setup_cli_store, user_names
+from tests.helpers import (
+    WORKBENCH,
+    cli_env,
+    one_error_line,
+    run_cli,
+    setup_cli_store,
+    user_names,
+    wait_for,
+)
 from workbench.domain.models import Lease, LeaseState
 from workbench.service import Workbench
 from workbench.service.owners import ProcessRegistry
 from workbench.worker import LeaseWorker, WorkerEvent
 
 DEADLINE_SECONDS = 60.0
-
-
-def wait_for(condition: Callable[[], object], what: str) -> None:
-    """Poll until `condition()` holds; the deadline only stops a hung test."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.05)
 
 
 def set_column(home: Path, lease_id: str, column: str, value: object) -> None:

@@ -13,25 +13,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer, make_service
-from tests.helpers import WORKBENCH, cli_env, run_cli, setup_cli_store
+from tests.helpers import WORKBENCH, cli_env, run_cli, setup_cli_store, user_exists, wait_for
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
 from workbench.store import KdfParams, Store
 from workbench.worker import LeaseWorker, WorkerEvent
-
-
-def wait_for(condition: Any, timeout: float = 15.0, step: float = 0.02) -> float:
-    """Poll until `condition()` is true; returns the time it became true."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return time.time()
-        time.sleep(step)
-    raise AssertionError("condition not met in time")
-
-
-def user_exists(iam: Any, name: str) -> bool:
-    return name in {u["UserName"] for u in iam.list_users()["Users"]}
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ def session(log: AuditLog) -> AuditLog:
     return log
 
 
-def test_tail_prints_one_text_line_per_entry(session: AuditLog, run_cli) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("audit", "tail")
+def test_tail_prints_one_text_line_per_entry(session: AuditLog, invoke) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("audit", "tail")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert len(lines) == 8
@@ -42,28 +42,28 @@ def test_tail_prints_one_text_line_per_entry(session: AuditLog, run_cli) -> None
     ]
 
 
-def test_tail_shows_outside_text_literally(session: AuditLog, run_cli) -> None:  # type: ignore[no-untyped-def]
-    output = run_cli("audit", "tail", "--errors").output
+def test_tail_shows_outside_text_literally(session: AuditLog, invoke) -> None:  # type: ignore[no-untyped-def]
+    output = invoke("audit", "tail", "--errors").output
     assert "aws/roles/[bold]ghost[/bold]\\x1b[31m" in output
     assert "error: role '[bold]ghost' not found" in output
     assert "\x1b" not in output
 
 
-def test_tail_n_and_filters(session: AuditLog, run_cli) -> None:  # type: ignore[no-untyped-def]
-    assert len(run_cli("audit", "tail", "-n", "3").output.splitlines()) == 3
-    by_path = run_cli("audit", "tail", "--path", "aws/creds/").output.splitlines()
+def test_tail_n_and_filters(session: AuditLog, invoke) -> None:  # type: ignore[no-untyped-def]
+    assert len(invoke("audit", "tail", "-n", "3").output.splitlines()) == 3
+    by_path = invoke("audit", "tail", "--path", "aws/creds/").output.splitlines()
     assert len(by_path) == 2
     assert all("aws/creds/webapp" in line for line in by_path)
-    deletes = run_cli("audit", "tail", "--operation", "delete").output.splitlines()
+    deletes = invoke("audit", "tail", "--operation", "delete").output.splitlines()
     assert len(deletes) == 2
     assert all(" delete " in line for line in deletes)
-    errors = run_cli("audit", "tail", "--errors", "-n", "1").output.splitlines()
+    errors = invoke("audit", "tail", "--errors", "-n", "1").output.splitlines()
     assert len(errors) == 1
     assert "error: role" in errors[0]
 
 
-def test_tail_json_lines_are_the_file_device_shape(session: AuditLog, run_cli) -> None:  # type: ignore[no-untyped-def]
-    lines = run_cli("audit", "tail", "--format", "json", "-n", "2").output.splitlines()
+def test_tail_json_lines_are_the_file_device_shape(session: AuditLog, invoke) -> None:  # type: ignore[no-untyped-def]
+    lines = invoke("audit", "tail", "--format", "json", "-n", "2").output.splitlines()
     records = [json.loads(line) for line in lines]
     assert [r["seq"] for r in records] == [7, 8]
     assert records[1]["prev_hash"] == records[0]["hash"]
@@ -72,7 +72,7 @@ def test_tail_json_lines_are_the_file_device_shape(session: AuditLog, run_cli) -
 
 def test_tail_follow_prints_new_entries(
     session: AuditLog,
-    run_cli,
+    invoke,
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     from workbench.cli import audit_cmd
@@ -88,7 +88,7 @@ def test_tail_follow_prints_new_entries(
             raise KeyboardInterrupt
 
     monkeypatch.setattr(audit_cmd.time, "sleep", sleep)
-    result = run_cli("audit", "tail", "-n", "1", "--follow")
+    result = invoke("audit", "tail", "-n", "1", "--follow")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert len(lines) == 3
@@ -97,8 +97,8 @@ def test_tail_follow_prints_new_entries(
     assert polls[0] == audit_cmd.FOLLOW_POLL_SECONDS
 
 
-def test_verify_ok_prints_count_and_head(session: AuditLog, run_cli) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("audit", "verify")
+def test_verify_ok_prints_count_and_head(session: AuditLog, invoke) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("audit", "verify")
     assert result.exit_code == 0
     head = session.verify().head_hash
     assert "ok: 8 entries verified; head seq 8" in result.output
@@ -107,44 +107,44 @@ def test_verify_ok_prints_count_and_head(session: AuditLog, run_cli) -> None:  #
 
 def test_verify_fails_with_exit_1_naming_the_entry(
     session: AuditLog,
-    run_cli,
+    invoke,
     raw_db: sqlite3.Connection,  # type: ignore[no-untyped-def]
 ) -> None:
     raw_db.execute("UPDATE audit SET entry = replace(entry, 'AKIA1', 'AKIA2') WHERE seq = 4")
-    result = run_cli("audit", "verify")
+    result = invoke("audit", "verify")
     assert result.exit_code == 1
     assert "audit chain broken: entry seq 4 " in result.output
     assert "changed" in result.output
 
 
-def test_hash_prints_the_hmac_entries_use(log: AuditLog, run_cli) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("audit", "hash", "wJalrXUtnFEMI")
+def test_hash_prints_the_hmac_entries_use(log: AuditLog, invoke) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("audit", "hash", "wJalrXUtnFEMI")
     assert result.exit_code == 0
     assert result.stdout.strip() == log.hash_value("wJalrXUtnFEMI")
     assert "visible in `ps` and shell history" in result.stderr
     assert "audit hash -" in result.stderr
 
 
-def test_enable_list_disable(log: AuditLog, run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_enable_list_disable(log: AuditLog, invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "siem.jsonl"
-    assert run_cli("audit", "enable", "file", "--path", str(path)).exit_code == 0
-    listed = run_cli("audit", "list").output
+    assert invoke("audit", "enable", "file", "--path", str(path)).exit_code == 0
+    listed = invoke("audit", "list").output
     assert "store" in listed
     assert f"file   file   {path}" in listed
-    assert run_cli("audit", "disable", "file").exit_code == 0
-    assert "file" not in run_cli("audit", "list").output.split("\n", 2)[2]
+    assert invoke("audit", "disable", "file").exit_code == 0
+    assert "file" not in invoke("audit", "list").output.split("\n", 2)[2]
     assert len(path.read_text().splitlines()) == 2  # enable's response, disable's request
 
 
-def test_user_errors_are_workbench_errors(log: AuditLog, run_cli) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("audit", "disable", "siem")
+def test_user_errors_are_workbench_errors(log: AuditLog, invoke) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("audit", "disable", "siem")
     assert result.exit_code == 1
     assert isinstance(result.exception, NotFound)
-    assert run_cli("audit", "enable", "file").exit_code == 2  # --path is required
+    assert invoke("audit", "enable", "file").exit_code == 2  # --path is required
 
 
-def test_as_names_the_operator_in_entries(log: AuditLog, run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("--as", "carol", "audit", "enable", "file", "--path", str(tmp_path / "a"))
+def test_as_names_the_operator_in_entries(log: AuditLog, invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("--as", "carol", "audit", "enable", "file", "--path", str(tmp_path / "a"))
     assert result.exit_code == 0, result.output
     entry = list(log.entries())[-1].entry
     assert entry["auth"]["display_name"] == "carol"
