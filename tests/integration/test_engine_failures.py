@@ -10,10 +10,12 @@ import pytest
 
 from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer
 from tests.helpers import FaultInjector, user_names
+from workbench.cli.common import cli_message
 from workbench.domain.errors import AwsError, InvalidInput
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
 from workbench.store import KdfParams, Store
+from workbench.tui.display import error_text
 
 ROLE = {
     "credential_type": "iam_user",
@@ -82,8 +84,12 @@ def test_aws_refusing_root_credentials_is_clear(
     aws, access_key, secret_key = authorized
     service = _root_service(aws, tmp_path, access_key, "wrong-secret")
     service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
-    with pytest.raises(AwsError, match="check the engine's root credentials"):
+    with pytest.raises(AwsError) as refused:
         service.creds.issue("aws", "webapp")
+    assert "check the engine's root credentials (`workbench config read`)" in cli_message(
+        refused.value
+    )
+    assert "root credentials on the Engines pane (3)" in error_text(refused.value)
     (lease,) = service.leases.list(include_history=True)
     assert lease.state is LeaseState.FAILED
     users = aws.client("iam", access_key=access_key, secret_key=secret_key).list_users()["Users"]

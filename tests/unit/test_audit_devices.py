@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from workbench.audit import AuditLog, chain_hash, split_line
+from workbench.cli.common import cli_message
 from workbench.domain.errors import Conflict, InvalidInput, NotFound
 from workbench.store import Store
 
@@ -142,8 +143,11 @@ def test_the_store_table_cannot_be_disabled(log: AuditLog) -> None:
 
 
 def test_disabling_an_unknown_device_is_not_found(log: AuditLog) -> None:
-    with pytest.raises(NotFound, match="audit list"):
+    with pytest.raises(NotFound) as missing:
         log.disable_device("siem")
+    assert cli_message(missing.value) == (
+        "no audit device named 'siem'; `workbench audit list` shows them"
+    )
 
 
 def test_another_process_sees_a_device_enabled_after_it_opened(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
+
 import pytest
 
-from workbench.cli.common import cli_message
+from workbench.cli.common import CLI_HINTS, cli_message
 from workbench.domain.durations import parse_duration
 from workbench.domain.errors import InvalidInput, NotFound
-from workbench.tui.display import error_text
+from workbench.tui.display import TUI_HINTS, error_text
 
 
 def test_a_duration_error_names_the_field_each_faces_way() -> None:
@@ -32,3 +36,68 @@ def test_outside_text_in_a_message_is_left_as_it_is() -> None:
     error = InvalidInput("tag {x} and {field:unknown_thing} and {0}", field="unknown_thing")
     assert error_text(error) == "tag {x} and unknown thing and {0}"
     assert cli_message(error) == "tag {x} and --unknown-thing and {0}"
+
+
+CORE = Path(__file__).resolve().parents[2] / "workbench"
+FACES = ("cli", "tui", "demo")
+
+
+def _core_sources() -> list[Path]:
+    return [
+        path
+        for path in CORE.rglob("*.py")
+        if path.relative_to(CORE).parts[0] not in FACES and path.name != "__main__.py"
+    ]
+
+
+def test_every_hint_the_core_raises_is_phrased_by_both_faces() -> None:
+    raised = {
+        code
+        for path in _core_sources()
+        for code in re.findall(r'hint="([a-z_]+)"', path.read_text(encoding="utf-8"))
+    }
+    assert raised, "the scan found no hints: the pattern no longer matches the code"
+    assert raised - CLI_HINTS.keys() == set()
+    assert raised - TUI_HINTS.keys() == set()
+
+
+def test_no_core_message_names_a_cli_flag_or_command() -> None:
+    # A string literal in the core that tells a person to type a flag or a command is
+    # wrong in the TUI; such advice is a hint code that each face phrases.
+    offenders = []
+    for path in _core_sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+        }
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+                and re.search(r"(^|[\s`'(])--[a-z]|`workbench ", node.value)
+            ):
+                offenders.append(f"{path.relative_to(CORE)}:{node.lineno}: {node.value!r}")
+    assert offenders == []
+
+
+def test_root_credential_errors_name_the_fields_each_faces_way(tmp_path: Path) -> None:
+    from tests.conftest import PASSPHRASE, fast_kdf
+    from workbench.service import Workbench
+    from workbench.store import Store
+
+    service = Workbench(Store.create(tmp_path / "h", PASSPHRASE, fast_kdf()), operator="t")
+    service.engines.enable("aws")
+    with pytest.raises(InvalidInput) as caught:
+        service.engines.write_root("aws", access_key="AKIAONLY")
+    assert cli_message(caught.value) == "give --access-key and --secret-key together"
+    assert error_text(caught.value) == "give Access key ID and Secret key together"
+    with pytest.raises(InvalidInput) as caught:
+        service.engines.write_root("aws", iam_endpoint="ftp://x")
+    assert cli_message(caught.value).startswith("--iam-endpoint 'ftp://x' is not an http(s) URL")
+    assert error_text(caught.value).startswith("IAM endpoint 'ftp://x' is not")
+    service.close()

@@ -13,7 +13,7 @@ from workbench.audit.entries import (
     split_line,
 )
 from workbench.audit.filecheck import DeviceCheck
-from workbench.audit.log import AuditLog, AuditOperation
+from workbench.audit.log import AuditLog, AuditOperation, AuditReader
 from workbench.audit.redact import HMAC_PREFIX, SECRET_KEYS, is_secret_key
 from workbench.audit.verify import HEAD_META_KEY, RecordedHead, VerifyResult
 
@@ -27,6 +27,7 @@ __all__ = [
     "STORE_DEVICE",
     "AuditLog",
     "AuditOperation",
+    "AuditReader",
     "DeviceCheck",
     "RecordedHead",
     "VerifyResult",

@@ -83,7 +83,79 @@ class AuditOperation:
         self.error = message
 
 
-class AuditLog:
+class AuditReader:
+    """Reading and checking one store's trail: everything but writing entries."""
+
+    def __init__(self, store: Repositories, hasher: Hasher) -> None:
+        self._store = store
+        self._hasher = hasher
+
+    def hash_value(self, value: str) -> str:
+        """`hmac-sha256:<hex>` of `value`, exactly as it appears in entries."""
+        return self._hasher.hash_value(value)
+
+    def verify(self, *, recorded_head: str | None = None) -> VerifyResult:
+        """Walk the hash chain to the authenticated head, then check every file device.
+
+        `recorded_head`, a head hash an earlier verify printed, must be in the
+        chain; the result says how many entries came after it.
+        """
+        if recorded_head is not None and not _HEAD_HASH.fullmatch(recorded_head):
+            raise InvalidInput(
+                f"{printable(recorded_head[:80])!r} is not a head hash: give the 64 hex digits "
+                "an earlier verify printed after 'head hash:'"
+            )
+        return verify_chain(self._store, self._hasher, recorded_head=recorded_head)
+
+    def entries(
+        self,
+        *,
+        newest: int | None = None,
+        after_seq: int = 0,
+        path_prefix: str | None = None,
+        operation: str | None = None,
+        errors_only: bool = False,
+    ) -> Iterator[AuditRecord]:
+        """Stored entries in order, filtered as `audit tail` asks."""
+        rows = self._store.audit.iterate(
+            after_seq=after_seq,
+            newest=newest,
+            path_prefix=path_prefix,
+            operation=operation,
+            errors_only=errors_only,
+        )
+        try:
+            for row in rows:
+                yield _record(row)
+        finally:
+            # Closed here, in this thread, even when a damaged row raises: the rows hold the
+            # store's connection lock until closed, and a traceback kept alive (a TUI worker's
+            # error) would otherwise keep it held, every other thread waiting on it for good.
+            close = getattr(rows, "close", None)
+            if close is not None:
+                close()
+
+    def count(self) -> int:
+        return self._store.audit.count()
+
+    def devices(self) -> list[dict[str, Any]]:
+        """Every device, the store's own table first: name, kind, path, created_time."""
+        listed: list[dict[str, Any]] = [
+            {"name": STORE_DEVICE, "kind": "table", "path": str(self._store.path)},
+        ]
+        for row in self._store.audit.devices():
+            listed.append(
+                {
+                    "name": row["name"],
+                    "kind": row["kind"],
+                    "path": str(row["options"].get("file_path", "")),
+                    "created_time": row["created_time"],
+                }
+            )
+        return listed
+
+
+class AuditLog(AuditReader):
     """The audit trail of one store, written as `operator`."""
 
     def __init__(
@@ -95,20 +167,13 @@ class AuditLog:
         fsync: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._store = store
+        super().__init__(store, Hasher(store.hmac_key))
         self._clock = clock
         self.operator = operator
         self.remote_address = remote_address
-        self._hasher = Hasher(store.hmac_key)
         self._auth = auth_block(operator)
         self._devices = DeviceSet(store, fsync=fsync)
         self._writer = ChainWriter(store, self._hasher, self._devices, clock=clock)
-
-    # -- hashing ---------------------------------------------------------------
-
-    def hash_value(self, value: str) -> str:
-        """`hmac-sha256:<hex>` of `value`, exactly as it appears in entries."""
-        return self._hasher.hash_value(value)
 
     # -- operations ----------------------------------------------------------------
 
@@ -212,69 +277,7 @@ class AuditLog:
                         return  # the table itself is failing: nothing more can be recorded
                     skip = failed.skip | {failed.device}
 
-    # -- reading -------------------------------------------------------------------
-
-    def verify(self, *, recorded_head: str | None = None) -> VerifyResult:
-        """Walk the hash chain to the authenticated head, then check every file device.
-
-        `recorded_head`, a head hash an earlier verify printed, must be in the
-        chain; the result says how many entries came after it.
-        """
-        if recorded_head is not None and not _HEAD_HASH.fullmatch(recorded_head):
-            raise InvalidInput(
-                f"{printable(recorded_head[:80])!r} is not a head hash: give the 64 hex digits "
-                "`workbench audit verify` printed after 'head hash:'"
-            )
-        return verify_chain(self._store, self._hasher, recorded_head=recorded_head)
-
-    def entries(
-        self,
-        *,
-        newest: int | None = None,
-        after_seq: int = 0,
-        path_prefix: str | None = None,
-        operation: str | None = None,
-        errors_only: bool = False,
-    ) -> Iterator[AuditRecord]:
-        """Stored entries in order, filtered as `audit tail` asks."""
-        rows = self._store.audit.iterate(
-            after_seq=after_seq,
-            newest=newest,
-            path_prefix=path_prefix,
-            operation=operation,
-            errors_only=errors_only,
-        )
-        try:
-            for row in rows:
-                yield _record(row)
-        finally:
-            # Closed here, in this thread, even when a damaged row raises: the rows hold the
-            # store's connection lock until closed, and a traceback kept alive (a TUI worker's
-            # error) would otherwise keep it held, every other thread waiting on it for good.
-            close = getattr(rows, "close", None)
-            if close is not None:
-                close()
-
-    def count(self) -> int:
-        return self._store.audit.count()
-
     # -- devices -------------------------------------------------------------------
-
-    def devices(self) -> list[dict[str, Any]]:
-        """Every device, the store's own table first: name, kind, path, created_time."""
-        listed: list[dict[str, Any]] = [
-            {"name": STORE_DEVICE, "kind": "table", "path": str(self._store.path)},
-        ]
-        for row in self._store.audit.devices():
-            listed.append(
-                {
-                    "name": row["name"],
-                    "kind": row["kind"],
-                    "path": str(row["options"].get("file_path", "")),
-                    "created_time": row["created_time"],
-                }
-            )
-        return listed
 
     def enable_file_device(self, path: str, *, name: str = FILE_KIND) -> None:
         """Add a JSON-lines file device (created 0600); audited as `sys/audit/NAME`."""
@@ -305,7 +308,8 @@ class AuditLog:
             if not added:
                 raise Conflict(
                     f"audit device {name!r} is already enabled; disable it first "
-                    "or choose another name with --name"
+                    "or choose another {field:name}",
+                    field="name",
                 )
             self._devices.invalidate()
             op.respond(data={"name": name, "file_path": resolved})
@@ -316,10 +320,10 @@ class AuditLog:
             if name == STORE_DEVICE:
                 raise InvalidInput(
                     "the store's own audit table cannot be disabled: it holds the chain "
-                    "`workbench audit verify` checks"
+                    "that verify checks"
                 )
             if not self._store.audit.remove_device(name):
-                raise NotFound(f"no audit device named {name!r}; `workbench audit list` shows them")
+                raise NotFound(f"no audit device named {name!r}", hint="list_audit_devices")
             self._devices.invalidate()
 
     def close(self) -> None:
@@ -338,15 +342,14 @@ def _check_device_name(name: str) -> None:
 def _record(row: dict[str, Any]) -> AuditRecord:
     """A stored entry; a damaged row is StoreCorrupted naming its seq, not a ValueError."""
     problem = f"audit entry seq {row['seq']} is damaged"
-    hint = "`workbench audit verify` shows where the chain breaks"
     if not isinstance(row["time"], int | float):
-        raise StoreCorrupted(f"{problem} (its time is not a number); {hint}")
+        raise StoreCorrupted(f"{problem} (its time is not a number)", hint="verify_audit")
     try:
         entry = json.loads(row["entry"]) if isinstance(row["entry"], str) else None
     except ValueError:
         entry = None
     if not isinstance(entry, dict):
-        raise StoreCorrupted(f"{problem} (its entry is not a JSON object); {hint}")
+        raise StoreCorrupted(f"{problem} (its entry is not a JSON object)", hint="verify_audit")
     return AuditRecord(
         seq=int(row["seq"]),
         time=float(row["time"]),

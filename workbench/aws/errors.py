@@ -11,8 +11,10 @@ from workbench.domain.errors import AwsError
 class AwsCallError(AwsError):
     """An AWS API error with its code kept for callers that branch on it."""
 
-    def __init__(self, message: str, code: str, *, definite: bool = False) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, code: str, *, definite: bool = False, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
         self.code = code
         # True when the call certainly changed nothing in AWS (AWS answered
         # with an error, or nothing was sent); False when it may have landed.
@@ -49,11 +51,12 @@ def translate(action: str) -> Iterator[None]:
     except ClientError as error:
         code = error_code(error) or "Unknown"
         message = error.response.get("Error", {}).get("Message") or str(error)
-        hint = ""
-        if code in {"InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied"}:
-            hint = "; check the engine's root credentials (`workbench config read`)"
+        credentials = code in {"InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied"}
         refused = AwsCallError(
-            f"AWS refused {action}: {code}: {message}{hint}", code, definite=True
+            f"AWS refused {action}: {code}: {message}",
+            code,
+            definite=True,
+            hint="check_root" if credentials else None,
         )
         refused.retry_attempts = int(
             error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0
@@ -67,14 +70,14 @@ def translate(action: str) -> Iterator[None]:
         ) from None
     except NoCredentialsError:
         raise AwsCallError(
-            f"no AWS credentials for {action}: set them with "
-            "`workbench config root --access-key ... --secret-key ...` or `--profile`",
+            f"no AWS credentials for {action}",
             "NoCredentials",
             definite=True,
+            hint="set_root",
         ) from None
     except ProfileNotFound as error:
         raise AwsCallError(
-            f"{error}; check `workbench config root --profile`", "ProfileNotFound", definite=True
+            str(error), "ProfileNotFound", definite=True, hint="check_profile"
         ) from None
     except ResponseParserError:
         raise AwsCallError(

@@ -158,7 +158,7 @@ def hash_command(state: CliState, value: str) -> None:
             "use `workbench audit hash -` and give it on stdin",
             err=True,
         )
-    click.echo(state.service().audit.hash(value))
+    click.echo(state.service().audit.hash_value(value))
 
 
 def _read_secret() -> str:

@@ -144,6 +144,14 @@ def engine_option(function: Any) -> Any:
 
 # The CLI's words for what an error concerns (WorkbenchError.field and .hint).
 CLI_HINTS = {
+    "create_store": "create one with `workbench init`",
+    "verify_audit": "`workbench audit verify` shows where the chain breaks",
+    "list_audit_devices": "`workbench audit list` shows them",
+    "check_root": "check the engine's root credentials (`workbench config read`)",
+    "set_root": (
+        "set them with `workbench config root --access-key ... --secret-key ...` or `--profile`"
+    ),
+    "check_profile": "check `workbench config root --profile`",
     "enable_engine": "`workbench engine enable {engine}` turns it on",
     "list_roles": "`workbench role list --engine {engine}` shows the roles",
     "list_all_leases": "`workbench lease list --all` shows every lease",

@@ -2,51 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-from workbench.audit import FILE_KIND, AuditLog, VerifyResult
+from workbench.audit import FILE_KIND, AuditLog, AuditReader
 from workbench.domain.models import AuditRecord
 
 
-class AuditTrail:
-    """The audit trail as the faces see it."""
+class AuditTrail(AuditReader):
+    """The audit trail as the faces see it: read, verify, hash; add and remove file devices.
+    Only the service writes entries."""
 
     def __init__(self, log: AuditLog) -> None:
+        super().__init__(log._store, log._hasher)  # the same trail's read side
         self._log = log
-
-    def hash(self, value: str) -> str:
-        """`audit hash`: the HMAC the trail shows for a secret (`hmac-sha256:<hex>`)."""
-        return self._log.hash_value(value)
-
-    def verify(self, *, recorded_head: str | None = None) -> VerifyResult:
-        """The chain to its authenticated head, then every file device against it."""
-        return self._log.verify(recorded_head=recorded_head)
-
-    def entries(
-        self,
-        *,
-        newest: int | None = None,
-        after_seq: int = 0,
-        path_prefix: str | None = None,
-        operation: str | None = None,
-        errors_only: bool = False,
-    ) -> Iterator[AuditRecord]:
-        """Stored entries in order, filtered as `audit tail` asks."""
-        return self._log.entries(
-            newest=newest,
-            after_seq=after_seq,
-            path_prefix=path_prefix,
-            operation=operation,
-            errors_only=errors_only,
-        )
-
-    def count(self) -> int:
-        return self._log.count()
-
-    def devices(self) -> list[dict[str, Any]]:
-        """Every device, the store's own table first: name, kind, path, created_time."""
-        return self._log.devices()
 
     def enable_file_device(self, path: str, *, name: str = FILE_KIND) -> None:
         """Add a JSON-lines file device (created 0600); audited as `sys/audit/NAME`."""

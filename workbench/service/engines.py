@@ -17,13 +17,14 @@ from workbench.service.roles import check_name
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 
 
-def _check_endpoint(option: str, url: str | None) -> str | None:
+def _check_endpoint(field: str, url: str | None) -> str | None:
     if not url:
         return None
     parsed = urlparse(url)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         raise InvalidInput(
-            f"{option} {url!r} is not an http(s) URL, e.g. https://iam.amazonaws.com"
+            f"{{field:{field}}} {url!r} is not an http(s) URL, e.g. https://iam.amazonaws.com",
+            field=field,
         )
     return url.rstrip("/")
 
@@ -79,14 +80,20 @@ class Engines(ServicePart):
             raise InvalidInput(f"unknown root config field(s): {', '.join(sorted(unknown))}")
         given = dict(changes)
         if ("access_key" in given) != ("secret_key" in given):
-            raise InvalidInput("give --access-key and --secret-key together")
+            raise InvalidInput(
+                "give {field:access_key} and {field:secret_key} together", field="secret_key"
+            )
         if given.get("access_key") and given.get("profile"):
-            raise InvalidInput("give either --access-key/--secret-key or --profile, not both")
+            raise InvalidInput(
+                "give either {field:access_key} and {field:secret_key} or {field:profile}, "
+                "not both",
+                field="profile",
+            )
         if "region" in given and not REGION_RE.fullmatch(given["region"] or ""):
             raise InvalidInput(f"region {given['region']!r} is not an AWS region, e.g. us-east-1")
         for option in ("iam_endpoint", "sts_endpoint"):
             if option in given:
-                given[option] = _check_endpoint(f"--{option.replace('_', '-')}", given[option])
+                given[option] = _check_endpoint(option, given[option])
         retries = given.get("max_retries", 0)
         if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 20:
             raise InvalidInput("max retries must be a whole number between 0 and 20")

@@ -233,7 +233,7 @@ class Store:
         """Unlock an existing store; a wrong passphrase writes nothing."""
         path = cls.db_path(home)
         if not path.exists():
-            raise StoreMissing(f"no store at {path}; create one with `workbench init`")
+            raise StoreMissing(f"no store at {path}", hint="create_store")
         files.check_private_home(home)
         probe = Connection(path, read_only=True)
         try:
