@@ -88,19 +88,12 @@ def count_users(iam: Any, path: str) -> int:
 
 def make_service(home: Path, url: str) -> Any:
     """A Workbench with a fresh store, engine `aws` on `url` and an iam_user role."""
-    from workbench.service import Workbench
-    from workbench.store import KdfParams, Store
+    from workbench.service import create_workbench
+    from workbench.store import KdfParams
 
-    store = Store.create(home, PASSPHRASE, KdfParams.fresh(**FAST_KDF))
-    service = Workbench(store, operator="bench")
-    service.engines.enable("aws")
-    service.engines.write_root(
-        "aws",
-        access_key=ROOT_ACCESS_KEY,
-        secret_key=ROOT_SECRET_KEY,
-        iam_endpoint=url,
-        sts_endpoint=url,
-        max_retries=MAX_RETRIES,
+    service = create_workbench(home, PASSPHRASE, operator="bench", kdf=KdfParams.fresh(**FAST_KDF))
+    service.engines.point_at(
+        "aws", url, access_key=ROOT_ACCESS_KEY, secret_key=ROOT_SECRET_KEY, max_retries=MAX_RETRIES
     )
     service.roles.write("aws", ROLE, {"credential_type": "iam_user", "policy_document": POLICY})
     return service

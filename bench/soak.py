@@ -356,8 +356,8 @@ class Soak:
         )
 
     def setup(self) -> None:
-        from workbench.service import Workbench
-        from workbench.store import KdfParams, Store
+        from workbench.service import create_workbench
+        from workbench.store import KdfParams
 
         iam = self.iam()
         iam.create_group(GroupName="soak-group")
@@ -375,18 +375,10 @@ class Soak:
             ],
         }
         iam.create_role(RoleName="soak-deploy", AssumeRolePolicyDocument=json.dumps(trust))
-        store = Store.create(
-            self.home, PASSPHRASE, KdfParams.fresh(memory_cost_kib=1024, iterations=1, lanes=1)
-        )
-        service = Workbench(store, operator="soak")
-        service.engines.enable("aws")
-        service.engines.write_root(
-            "aws",
-            access_key=ROOT_ACCESS_KEY,
-            secret_key=ROOT_SECRET,
-            iam_endpoint=self.url,
-            sts_endpoint=self.url,
-            max_retries=4,
+        fast = KdfParams.fresh(memory_cost_kib=1024, iterations=1, lanes=1)
+        service = create_workbench(self.home, PASSPHRASE, operator="soak", kdf=fast)
+        service.engines.point_at(
+            "aws", self.url, access_key=ROOT_ACCESS_KEY, secret_key=ROOT_SECRET, max_retries=4
         )
         service.engines.write_lease("aws", "30s", "15m")
         service.audit.enable_file_device(str(self.home / "audit.log"))

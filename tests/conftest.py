@@ -137,21 +137,27 @@ def policy_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
         os.environ[catalogue.CACHE_DIR_ENV] = previous
 
 
-def make_service(store: Store, server: MotoServer | None, **kwargs):  # type: ignore[no-untyped-def]
-    """A Workbench with engine `aws` pointed at the moto server."""
+def make_service(  # type: ignore[no-untyped-def]
+    store: Store,
+    server: MotoServer | None,
+    *,
+    operator: str = "tester",
+    root: dict[str, Any] | None = None,
+    **kwargs,
+):
+    """A Workbench with engine `aws` pointed at the moto server (`root` changes its config)."""
     from workbench.service import Workbench
 
-    service = Workbench(store, operator="tester", **kwargs)
+    service = Workbench(store, operator=operator, **kwargs)
     service.engines.enable("aws")
     if server is not None:
-        service.engines.write_root(
-            "aws",
-            access_key="AKIAROOTEXAMPLE",
-            secret_key="root-secret-value-123",
-            iam_endpoint=server.url,
-            sts_endpoint=server.url,
-            max_retries=2,
-        )
+        settings = {
+            "access_key": "AKIAROOTEXAMPLE",
+            "secret_key": "root-secret-value-123",
+            "max_retries": 2,
+            **(root or {}),
+        }
+        service.engines.point_at("aws", server.url, **settings)
     return service
 
 

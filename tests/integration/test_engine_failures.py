@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer
+from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer, make_service
 from tests.helpers import FaultInjector, user_names
 from workbench.cli.common import cli_message
 from workbench.domain.errors import AwsError, InvalidInput
@@ -64,18 +64,8 @@ def test_transient_errors_are_retried_by_botocore(service: Workbench, iam: Any) 
 def _root_service(aws: MotoServer, tmp_path: Path, access_key: str, secret_key: str) -> Workbench:
     """A service on the authorizing account, with the given root keys."""
     store = Store.create(tmp_path / "h", PASSPHRASE, KdfParams.fresh(**FAST_KDF))
-    service = Workbench(store, operator="tester")
-    service.engines.enable("aws")
-    service.engines.write_root(
-        "aws",
-        access_key=access_key,
-        secret_key=secret_key,
-        iam_endpoint=aws.url,
-        sts_endpoint=aws.url,
-        max_retries=0,
-        expiry_guard=False,
-    )
-    return service
+    keys = {"access_key": access_key, "secret_key": secret_key}
+    return make_service(store, aws, root={**keys, "max_retries": 0, "expiry_guard": False})
 
 
 def test_aws_refusing_root_credentials_is_clear(

@@ -168,13 +168,8 @@ def test_mfa_role_requires_a_code(service: Workbench) -> None:
 
 def test_several_engines_are_separate_accounts(service: Workbench, aws: MotoServer) -> None:
     service.engines.enable("prod")
-    service.engines.write_root(
-        "prod",
-        access_key="AKIAPROD",
-        secret_key="prod-secret",
-        iam_endpoint=aws.url,
-        sts_endpoint=aws.url,
-        region="eu-west-1",
+    service.engines.point_at(
+        "prod", aws.url, access_key="AKIAPROD", secret_key="prod-secret", region="eu-west-1"
     )
     service.roles.write("prod", "webapp", {"credential_type": "iam_user"})
     issued = service.creds.issue("prod", "webapp")

@@ -9,9 +9,9 @@ from typing import Any
 
 from textual.widgets import Input
 
+from tests.conftest import make_service
 from tests.tui.conftest import POLICY, SIZE
 from tests.tui.tui_helpers import screen_text, settle
-from workbench.service import Workbench
 from workbench.tui.app import WorkbenchApp
 
 OSC_TITLE = "\x1b]0;pwned\x07"  # sets the terminal's title when written raw
@@ -30,15 +30,7 @@ async def test_an_operator_name_with_escapes_shows_escaped_in_every_pane(
     store: Any, aws: Any, home: Any
 ) -> None:
     operator = OSC_TITLE + CSI_C1
-    service = Workbench(store, operator=operator)  # as `workbench --as NAME` opens it
-    service.engines.enable("aws")
-    service.engines.write_root(
-        "aws",
-        access_key="AKIAROOTEXAMPLE",
-        secret_key="root-secret-value-123",
-        iam_endpoint=aws.url,
-        sts_endpoint=aws.url,
-    )
+    service = make_service(store, aws, operator=operator)  # as `workbench --as NAME` opens it
     service.roles.write("aws", "webapp", {"credential_type": "iam_user", "policy_document": POLICY})
     now = time.time()
     with contextlib.closing(sqlite3.connect(store.path)) as conn:

@@ -70,12 +70,11 @@ class Demo:
         service = self.service = create_workbench(
             self.home, self.passphrase, operator=self.operator
         )  # with engine `aws`
-        service.engines.write_root(
+        service.engines.point_at(
             "aws",
+            aws.url,
             access_key=access_key,
             secret_key=secret_key,
-            iam_endpoint=aws.url,
-            sts_endpoint=aws.url,
             max_retries=2,
             # moto reads every DateGreaterThan as true once authorization is on,
             # so the guard would deny everything there.

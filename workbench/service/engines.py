@@ -66,6 +66,19 @@ class Engines(ServicePart):
             self._ctx.store.engines.put(engine)
         return engine
 
+    def point_at(
+        self, engine_name: str, url: str, *, access_key: str, secret_key: str, **changes: Any
+    ) -> RootConfig:
+        """Root keys, with IAM and STS both at `url`: an embedded or local AWS (moto)."""
+        return self.write_root(
+            engine_name,
+            access_key=access_key,
+            secret_key=secret_key,
+            iam_endpoint=url,
+            sts_endpoint=url,
+            **changes,
+        )
+
     def write_root(self, engine_name: str, **changes: Any) -> RootConfig:
         """Change the given fields of `config/root`; the others stay as they are.
 
