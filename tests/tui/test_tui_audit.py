@@ -10,16 +10,10 @@ from textual.geometry import Region
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from tests.tui.conftest import SIZE
-from tests.tui.tui_helpers import settle
+from tests.tui.tui_helpers import open_pane, settle
 from workbench.domain.errors import NotFound
 from workbench.store import Store
 from workbench.tui.audit_stream import AuditStream
-
-
-async def open_audit(pilot: Any) -> AuditStream:
-    await pilot.press("4")
-    await settle(pilot)
-    return pilot.app.screen.query_one(AuditStream)
 
 
 def paths(stream: AuditStream) -> list[str]:
@@ -37,7 +31,7 @@ async def test_the_tail_is_live_and_filters_by_path_operation_and_errors(
 ) -> None:
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        stream = await open_audit(pilot)
+        stream = await open_pane(pilot, AuditStream)
         assert "aws/roles/webapp" in paths(stream)
         before = len(paths(stream))
         tui_service.creds.issue("aws", "webapp")
@@ -70,7 +64,7 @@ async def test_the_tail_is_live_and_filters_by_path_operation_and_errors(
 async def test_an_entrys_detail_is_pretty_json(tui_service: Any, make_app: Any) -> None:
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        stream = await open_audit(pilot)
+        stream = await open_pane(pilot, AuditStream)
         table = stream.query_one("#audit-table", DataTable)
         table.move_cursor(row=table.row_count - 1)
         await pilot.pause()
@@ -86,7 +80,7 @@ async def test_verify_chain_reports_ok_then_the_tampered_entry(
 ) -> None:
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        stream = await open_audit(pilot)
+        stream = await open_pane(pilot, AuditStream)
         await pilot.press("v")
         await settle(pilot)
         result = str(stream.query_one("#audit-verify", Static).render())

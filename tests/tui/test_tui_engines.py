@@ -7,7 +7,7 @@ from typing import Any
 from textual.widgets import Input, Static
 
 from tests.tui.conftest import SIZE
-from tests.tui.tui_helpers import screen_text, settle
+from tests.tui.tui_helpers import open_pane, screen_text, settle
 from workbench.domain.errors import AwsError
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
 from workbench.tui.engine_form import EngineForm
@@ -15,16 +15,10 @@ from workbench.tui.engine_form import EngineForm
 NEW_SECRET = "a-brand-new-secret-value-0123456789"
 
 
-async def open_engines(pilot: Any) -> EngineForm:
-    await pilot.press("3")
-    await settle(pilot)
-    return pilot.app.screen.query_one(EngineForm)
-
-
 async def test_save_engine_config(tui_service: Any, make_app: Any) -> None:
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        form = await open_engines(pilot)
+        form = await open_pane(pilot, EngineForm)
         secret = form.query_one("#field-secret_key", Input)
         assert secret.value == "" and secret.password
         assert "root-secret-value-123" not in screen_text(app)
@@ -50,7 +44,7 @@ async def test_save_refuses_an_access_key_without_its_secret(
 ) -> None:
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        form = await open_engines(pilot)
+        form = await open_pane(pilot, EngineForm)
         form.query_one("#field-access_key", Input).value = "AKIAOTHER"
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -61,7 +55,7 @@ async def test_save_refuses_an_access_key_without_its_secret(
 async def test_test_connection_shows_the_account_and_arn(tui_service: Any, make_app: Any) -> None:
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        form = await open_engines(pilot)
+        form = await open_pane(pilot, EngineForm)
         await pilot.press("f5")
         await settle(pilot)
         result = str(form.query_one("#engine-result", Static).render())
@@ -79,7 +73,7 @@ async def test_an_aws_error_with_brackets_is_shown_literally(
     monkeypatch.setattr(tui_service.engines, "test_connection", refuse)
     app = make_app(tui_service)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await open_engines(pilot)
+        await open_pane(pilot, EngineForm)
         await pilot.press("f5")
         await settle(pilot)
         from textual.widgets._toast import Toast
@@ -98,7 +92,7 @@ async def test_rotate_root_asks_first(tui_service: Any, make_app: Any, iam: Any)
     )
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        await open_engines(pilot)
+        await open_pane(pilot, EngineForm)
         await pilot.press("ctrl+r")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
@@ -115,7 +109,7 @@ async def test_rotate_root_asks_first(tui_service: Any, make_app: Any, iam: Any)
 async def test_add_an_engine_and_switch_to_it(tui_service: Any, make_app: Any) -> None:
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        await open_engines(pilot)
+        await open_pane(pilot, EngineForm)
         await pilot.press("ctrl+n")
         assert isinstance(app.screen, PromptScreen)
         app.screen.query_one(Input).value = "prod"
@@ -131,7 +125,7 @@ async def test_a_bad_lease_config_is_told_in_the_forms_words(
 ) -> None:
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        form = await open_engines(pilot)
+        form = await open_pane(pilot, EngineForm)
         form.query_one("#field-lease", Input).value = "2h"
         form.query_one("#field-lease_max", Input).value = "1h"
         await pilot.press("ctrl+s")

@@ -7,7 +7,7 @@ from typing import Any
 from textual.widgets import DataTable, Static
 
 from tests.tui.conftest import SIZE
-from tests.tui.tui_helpers import settle, wait_until
+from tests.tui.tui_helpers import open_pane, settle, wait_until
 from workbench.domain.naming import STORE_TAG
 from workbench.tui.confirm import ConfirmScreen
 from workbench.tui.iam_view import IamView
@@ -28,9 +28,7 @@ async def test_users_are_matched_to_leases_and_strays_flagged(
     lease = tui_service.creds.issue("aws", "webapp").lease
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("5")
-        await settle(pilot)
-        view = app.screen.query_one(IamView)
+        view = await open_pane(pilot, IamView)
         assert rows(view) == {lease.iam_user_name: (lease.lease_id, "ok")}
 
         # A user this store made (its tag says so) that no lease owns any more.

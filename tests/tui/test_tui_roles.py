@@ -9,7 +9,7 @@ from typing import Any
 from textual.widgets import Input, OptionList, Select, Static, TextArea
 
 from tests.tui.conftest import POLICY, SIZE
-from tests.tui.tui_helpers import screen_text, settle
+from tests.tui.tui_helpers import open_pane, screen_text, settle
 from workbench.domain.models import LeaseState
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
 from workbench.tui.role_editor import RoleEditor
@@ -18,18 +18,12 @@ from workbench.tui.role_findings import RoleFindings
 BAD_POLICY = POLICY.replace('"Effect": "Allow"', '"Effect": "Allw"')
 
 
-async def open_roles(pilot: Any) -> RoleEditor:
-    await pilot.press("2")
-    await settle(pilot)
-    return pilot.app.screen.query_one(RoleEditor)
-
-
 async def test_a_role_with_an_error_is_refused_then_saved_once_fixed(
     tui_service: Any, make_app: Any
 ) -> None:
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        editor = await open_roles(pilot)
+        editor = await open_pane(pilot, RoleEditor)
         await pilot.press("ctrl+n")
         await pilot.press(*"reader")
         policy = editor.query_one("#policy", TextArea)
@@ -67,7 +61,7 @@ async def test_only_the_fields_of_the_credential_type_are_shown_and_sent(
 ) -> None:
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        editor = await open_roles(pilot)
+        editor = await open_pane(pilot, RoleEditor)
         await pilot.press("ctrl+n")
         await pilot.press(*"session")
         editor.query_one("#role-type", Select).value = "session_token"
@@ -88,7 +82,7 @@ async def test_only_the_fields_of_the_credential_type_are_shown_and_sent(
 async def test_a_form_error_is_shown_literally(tui_service: Any, make_app: Any) -> None:
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        editor = await open_roles(pilot)
+        editor = await open_pane(pilot, RoleEditor)
         await pilot.press("ctrl+n")
         await pilot.press(*"tagged")
         editor.query_one("#field-iam_tags", Input).value = "[red]x[/red]=1"
@@ -106,7 +100,7 @@ async def test_import_roles_from_a_folder(tui_service: Any, make_app: Any, tmp_p
         (folder / f"{name}.json").write_text(json.dumps(body))
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        await open_roles(pilot)
+        await open_pane(pilot, RoleEditor)
         await pilot.press("ctrl+o")
         assert isinstance(app.screen, PromptScreen)
         app.screen.query_one(Input).value = str(folder)
@@ -121,7 +115,7 @@ async def test_delete_offers_to_revoke_the_roles_leases(tui_service: Any, make_a
     lease_id = tui_service.creds.issue("aws", "webapp").lease.lease_id
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
-        editor = await open_roles(pilot)
+        editor = await open_pane(pilot, RoleEditor)
         editor.query_one("#role-list", OptionList).focus()
         await pilot.press("x")
         assert isinstance(app.screen, ConfirmScreen)

@@ -6,11 +6,14 @@ import contextlib
 import html
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.worker import WorkerCancelled, WorkerFailed
+
+W = TypeVar("W", bound=Widget)
 
 
 async def settle(pilot: Pilot[Any], rounds: int = 20) -> None:
@@ -25,6 +28,13 @@ async def settle(pilot: Pilot[Any], rounds: int = 20) -> None:
             await pilot.pause()
             if not any(worker.is_running for worker in app.workers):
                 return
+
+
+async def open_pane(pilot: Pilot[Any], pane: type[W]) -> W:
+    """Show `pane` by its key from the registry, as a user would, and return it."""
+    await pilot.press(pane.PANE_KEY)  # type: ignore[attr-defined]
+    await settle(pilot)
+    return pilot.app.screen.query_one(pane)
 
 
 async def wait_until(

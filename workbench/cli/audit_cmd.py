@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
-from workbench.cli.common import CliState, emit_table, pass_state
+from workbench.cli.common import CliState, emit_table, format_option, pass_state
 from workbench.domain.errors import InvalidInput
 from workbench.domain.text import printable
 
@@ -48,9 +48,9 @@ def json_line(record: AuditRecord) -> str:
     return audit_line(record)
 
 
-def _emit(records: Iterable[AuditRecord], output_format: str) -> int:
+def _emit(records: Iterable[AuditRecord], fmt: str) -> int:
     last = 0
-    render = json_line if output_format == "json" else text_line
+    render = json_line if fmt == "json" else text_line
     for record in records:
         click.echo(render(record))
         last = record.seq
@@ -65,13 +65,7 @@ def audit() -> None:
 @audit.command()
 @click.option("-n", "count", default=20, show_default=True, type=click.IntRange(min=0))
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new entries as they come.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option("text", "json")
 @click.option("--path", "path_prefix", metavar="PREFIX", help="Only paths starting with this.")
 @click.option(
     "--operation",
@@ -85,7 +79,7 @@ def tail(
     *,
     count: int,
     follow: bool,
-    output_format: str,
+    fmt: str,
     path_prefix: str | None,
     operation: str | None,
     errors_only: bool,
@@ -97,7 +91,7 @@ def tail(
         "operation": operation,
         "errors_only": errors_only,
     }
-    last = _emit(list(log.entries(newest=count, **filters)), output_format)
+    last = _emit(list(log.entries(newest=count, **filters)), fmt)
     if not follow:
         return
     if not last:
@@ -105,7 +99,7 @@ def tail(
     try:
         while True:
             time.sleep(FOLLOW_POLL_SECONDS)
-            last = _emit(list(log.entries(after_seq=last, **filters)), output_format) or last
+            last = _emit(list(log.entries(after_seq=last, **filters)), fmt) or last
     except KeyboardInterrupt:
         return
 

@@ -130,6 +130,18 @@ def emit_table(headers: list[str], rows: list[list[str]]) -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
+def format_option(*choices: str, help: str | None = None) -> Any:
+    """The `--format` option (the first choice is the default), passed on as `fmt`."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+
+
 def engine_option(function: Any) -> Any:
     """The `--engine` option every engine-scoped command takes."""
     return click.option(

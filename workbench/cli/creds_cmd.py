@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
-from workbench.cli.common import CliState, cli_message, emit_table, engine_option, pass_state
+from workbench.cli.common import (
+    CliState,
+    cli_message,
+    emit_table,
+    engine_option,
+    format_option,
+    pass_state,
+)
 from workbench.domain.durations import format_duration
 from workbench.domain.errors import InvalidInput, WorkbenchError
 from workbench.domain.formatting import in_words
@@ -20,7 +28,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ["table", "json", "env", "credential-process", "profile"]
 
 
-def _ttl_options(function: F) -> F:
+def _request_options(function: F) -> F:
+    """--ttl, --role-arn and --mfa-code, handed to the command as one `request` mapping."""
+
+    @functools.wraps(function)
+    def command(
+        *args: Any, ttl: str | None, role_arn: str | None, mfa_code: str | None, **kwargs: Any
+    ) -> Any:
+        request = {"ttl": ttl, "role_arn": role_arn, "mfa_code": mfa_code}
+        return function(*args, request=request, **kwargs)
+
     for option in reversed(
         [
             click.option("--ttl", help="Lease TTL, e.g. 15m (capped by the role/engine max)."),
@@ -28,23 +45,21 @@ def _ttl_options(function: F) -> F:
             click.option("--mfa-code", help="For session_token roles with an MFA serial."),
         ]
     ):
-        function = option(function)
-    return function
+        command = option(command)
+    return cast(F, command)
 
 
 @click.command()
 @engine_option
 @click.argument("role_name", metavar="ROLE")
-@_ttl_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@_request_options
+@format_option(*FORMATS)
 @pass_state
 def creds(
     state: CliState,
     engine: str,
     role_name: str,
-    ttl: str | None,
-    role_arn: str | None,
-    mfa_code: str | None,
+    request: dict[str, str | None],
     fmt: str,
 ) -> None:
     """Issue a credential from ROLE (Vault: read aws/creds/ROLE).
@@ -52,9 +67,7 @@ def creds(
     `--format credential-process` prints the AWS CLI's JSON, so a profile can
     say `credential_process = workbench creds ROLE --format credential-process`.
     """
-    issued = state.service().creds.issue(
-        engine, role_name, ttl=ttl, role_arn=role_arn, mfa_code=mfa_code
-    )
+    issued = state.service().creds.issue(engine, role_name, **request)
     for warning in issued.warnings:
         click.echo(f"warning: {warning}", err=True)
     if fmt != "table":
@@ -77,16 +90,14 @@ def creds(
 @click.command("exec", context_settings={"ignore_unknown_options": True})
 @engine_option
 @click.argument("role_name", metavar="ROLE")
-@_ttl_options
+@_request_options
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @pass_state
 def exec_command(
     state: CliState,
     engine: str,
     role_name: str,
-    ttl: str | None,
-    role_arn: str | None,
-    mfa_code: str | None,
+    request: dict[str, str | None],
     command: tuple[str, ...],
 ) -> int:
     """Issue a credential, run COMMAND with AWS_* set, revoke when it exits.
@@ -97,7 +108,7 @@ def exec_command(
     if not command:
         raise InvalidInput("give a command after --, e.g. workbench exec webapp -- aws s3 ls")
     service = state.service()
-    issued = service.creds.issue(engine, role_name, ttl=ttl, role_arn=role_arn, mfa_code=mfa_code)
+    issued = service.creds.issue(engine, role_name, **request)
     lease = issued.lease
     for warning in issued.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -7,7 +7,14 @@ from typing import Any
 
 import click
 
-from workbench.cli.common import CliState, emit_json, emit_table, engine_option, pass_state
+from workbench.cli.common import (
+    CliState,
+    emit_json,
+    emit_table,
+    engine_option,
+    format_option,
+    pass_state,
+)
 from workbench.domain.durations import format_duration
 from workbench.domain.errors import InvalidInput
 
@@ -38,7 +45,7 @@ def engine_disable(state: CliState, name: str) -> None:
 
 
 @engine.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@format_option("table", "json")
 @pass_state
 def engine_list(state: CliState, fmt: str) -> None:
     """List engines."""
@@ -138,7 +145,7 @@ def config_lease(state: CliState, engine: str, lease: str, lease_max: str) -> No
 
 @config.command("read")
 @engine_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@format_option("table", "json")
 @pass_state
 def config_read(state: CliState, engine: str, fmt: str) -> None:
     """Show the engine's config (never the secret key)."""

@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from workbench.cli.common import CliState, emit_json, emit_table, engine_option, pass_state
+from workbench.cli.common import (
+    CliState,
+    emit_json,
+    emit_table,
+    engine_option,
+    format_option,
+    pass_state,
+)
 from workbench.domain.errors import InvalidInput, WorkbenchError
 from workbench.domain.formatting import in_words, iso_utc
 from workbench.domain.lifecycle import LIVE
@@ -75,7 +82,7 @@ def _expires(lease: Lease, now: float) -> str:
 @lease.command("list")
 @click.option("--prefix", help="Only leases whose id starts with this (aws/creds/webapp/).")
 @click.option("--all", "show_all", is_flag=True, help="Include ended leases (history).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@format_option("table", "json")
 @pass_state
 def lease_list(state: CliState, prefix: str | None, show_all: bool, fmt: str) -> None:
     """List live leases (irrevocable ones included); --all adds history."""
@@ -191,7 +198,7 @@ def _sts_note(revoked: Lease) -> None:
 @engine_option
 @click.option("--delete", is_flag=True, help="Delete the stray IAM users found.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting strays.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@format_option("table", "json")
 @pass_state
 def reconcile(state: CliState, engine: str, delete: bool, yes: bool, fmt: str) -> int:
     """Match IAM users to leases; report (or --delete) users no live lease owns.

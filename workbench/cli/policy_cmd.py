@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from workbench.cli.common import format_option
+
 
 @click.group()
 def policy() -> None:
@@ -16,12 +18,9 @@ def policy() -> None:
 
 @policy.command()
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
+@format_option(
+    "text",
+    "json",
     help="text: one finding per line (FILE:LINE:COL); json: findings and the catalogue's date.",
 )
 @click.option(
@@ -31,7 +30,7 @@ def policy() -> None:
     show_default=True,
     help="Where the policy goes; it sets the size limit (2,048 / 6,144 / 2,048).",
 )
-def check(file: Path, output_format: str, kind: str) -> None:
+def check(file: Path, fmt: str, kind: str) -> None:
     """Validate the policy in FILE; exit 1 when it has an ERROR finding.
 
     Checks JSON syntax, policy grammar, actions and condition keys (against
@@ -54,7 +53,7 @@ def check(file: Path, output_format: str, kind: str) -> None:
     counts = dict.fromkeys(Severity, 0)
     for finding in findings:
         counts[finding.severity] += 1
-    if output_format == "json":
+    if fmt == "json":
         document = {
             "file": str(file),
             "kind": kind,

@@ -8,7 +8,14 @@ from collections.abc import Sequence
 
 import click
 
-from workbench.cli.common import CliState, emit_json, emit_table, engine_option, pass_state
+from workbench.cli.common import (
+    CliState,
+    emit_json,
+    emit_table,
+    engine_option,
+    format_option,
+    pass_state,
+)
 from workbench.service import Finding
 
 
@@ -73,7 +80,7 @@ def role_read(state: CliState, engine: str, name: str) -> None:
 
 @role.command("list")
 @engine_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@format_option("table", "json")
 @pass_state
 def role_list(state: CliState, engine: str, fmt: str) -> None:
     """List the engine's roles."""

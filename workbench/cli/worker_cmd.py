@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from workbench.cli.common import CliState, emit_json, pass_state
+from workbench.cli.common import CliState, emit_json, format_option, pass_state
 from workbench.domain.errors import WorkbenchError
 from workbench.domain.text import printable
 
@@ -61,7 +61,7 @@ def worker(state: CliState, concurrency: int, quiet: bool) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@format_option("table", "json")
 @pass_state
 def status(state: CliState, fmt: str) -> int:
     """The revoker's health: running where, since when, last pass, leases due, errors.

@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from workbench.domain.durations import format_duration
 from workbench.domain.models import Engine
-from workbench.tui.confirm import ConfirmScreen, PromptScreen
+from workbench.tui.confirm import PromptScreen
 from workbench.tui.display import error_text, plain, say
 from workbench.tui.pane import Pane
 
@@ -291,19 +291,12 @@ class EngineForm(Pane, VerticalScroll):
     @on(Button.Pressed, "#engine-rotate")
     def action_rotate_root(self) -> None:
         engine = self.engine
-
-        def rotate(confirmed: bool | None) -> None:
-            if confirmed:
-                self.rotate_root(self.service, engine)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "Rotate root",
-                f"Rotate the root key of engine {engine}? A new access key is created in AWS, "
-                "stored, and the old one is deleted: anything else using it stops working.",
-                yes_label="Rotate",
-            ),
-            rotate,
+        self.confirm_then(
+            "Rotate root",
+            f"Rotate the root key of engine {engine}? A new access key is created in AWS, "
+            "stored, and the old one is deleted: anything else using it stops working.",
+            lambda: self.rotate_root(self.service, engine),
+            yes_label="Rotate",
         )
 
     @work(thread=True, group="engine-ops", exit_on_error=False, description="Rotate root")
@@ -336,19 +329,12 @@ class EngineForm(Pane, VerticalScroll):
         if not engine.enabled:
             self.enable_engine(self.service, engine.name)
             return
-
-        def disable(confirmed: bool | None) -> None:
-            if confirmed:
-                self.disable_engine(self.service, engine.name)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "Disable engine",
-                f"Disable engine {engine.name}? Its roles are kept; "
-                "it is refused while the engine has live leases.",
-                yes_label="Disable",
-            ),
-            disable,
+        self.confirm_then(
+            "Disable engine",
+            f"Disable engine {engine.name}? Its roles are kept; "
+            "it is refused while the engine has live leases.",
+            lambda: self.disable_engine(self.service, engine.name),
+            yes_label="Disable",
         )
 
     @work(thread=True, group="engine-ops", exit_on_error=False, description="Disable engine")

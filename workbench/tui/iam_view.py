@@ -15,7 +15,6 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from workbench.domain.formatting import utc_stamp
 from workbench.service import ReconcileReport
-from workbench.tui.confirm import ConfirmScreen
 from workbench.tui.display import error_text, plain, report_worker_error, say
 from workbench.tui.pane import Pane
 
@@ -135,19 +134,12 @@ class IamView(Pane, Vertical):
         if not self._strays:
             say(self, "There are no stray users.")
             return
-
-        def delete(confirmed: bool | None) -> None:
-            if confirmed:
-                self.delete_strays(self.service, engine)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "Delete strays",
-                f"Delete {self._strays} stray IAM user(s) in engine "
-                f"{engine}'s account (and their keys and policies)?",
-                yes_label="Delete",
-            ),
-            delete,
+        self.confirm_then(
+            "Delete strays",
+            f"Delete {self._strays} stray IAM user(s) in engine "
+            f"{engine}'s account (and their keys and policies)?",
+            lambda: self.delete_strays(self.service, engine),
+            yes_label="Delete",
         )
 
     @work(thread=True, group="iam-ops", exit_on_error=False, description="Delete stray users")

@@ -19,7 +19,6 @@ from workbench.domain.formatting import expires_in
 from workbench.domain.models import Lease, UnreadableLease
 from workbench.service import IssuedCredential
 from workbench.tui.activity import ActivityGraph, count_history
-from workbench.tui.confirm import ConfirmScreen
 from workbench.tui.display import report_worker_error, say
 from workbench.tui.issue_dialog import CredentialScreen, IssueRequest, IssueRequestScreen
 from workbench.tui.lease_table import COLUMNS, LeaseTable
@@ -320,18 +319,11 @@ class LeasePane(PrefixRevoking, Vertical):
         if lease is None:
             return
         lease_id = lease.lease_id
-
-        def revoke(confirmed: bool | None) -> None:
-            if confirmed:
-                self.revoke_lease(self.service, lease_id)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "Revoke lease",
-                f"Revoke {lease_id}?\nIts credentials stop working.",
-                yes_label="Revoke",
-            ),
-            revoke,
+        self.confirm_then(
+            "Revoke lease",
+            f"Revoke {lease_id}?\nIts credentials stop working.",
+            lambda: self.revoke_lease(self.service, lease_id),
+            yes_label="Revoke",
         )
 
     @work(thread=True, group=OPS_GROUP, exit_on_error=False, description="Revoke the lease")

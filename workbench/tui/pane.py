@@ -50,6 +50,18 @@ class Pane(_Base):
         else:
             self._debounce_timer = self.set_timer(self.debounce_seconds, callback)
 
+    def confirm_then(
+        self, title: str, question: str, act: Callable[[], object], *, yes_label: str
+    ) -> None:
+        """Ask `question` in a ConfirmScreen; `act()` (a thread worker) runs only on yes."""
+        from workbench.tui.confirm import ConfirmScreen
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                act()
+
+        self.app.push_screen(ConfirmScreen(title, question, yes_label=yes_label), answered)
+
     @property
     def wb(self) -> WorkbenchApp:
         return cast("WorkbenchApp", self.app)

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 
 from workbench.service import PrefixRevocation, role_prefix
-from workbench.tui.confirm import ConfirmScreen, PromptScreen
+from workbench.tui.confirm import PromptScreen
 from workbench.tui.display import say
 from workbench.tui.pane import Pane
 
@@ -94,18 +94,11 @@ class PrefixRevoking(Pane):
 
     def _confirm_prefix(self, prefix: str) -> None:
         count = self._matching(prefix)
-
-        def revoke(confirmed: bool | None) -> None:
-            if confirmed:
-                self.revoke_prefix(self.service, prefix)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "Revoke by prefix",
-                f"Revoke {count} live lease(s) under {prefix}?",
-                yes_label=f"Revoke {count}",
-            ),
-            revoke,
+        self.confirm_then(
+            "Revoke by prefix",
+            f"Revoke {count} live lease(s) under {prefix}?",
+            lambda: self.revoke_prefix(self.service, prefix),
+            yes_label=f"Revoke {count}",
         )
 
     @work(thread=True, group=OPS_GROUP, exit_on_error=False, description="Revoke by prefix")

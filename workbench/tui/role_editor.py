@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from workbench.domain.errors import WorkbenchError
 from workbench.domain.models import Role
-from workbench.tui.confirm import ConfirmScreen, PromptScreen
+from workbench.tui.confirm import PromptScreen
 from workbench.tui.display import error_text, plain, report_worker_error, say
 from workbench.tui.pane import Pane
 from workbench.tui.role_findings import RoleFindings
@@ -370,12 +370,12 @@ class RoleEditor(Pane, Horizontal):
             )
         else:
             message = f"Delete role {name}? It has no live leases."
-
-        def delete(confirmed: bool | None) -> None:
-            if confirmed:
-                self.delete_role(self.service, engine, name, live > 0)
-
-        self.app.push_screen(ConfirmScreen("Delete role", message, yes_label="Delete"), delete)
+        self.confirm_then(
+            "Delete role",
+            message,
+            lambda: self.delete_role(self.service, engine, name, live > 0),
+            yes_label="Delete",
+        )
 
     @work(thread=True, group="role-ops", exit_on_error=False, description="Delete the role")
     def delete_role(self, service: Workbench, engine: str, name: str, revoke: bool) -> None:
