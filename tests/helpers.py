@@ -60,6 +60,17 @@ def run_cli(
     )
 
 
+def start_workbench(home: Path, *args: str) -> subprocess.Popen[str]:
+    """`workbench ARGS` started in its own process, its output piped, for a test to stop."""
+    return subprocess.Popen(
+        [*WORKBENCH, *args],
+        env=cli_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def user_names(iam: Any) -> list[str]:
     """The IAM users in the (moto) account, by name."""
     return [user["UserName"] for user in iam.list_users()["Users"]]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer, make_service
-from tests.helpers import WORKBENCH, cli_env, run_cli, setup_cli_store, user_exists, wait_for
+from tests.helpers import (
+    run_cli,
+    setup_cli_store,
+    start_workbench,
+    user_exists,
+    wait_for,
+)
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
 from workbench.store import KdfParams, Store
@@ -93,13 +98,7 @@ def test_headless_worker_process_revokes_and_stops_on_sigterm(
     store = Store.create(home, PASSPHRASE, KdfParams.fresh(**FAST_KDF))
     service = make_service(store, aws)
     _role(service)
-    proc = subprocess.Popen(
-        [*WORKBENCH, "worker"],
-        env=cli_env(home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_workbench(home, "worker")
     try:
         assert proc.stdout is not None
         assert "leader" in proc.stdout.readline()

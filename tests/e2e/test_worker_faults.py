@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer, make_service
-from tests.helpers import WORKBENCH, FaultInjector, cli_env, run_cli, user_exists, wait_for
+from tests.helpers import (
+    FaultInjector,
+    run_cli,
+    start_workbench,
+    user_exists,
+    wait_for,
+)
 from workbench.domain.lifecycle import RetryPolicy
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
@@ -115,13 +120,7 @@ def test_two_workers_revoke_each_lease_once_and_hand_over(
 def test_killing_the_lock_holder_hands_over(home: Path, aws: MotoServer, iam: Any) -> None:
     store = Store.create(home, PASSPHRASE, KdfParams.fresh(**FAST_KDF))
     service = _service(store, aws)
-    holder = subprocess.Popen(
-        [*WORKBENCH, "worker"],
-        env=cli_env(home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    holder = start_workbench(home, "worker")
     standby = LeaseWorker(service, standby_poll=0.2)
     try:
         assert holder.stdout is not None and "leader" in holder.stdout.readline()
