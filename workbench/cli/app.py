@@ -20,6 +20,7 @@ LAZY_COMMANDS = {
     "config": "workbench.cli.engine_cmd:config",
     "creds": "workbench.cli.creds_cmd:creds",
     "demo": "workbench.cli.demo_cmd:demo",
+    "embedded-aws": "workbench.cli.embedded_cmd:embedded_aws",
     "engine": "workbench.cli.engine_cmd:engine",
     "exec": "workbench.cli.creds_cmd:exec_command",
     "init": "workbench.cli.store_cmd:init",
