@@ -82,5 +82,5 @@ def test_demo_account_checks_keys_and_revocation_cuts_them_off() -> None:
         "not_allowed": "AccessDenied",
         "iam": "AccessDenied",
         "after_revoke": "InvalidAccessKeyId",
-        "guard": False,  # moto would read the guard's DateGreaterThan as always true
+        "guard": True,  # the embedded AWS evaluates its DateGreaterThan as IAM does
     }

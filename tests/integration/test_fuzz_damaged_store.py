@@ -46,6 +46,7 @@ from workbench.domain.errors import WorkbenchError
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
 from workbench.store import KdfParams, Store
+from workbench.store.schema import SCHEMA_VERSION
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.audit_stream import AuditStream
 from workbench.tui.main_screen import MainScreen
@@ -494,7 +495,11 @@ def test_a_schema_version_the_tables_do_not_match_is_named_not_migrated_again(
         code, _out, err = run_main(home, argv)
         one_error_line(argv, code, err, "meta.schema_version", "damaged")
     # Nothing was changed: with the version put back, the role is still there.
-    damage_row(home, "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '1')")
+    damage_row(
+        home,
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+        (str(SCHEMA_VERSION),),
+    )
     code, out, err = run_main(home, ["role", "list", "--format", "json"])
     assert (code, json.loads(out)) == (0, ["web"]), err
 

@@ -2,9 +2,11 @@
 
 Issuance runs in a crash-safe order (the lease is stored `pending` before
 CreateUser, the key made last, so a crash at any step leaves a user the
-lease names and recovery deletes); revocation is complete and idempotent
-(`NoSuchEntity` counts as done) and removes everything real AWS would refuse
-to delete a user over.
+lease names and recovery deletes). Revocation cuts access first (the key
+deactivated in one call), then deletes what the lease records it made and
+the user, sweeping everything real AWS would refuse to delete a user over
+only when DeleteUser says something is left; every step is idempotent
+(`NoSuchEntity` counts as done).
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ def _delete_other_keys(clients: AwsClients, user_name: str, keep: str) -> None:
         keys = clients.iam.list_access_keys(UserName=user_name)["AccessKeyMetadata"]
     for key in keys:
         if key["AccessKeyId"] != keep:
-            _remove(
+            remove(
                 clients.iam.delete_access_key, UserName=user_name, AccessKeyId=key["AccessKeyId"]
             )
 
@@ -121,7 +123,7 @@ def _each(call: Callable[..., dict[str, Any]], key: str, **args: Any) -> list[di
         marker = page.get("Marker")
 
 
-def _remove(call: Callable[..., Any], **arguments: str) -> None:
+def remove(call: Callable[..., Any], **arguments: str) -> None:
     """One deletion; `NoSuchEntity` means it is already gone, which is the goal."""
     action = "".join(part.title() for part in call.__name__.split("_"))
     try:
@@ -133,14 +135,18 @@ def _remove(call: Callable[..., Any], **arguments: str) -> None:
 
 
 def delete_user(clients: AwsClients, user_name: str) -> bool:
-    """Remove the user and everything attached to it; False if it was already gone."""
+    """Remove the user and everything attached to it; False if it was already gone.
+
+    The rollback of a half-made user: nothing is known of what exists, so it
+    sweeps everything before DeleteUser.
+    """
     if not user_exists(clients, user_name):
         return False
     for attempt in range(2):
-        _strip_user(clients, user_name)
+        strip_user(clients, user_name)
         fault_point("iam.revoke.DeleteUser")
         try:
-            _remove(clients.iam.delete_user, UserName=user_name)
+            remove(clients.iam.delete_user, UserName=user_name)
         except AwsCallError as error:
             # Something was attached meanwhile (a renew rewriting the policy):
             # strip once more, then give up and let the retry schedule handle it.
@@ -151,7 +157,7 @@ def delete_user(clients: AwsClients, user_name: str) -> bool:
     return True
 
 
-def _strip_user(clients: AwsClients, user_name: str) -> None:
+def strip_user(clients: AwsClients, user_name: str) -> None:
     """Delete everything AWS refuses to delete a user over."""
     iam = clients.iam
     user = {"UserName": user_name}
@@ -167,32 +173,32 @@ def _strip_user(clients: AwsClients, user_name: str) -> None:
 
     fault_point("iam.revoke.DeleteAccessKey")
     for key in listing("ListAccessKeys", iam.list_access_keys, "AccessKeyMetadata"):
-        _remove(iam.delete_access_key, **user, AccessKeyId=key["AccessKeyId"])
-    _remove(iam.delete_login_profile, **user)
+        remove(iam.delete_access_key, **user, AccessKeyId=key["AccessKeyId"])
+    remove(iam.delete_login_profile, **user)
     for device in listing("ListMFADevices", iam.list_mfa_devices, "MFADevices"):
         serial = device["SerialNumber"]
-        _remove(iam.deactivate_mfa_device, **user, SerialNumber=serial)
+        remove(iam.deactivate_mfa_device, **user, SerialNumber=serial)
         if ":mfa/" in serial:
-            _remove(iam.delete_virtual_mfa_device, SerialNumber=serial)
+            remove(iam.delete_virtual_mfa_device, SerialNumber=serial)
     for cert in listing("ListSigningCertificates", iam.list_signing_certificates, "Certificates"):
-        _remove(iam.delete_signing_certificate, **user, CertificateId=cert["CertificateId"])
+        remove(iam.delete_signing_certificate, **user, CertificateId=cert["CertificateId"])
     for ssh in listing("ListSSHPublicKeys", iam.list_ssh_public_keys, "SSHPublicKeys"):
-        _remove(iam.delete_ssh_public_key, **user, SSHPublicKeyId=ssh["SSHPublicKeyId"])
+        remove(iam.delete_ssh_public_key, **user, SSHPublicKeyId=ssh["SSHPublicKeyId"])
     for cred in _service_credentials(clients, user_name):
-        _remove(
+        remove(
             iam.delete_service_specific_credential,
             **user,
             ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"],
         )
     fault_point("iam.revoke.DeleteUserPolicy")
     for name in listing("ListUserPolicies", iam.list_user_policies, "PolicyNames"):
-        _remove(iam.delete_user_policy, **user, PolicyName=name)
+        remove(iam.delete_user_policy, **user, PolicyName=name)
     for policy in listing(
         "ListAttachedUserPolicies", iam.list_attached_user_policies, "AttachedPolicies"
     ):
-        _remove(iam.detach_user_policy, **user, PolicyArn=policy["PolicyArn"])
+        remove(iam.detach_user_policy, **user, PolicyArn=policy["PolicyArn"])
     for group in listing("ListGroupsForUser", iam.list_groups_for_user, "Groups"):
-        _remove(iam.remove_user_from_group, **user, GroupName=group["GroupName"])
+        remove(iam.remove_user_from_group, **user, GroupName=group["GroupName"])
 
 
 def _service_credentials(clients: AwsClients, user_name: str) -> list[dict[str, Any]]:

@@ -43,10 +43,9 @@ def embedded_aws(port: int, no_auth: bool, iam_latency_ms: float) -> None:
     the group and the IAM role the sample roles refer to. The first line on
     stdout is JSON: endpoint, region, account, and the admin's access_key and
     secret_key, for `workbench config root` (--iam-endpoint and --sts-endpoint
-    the endpoint; with keys checked, also --no-expiry-guard, as moto reads
-    every DateGreaterThan condition as true), boto3 or the aws CLI
-    (--endpoint-url). Keys are checked, so a revoked key is refused, unless
-    --no-auth.
+    the endpoint), boto3 or the aws CLI (--endpoint-url). Keys and policies
+    are checked as IAM does (an inactive or deleted key refused, a Deny's
+    conditions evaluated), unless --no-auth.
 
     Every call it serves is recorded, and CloudTrail's LookupEvents answers
     from that record (newest first; filter by AccessKeyId, EventName,

@@ -98,6 +98,12 @@ def config() -> None:
     default=None,
     help="Wait until a new key works before calling it active.",
 )
+@click.option(
+    "--dead-key-probe/--no-dead-key-probe",
+    default=None,
+    help="After revoking an iam_user key, call AWS with it until AWS refuses it "
+    "(default: on for real AWS, off for custom endpoints).",
+)
 @pass_state
 def config_root(
     state: CliState, /, engine: str, secret_key: str | None, ambient: bool, **options: Any

@@ -76,9 +76,6 @@ class Demo:
             access_key=access_key,
             secret_key=secret_key,
             max_retries=2,
-            # moto reads every DateGreaterThan as true once authorization is on,
-            # so the guard would deny everything there.
-            expiry_guard=not self.authorization,
             readiness_probe=False,
         )
         service.engines.write_lease("aws", DEMO_LEASE, DEMO_LEASE_MAX)
@@ -92,8 +89,8 @@ class Demo:
         ]
         if self.authorization:
             notes.append(
-                "moto's authorization is on (keys are checked); the expiry guard is off "
-                "because moto treats every DateGreaterThan condition as true."
+                "Keys and policies are checked as IAM does: a revoked key or a denied "
+                "session is refused."
             )
         example = ""
         live = [c for c in issued if c.lease.credential_type.value == "iam_user"]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from workbench.demo import moto_iam
 from workbench.demo.cloudtrail import (
     LOOKUP_TARGET,
     Caller,
@@ -41,6 +42,7 @@ class EmbeddedAws:
         os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         for name in ("werkzeug", "moto"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
+        moto_iam.install()  # an inactive key refused, conditions evaluated as IAM does
         self.recorder = CloudTrailRecorder()
         self._server = _recording_server(host, port, self.recorder)
         self._server.start()

@@ -57,13 +57,21 @@ class RootConfig:
     username_template: str = DEFAULT_USERNAME_TEMPLATE
     expiry_guard: bool = True
     readiness_probe: bool | None = None  # None: on for real AWS, off for custom endpoints
+    dead_key_probe: bool | None = None  # None: on for real AWS, off for custom endpoints
+
+    @property
+    def real_aws(self) -> bool:
+        return self.iam_endpoint is None and self.sts_endpoint is None
 
     @property
     def probe_enabled(self) -> bool:
         """Whether to wait for new IAM keys to work before calling them active."""
-        if self.readiness_probe is not None:
-            return self.readiness_probe
-        return self.iam_endpoint is None and self.sts_endpoint is None
+        return self.real_aws if self.readiness_probe is None else self.readiness_probe
+
+    @property
+    def dead_key_probe_enabled(self) -> bool:
+        """Whether to call AWS with a revoked key until AWS refuses it."""
+        return self.real_aws if self.dead_key_probe is None else self.dead_key_probe
 
     def public_view(self) -> dict[str, Any]:
         """The config as `config read` shows it: never the secret key."""
@@ -78,6 +86,7 @@ class RootConfig:
             "username_template": self.username_template,
             "expiry_guard": self.expiry_guard,
             "readiness_probe": self.probe_enabled,
+            "dead_key_probe": self.dead_key_probe_enabled,
         }
 
 
@@ -175,6 +184,13 @@ class Lease:
     next_attempt_time: float | None = None
     owner: str | None = None  # "host:pid" of the process issuing or revoking it
     updated_time: float = field(default_factory=time.time)
+    # The STS session or federated user name (what `aws:userid` names after the colon).
+    session_name: str | None = None
+    # What issuing made in AWS (iam_user: inline_policy, policy_arns, groups), so
+    # revocation deletes exactly that; None (older leases) means the full sweep.
+    created: dict[str, Any] | None = None
+    # How revocation cut access: path, calls, key_inactive_time, deny, probe, warning.
+    revocation: dict[str, Any] | None = None
 
     @property
     def lease_duration(self) -> int:

@@ -84,7 +84,7 @@ class Engines(ServicePart):
 
         Fields: access_key + secret_key, profile, region, iam_endpoint,
         sts_endpoint, max_retries, username_template, expiry_guard,
-        readiness_probe.
+        readiness_probe, dead_key_probe.
         """
         engine = self._ctx.engine(engine_name, enabled=False)
         root = engine.root

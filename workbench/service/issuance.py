@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from workbench.aws import iam_revoke
 from workbench.aws import iam_user as aws_iam
 from workbench.aws import sts as aws_sts
 from workbench.domain import lifecycle
@@ -157,6 +158,7 @@ class Credentials(ServicePart):
             tags=(*role.iam_tags.items(), *own_tags),
             permissions_boundary_arn=role.permissions_boundary_arn,
         )
+        lease.created = iam_revoke.created_record(plan)
         self._ctx.store.leases.insert(lease)
         fault_point("lease.pending")
         clients = self._ctx.clients(engine)
@@ -186,12 +188,13 @@ class Credentials(ServicePart):
         self, engine: Engine, role: Role, ttl: int, role_arn: str | None, mfa_code: str | None
     ) -> Lease:
         clients = self._ctx.clients(engine)
-        session_name = render_username(
-            engine.root.username_template, display_name=self._ctx.operator, role_name=role.name
-        )
+        session_name: str | None = None
         kind = role.credential_type
         if kind is CredentialType.ASSUMED_ROLE:
             chosen = self._choose_role_arn(role, role_arn)
+            session_name = render_username(
+                engine.root.username_template, display_name=self._ctx.operator, role_name=role.name
+            )
             creds = aws_sts.assume_role(
                 clients,
                 role_arn=chosen,
@@ -204,14 +207,15 @@ class Credentials(ServicePart):
             )
         elif kind is CredentialType.FEDERATION_TOKEN:
             chosen = None
+            session_name = render_username(
+                engine.root.username_template,
+                display_name=self._ctx.operator,
+                role_name=role.name,
+                max_length=FEDERATION_NAME_MAX,
+            )
             creds = aws_sts.federation_token(
                 clients,
-                name=render_username(
-                    engine.root.username_template,
-                    display_name=self._ctx.operator,
-                    role_name=role.name,
-                    max_length=FEDERATION_NAME_MAX,
-                ),
+                name=session_name,
                 duration=ttl,
                 policy_document=role.policy_document,
                 policy_arns=tuple(role.policy_arns),
@@ -246,6 +250,7 @@ class Credentials(ServicePart):
             session_token=creds.session_token,
             role_arn=chosen,
             updated_time=now,
+            session_name=session_name,
         )
         self._ctx.store.leases.insert(lease)
         return lease

@@ -3,14 +3,16 @@
 As Vault's secret types hold their Renew and Revoke, this holds every
 operation that moves a lease; the moves themselves (which state may follow
 which, what each records) are `workbench.domain.lifecycle`'s. Revocation
-deletes with the same call a rollback uses, and is idempotent: a user
-already gone counts as done. A failure is recorded on the lease and retried
+cuts access first (the key deactivated, an STS session denied: see
+workbench.service.cutoff), then deletes what the lease made, and is
+idempotent: a user already gone counts as done. A failure is recorded on the lease and retried
 on the RetryPolicy's schedule; after the last attempt the lease is
 `irrevocable`, kept in red until a later retry or `--force` ends it.
 """
 
 from __future__ import annotations
 
+from workbench.aws import iam_revoke
 from workbench.aws import iam_user as aws_iam
 from workbench.aws.clients import AwsClients
 from workbench.aws.errors import AwsCallError
@@ -27,6 +29,7 @@ from workbench.domain.errors import (
 from workbench.domain.faults import fault_point
 from workbench.domain.lifecycle import LIVE, RetryPolicy
 from workbench.domain.models import Lease, LeaseState
+from workbench.service import cutoff
 from workbench.service.context import ServiceContext
 from workbench.service.guard import inline_policy
 
@@ -167,18 +170,52 @@ class LeaseLifecycle:
         return lease
 
     def finish(self, lease: Lease) -> Lease:
-        """Remove a claimed lease's credentials from AWS and record the outcome."""
-        if not lease.credential_type.is_sts:
-            engine = self.ctx.engine(lease.engine, enabled=False)
-            try:
-                fault_point("revoke.aws")
-                self._delete(self.ctx.clients(engine), lease)
-                fault_point("revoke.deleted")
-            except WorkbenchError as error:
-                lifecycle.attempt_failed(lease, str(error), self.ctx.clock(), self.retry)
-                self.ctx.store.leases.update(lease)
-                raise
+        """Cut a claimed lease's access in AWS, clean up, probe, and record the outcome."""
+        engine = self.ctx.engine(lease.engine, enabled=False)
+        clients = self.ctx.clients(engine)
+        try:
+            if lease.credential_type.is_sts:
+                lease.revocation = cutoff.deny_sessions(clients, [lease], self.ctx.clock())[
+                    lease.lease_id
+                ]
+            else:
+                self._revoke_user(clients, lease)
+        except WorkbenchError as error:
+            lifecycle.attempt_failed(lease, str(error), self.ctx.clock(), self.retry)
+            self.ctx.store.leases.update(lease)
+            raise
+        if engine.root.dead_key_probe_enabled:
+            self.probe(clients, lease)
         return self._save_end(lifecycle.deleted(lease, self.ctx.clock()))
+
+    def _revoke_user(self, clients: AwsClients, lease: Lease) -> None:
+        fault_point("revoke.aws")
+        outcome = iam_revoke.UserRevocation()
+        try:
+            iam_revoke.revoke_user(
+                clients,
+                lease.iam_user_name or "",
+                lease.access_key_id,
+                lease.created,
+                clock=self.ctx.clock,
+                outcome=outcome,
+            )
+        finally:
+            # Even when a later step failed, the record says whether the key is dead.
+            lease.revocation = outcome.record()
+        fault_point("revoke.deleted")
+
+    def probe(self, clients: AwsClients, lease: Lease) -> None:
+        """The dead-key probe: an iam_user key is called with until AWS refuses it."""
+        if lease.credential_type.is_sts or not lease.access_key_id or lease.revocation is None:
+            return
+        stored = self.ctx.store.leases.get(lease.lease_id, secrets=True)
+        if stored is None or not stored.secret_key:
+            return
+        since = float(lease.revocation.get("key_inactive_time") or self.ctx.clock())
+        lease.revocation["probe"] = cutoff.probe_dead(
+            clients, lease.access_key_id, stored.secret_key, clock=self.ctx.clock, since=since
+        )
 
     def _claim(self, lease: Lease) -> Lease:
         if lease.state is LeaseState.PENDING and not self.ctx.owner_is_dead(lease.owner):
@@ -206,7 +243,7 @@ class LeaseLifecycle:
 
     @staticmethod
     def _delete(clients: AwsClients, lease: Lease) -> None:
-        """The one deletion revocation and rollback share: the user and all it holds."""
+        """A rollback's deletion: the half-made user and all it may hold."""
         aws_iam.delete_user(clients, lease.iam_user_name or "")
 
     def _save_end(self, lease: Lease) -> Lease:

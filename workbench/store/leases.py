@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import json
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +49,11 @@ _COLUMNS = (
     "next_attempt_time",
     "owner",
     "updated_time",
+    "session_name",
+    "created",
+    "revocation",
 )
+_JSON_COLUMNS = ("created", "revocation")
 _SECRET_COLUMNS = ("secret_key", "session_token")
 _PUBLIC_SELECT = ", ".join("NULL" if column in _SECRET_COLUMNS else column for column in _COLUMNS)
 _INSERT = f"INSERT INTO leases ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
@@ -68,7 +73,16 @@ _DUE_SQL = f"state IN ({sql_in(DUE)})"
 
 
 _NUMBER = "('integer', 'real')"
-_TEXT_COLUMNS = ("iam_user_name", "iam_user_path", "access_key_id", "role_arn", "error", "owner")
+_TEXT_COLUMNS = (
+    "iam_user_name",
+    "iam_user_path",
+    "access_key_id",
+    "role_arn",
+    "error",
+    "owner",
+    "session_name",
+    *_JSON_COLUMNS,
+)
 # A row this version can read: known enum values and numbers where numbers go.
 # Rows failing it (damaged, or written by a newer version) are set aside, never
 # decoded on the worker's path, so one bad row cannot stop revocation.
@@ -142,6 +156,9 @@ class SqliteLeases:
             lease.next_attempt_time,
             lease.owner,
             lease.updated_time,
+            lease.session_name,
+            _json_text(lease.created),
+            _json_text(lease.revocation),
         ]
 
     def _lease(self, row: sqlite3.Row | tuple[Any, ...], secrets: bool) -> Lease:
@@ -154,6 +171,8 @@ class SqliteLeases:
         values["credential_type"] = CredentialType(values["credential_type"])
         values["state"] = LeaseState(values["state"])
         values["renewable"] = bool(values["renewable"])
+        for column in _JSON_COLUMNS:
+            values[column] = _json_value(values[column])
         return Lease(**values)
 
     def insert(self, lease: Lease) -> None:
@@ -360,6 +379,21 @@ def _unreadable(row: sqlite3.Row | tuple[Any, ...]) -> UnreadableLease:
         iam_user_name=user if isinstance(user, str) else None,
         error="; ".join(problems) or "the row cannot be read",
     )
+
+
+def _json_text(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True)
+
+
+def _json_value(text: str | None) -> dict[str, Any] | None:
+    """A record column; one that is not a JSON object reads as absent (the full sweep)."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _is_number(value: Any) -> bool:

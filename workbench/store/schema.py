@@ -78,5 +78,11 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial]
+def _m2_incident(db: sqlite_utils.Database) -> None:
+    """What containment needs: the STS session name, what issuing made, how access was cut."""
+    for column in ("session_name", "created", "revocation"):
+        db.execute(f"ALTER TABLE leases ADD COLUMN {column} TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial, _m2_incident]
 SCHEMA_VERSION = len(MIGRATIONS)

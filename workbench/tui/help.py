@@ -37,16 +37,26 @@ EXPLAIN = {
         "iam:PutUserPolicy rewrites the expiry guard with the new expiry",
     ],
     ("revoked", "iam_user"): [
-        "iam:ListAccessKeys, then iam:DeleteAccessKey for each key",
-        "iam:DeleteLoginProfile, MFA devices, certificates, SSH keys (if any)",
-        "iam:DeleteUserPolicy for each inline policy (the expiry guard too)",
-        "iam:DetachUserPolicy for each managed policy",
-        "iam:RemoveUserFromGroup for each group",
-        "iam:DeleteUser: the credential can no longer be used",
+        "iam:UpdateAccessKey Status=Inactive: the key is refused from this call on",
+        "iam:DeleteAccessKey, iam:DeleteUserPolicy, iam:DetachUserPolicy and "
+        "iam:RemoveUserFromGroup for what the lease made",
+        "iam:DeleteUser; only if AWS answers DeleteConflict, everything else on the "
+        "user (login profile, MFA, certificates, SSH keys, other keys) is swept first",
+    ],
+    ("revoked", "assumed_role"): [
+        "iam:GetRole for the role's id, then iam:PutRolePolicy lease-workbench-revoked: "
+        "a Deny * on this session's aws:userid (ROLEID:session-name) until it expires",
+    ],
+    ("revoked", "federation_token"): [
+        "iam:PutUserPolicy lease-workbench-revoked on the root user: a Deny * on the "
+        "federated user's aws:userid (ACCOUNT:name) until it expires",
+    ],
+    ("revoked", "session_token"): [
+        "iam:PutUserPolicy lease-workbench-revoked on the root user: a Deny * on session "
+        "tokens issued around this one's issue time (aws:TokenIssueTime)",
     ],
     ("revoked", "sts"): [
-        "Nothing to delete in AWS: STS credentials stay valid until their expiry; "
-        "the lease is closed in the workbench",
+        "STS credentials cannot be deleted; the session is denied in an identity policy",
     ],
 }
 
