@@ -47,12 +47,13 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def run_cli(
-    home: Path, *args: str, timeout: float = 120, **extra: str
+    home: Path, *args: str, timeout: float = 120, input: str | None = None, **extra: str
 ) -> subprocess.CompletedProcess[str]:
-    """Run `workbench ARGS` in a fresh process, as a user would."""
+    """Run `workbench ARGS` in a fresh process, as a user would (`input` on its stdin)."""
     return subprocess.run(
         [*WORKBENCH, *args],
         env=cli_env(home, **extra),
+        input=input,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -60,7 +60,7 @@ class AwsClients:
         return boto3.session.Session(profile_name=spec.profile, region_name=spec.region)
 
     def client(self, service: str) -> BaseClient:
-        """The shared client for `iam` or `sts`; `iam-once` is IAM without retries.
+        """The shared client for `iam`, `sts` or `cloudtrail`; `iam-once` is IAM without retries.
 
         `iam-once` serves calls an AWS-compatible endpoint may not implement,
         so one probe costs a single request, not a retried one.
@@ -76,9 +76,13 @@ class AwsClients:
                     if self._session is None:
                         self._session = self._new_session()
                     aws_service = service.removesuffix("-once")
-                    endpoint = (
-                        self.spec.iam_endpoint if aws_service == "iam" else self.spec.sts_endpoint
-                    )
+                    endpoint = {
+                        "iam": self.spec.iam_endpoint,
+                        "sts": self.spec.sts_endpoint,
+                        # An AWS-compatible endpoint (moto, the embedded AWS) serves
+                        # CloudTrail where it serves IAM; real AWS, at its own.
+                        "cloudtrail": self.spec.iam_endpoint,
+                    }[aws_service]
                     attempts = 1 if service.endswith("-once") else self.spec.max_retries + 1
                     self._clients[service] = self._session.client(
                         aws_service,

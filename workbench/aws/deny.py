@@ -182,9 +182,12 @@ def _deny(
         for _attempt in range(_WRITE_ATTEMPTS):
             current = _statements(target.get(DENY_POLICY_NAME))
             denial.calls.append(f"Get{target.kind.title()}Policy")
-            kept = [s for s in current if not _expired(s, now)]
-            denial.pruned = len(current) - len(kept)
-            wanted = kept + [_statement(s, conditions[s.key], denial) for s in sessions]
+            fresh = [_statement(s, conditions[s.key], denial) for s in sessions]
+            unexpired = [s for s in current if not _expired(s, now)]
+            denial.pruned = len(current) - len(unexpired)
+            # A session denied again (a re-run after a crash) keeps one statement.
+            kept = [s for s in unexpired if s.get("Sid") not in _sids_of(fresh)]
+            wanted = kept + fresh
             document = _document(wanted)
             if policy_size(document) > budget:
                 document = _document([_fallback(target, kept, sessions, now, denial)])
@@ -245,7 +248,11 @@ def _statements(document: str | None) -> list[dict[str, Any]]:
 
 
 def _sids(document: str | None) -> set[str]:
-    return {str(s.get("Sid", "")) for s in _statements(document)}
+    return _sids_of(_statements(document))
+
+
+def _sids_of(statements: list[dict[str, Any]]) -> set[str]:
+    return {str(s.get("Sid", "")) for s in statements}
 
 
 def _until(statement: dict[str, Any]) -> float:

@@ -23,6 +23,7 @@ LAZY_COMMANDS = {
     "embedded-aws": "workbench.cli.embedded_cmd:embedded_aws",
     "engine": "workbench.cli.engine_cmd:engine",
     "exec": "workbench.cli.creds_cmd:exec_command",
+    "incident": "workbench.cli.incident_cmd:incident",
     "init": "workbench.cli.store_cmd:init",
     "lease": "workbench.cli.lease_cmd:lease",
     "passwd": "workbench.cli.store_cmd:passwd",

@@ -24,7 +24,7 @@ from workbench.domain.models import Lease, UnreadableLease
 
 @click.group()
 def lease() -> None:
-    """Leases: list, look up, renew and revoke issued credentials."""
+    """Leases: list, look up, renew, revoke, trail and find issued credentials."""
 
 
 def lease_json(lease: Lease) -> dict[str, Any]:
@@ -42,7 +42,9 @@ def lease_json(lease: Lease) -> dict[str, Any]:
         "renewable": lease.renewable,
         "iam_user": lease.iam_user_name,
         "access_key": lease.access_key_id,
+        "session_name": lease.session_name,
         "error": lease.error,
+        "revocation": lease.revocation,
     }
 
 
@@ -170,8 +172,8 @@ def lease_revoke(
     click.echo(f"revoked {len(result.revoked)} lease(s) under {prefix!r}")
     if result.sts_still_valid:
         click.echo(
-            f"note: {len(result.sts_still_valid)} were STS credentials; AWS keeps them valid "
-            "until their own expiry",
+            f"warning: {len(result.sts_still_valid)} STS credential(s) could not be denied in "
+            "AWS and stay valid until their own expiry (`workbench lease list --all` says why)",
             err=True,
         )
     for failed_id, error in result.failed.items():
@@ -260,3 +262,7 @@ def reconcile(state: CliState, engine: str, delete: bool, yes: bool, fmt: str) -
     if report.errors:
         raise WorkbenchError(f"{len(report.errors)} stray user(s) could not be deleted")
     return 0
+
+
+# `lease trail` and `lease find` live with the incident commands they belong to.
+from workbench.cli import incident_cmd  # noqa: E402, F401

@@ -30,6 +30,8 @@ REVOKE_FAULT_POINTS = (
     "iam.revoke.DeleteUser",
     "revoke.deleted",
 )
+# `incident contain`: after every key is inactive, after every session is denied.
+CONTAIN_FAULT_POINTS = ("incident.keys-inactive", "incident.sessions-denied")
 # After an audit entry reached the file devices, before the store commits it.
 AUDIT_DEVICE_WRITTEN = "audit.device-written"
 

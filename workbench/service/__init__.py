@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     from workbench.service.audit_trail import audit_line
     from workbench.service.facade import Workbench
     from workbench.service.formats import IssuedCredential
+    from workbench.service.incident import Contained, Containment
     from workbench.service.leases import PrefixRevocation
     from workbench.service.reconcile import IamUserView, ReconcileReport
+    from workbench.service.report import schema as incident_report_schema
     from workbench.service.role_ops import role_prefix
     from workbench.service.roles import FIELDS as ROLE_FIELDS_BY_TYPE
     from workbench.service.roles import read_role_file
@@ -54,6 +56,8 @@ _WHERE = {
     "audit_line": "workbench.service.audit_trail",
     "Workbench": "workbench.service.facade",
     "IssuedCredential": "workbench.service.formats",
+    "Contained": "workbench.service.incident",
+    "Containment": "workbench.service.incident",
     "PrefixRevocation": "workbench.service.leases",
     "IamUserView": "workbench.service.reconcile",
     "ReconcileReport": "workbench.service.reconcile",
@@ -71,6 +75,7 @@ _WHERE = {
     "store_exists": "workbench.store.files",
 }
 _WHERE["ROLE_FIELDS_BY_TYPE"] = "workbench.service.roles:FIELDS"
+_WHERE["incident_report_schema"] = "workbench.service.report:schema"
 __getattr__ = lazy_getattr(__name__, _WHERE)
 
 __all__ = [
@@ -78,6 +83,8 @@ __all__ = [
     "OPERATIONS",
     "PASSPHRASE_FILE_LIMIT",
     "ROLE_FIELDS_BY_TYPE",
+    "Contained",
+    "Containment",
     "Finding",
     "IamUserView",
     "IssuedCredential",
@@ -96,6 +103,7 @@ __all__ = [
     "default_home",
     "format_findings",
     "has_errors",
+    "incident_report_schema",
     "open_workbench",
     "read_role_file",
     "read_text_file",

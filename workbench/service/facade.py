@@ -24,6 +24,7 @@ from workbench.domain.passphrase import check_new_passphrase
 from workbench.service.audit_trail import AuditTrail
 from workbench.service.context import ServiceContext
 from workbench.service.engines import Engines
+from workbench.service.incident import Incident
 from workbench.service.issuance import Credentials
 from workbench.service.leases import Leases
 from workbench.service.lifecycle import LeaseLifecycle
@@ -54,6 +55,7 @@ class Workbench:
         self.roles = Roles(self._ctx, self.leases)
         self.creds = Credentials(self._ctx, lifecycle)
         self.iam = Iam(self._ctx)
+        self.incident = Incident(self._ctx, lifecycle)
         self.audit = AuditTrail(self._ctx.audit)
 
     @property

@@ -23,7 +23,7 @@ class PrefixRevocation:
     prefix: str
     revoked: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
-    sts_still_valid: list[str] = field(default_factory=list)
+    sts_still_valid: list[str] = field(default_factory=list)  # AWS could not be told to deny
     unreadable: list[UnreadableLease] = field(default_factory=list)
 
     @property
@@ -102,7 +102,7 @@ class Leases(ServicePart):
                         result.failed[lease.lease_id] = error
                         continue
                     result.revoked.append(lease.lease_id)
-                    if lease.credential_type.is_sts and lease.expire_time > self._ctx.clock():
+                    if (lease.revocation or {}).get("path") == "not cut":
                         result.sts_still_valid.append(lease.lease_id)
             op.respond(
                 data={

@@ -117,8 +117,13 @@ class LeaseLifecycle:
 
     # -- revoking ----------------------------------------------------------------
 
-    def revoke(self, lease_id: str, *, source: str = "operator") -> Lease:
-        """Revoke now (audited); raises the AWS error after scheduling a retry."""
+    def revoke(
+        self, lease_id: str, *, source: str = "operator", probe: bool | None = None
+    ) -> Lease:
+        """Revoke now (audited); raises the AWS error after scheduling a retry.
+
+        `probe` forces the dead-key probe on or off (None: the engine's setting).
+        """
         with self.ctx.audit.operation(
             "update", "sys/leases/revoke", {"lease_id": lease_id, "source": source}
         ) as op:
@@ -126,7 +131,7 @@ class LeaseLifecycle:
             if lease.state in LIVE:
                 lease = self._claim(lease)
                 if lease.state is LeaseState.REVOKING:
-                    lease = self.finish(lease)
+                    lease = self.finish(lease, probe=probe)
             op.respond(data={"state": lease.state.value}, lease_id=lease_id)
         return lease
 
@@ -169,7 +174,7 @@ class LeaseLifecycle:
             op.respond(data={"state": lease.state.value}, lease_id=lease_id)
         return lease
 
-    def finish(self, lease: Lease) -> Lease:
+    def finish(self, lease: Lease, *, probe: bool | None = None) -> Lease:
         """Cut a claimed lease's access in AWS, clean up, probe, and record the outcome."""
         engine = self.ctx.engine(lease.engine, enabled=False)
         clients = self.ctx.clients(engine)
@@ -184,7 +189,7 @@ class LeaseLifecycle:
             lifecycle.attempt_failed(lease, str(error), self.ctx.clock(), self.retry)
             self.ctx.store.leases.update(lease)
             raise
-        if engine.root.dead_key_probe_enabled:
+        if engine.root.dead_key_probe_enabled if probe is None else probe:
             self.probe(clients, lease)
         return self._save_end(lifecycle.deleted(lease, self.ctx.clock()))
 
@@ -217,19 +222,61 @@ class LeaseLifecycle:
             clients, lease.access_key_id, stored.secret_key, clock=self.ctx.clock, since=since
         )
 
+    def revoke_sessions(self, lease_ids: list[str], *, source: str) -> dict[str, Lease | str]:
+        """Revoke STS leases together: one deny policy write per role or root user.
+
+        Each lease's revocation is audited on its own; the value is the ended
+        lease, or the error that kept it live (retried on the usual schedule).
+        """
+        outcome: dict[str, Lease | str] = {}
+        claimed: dict[str, list[Lease]] = {}
+        for lease_id in lease_ids:
+            try:
+                lease = self._claim(self.get(lease_id))
+            except WorkbenchError as error:
+                outcome[lease_id] = str(error)
+                continue
+            if lease.state is LeaseState.REVOKING:
+                claimed.setdefault(lease.engine, []).append(lease)
+            else:
+                outcome[lease_id] = lease
+        for engine_name, group in claimed.items():
+            clients = self.ctx.clients(self.ctx.engine(engine_name, enabled=False))
+            try:
+                records = cutoff.deny_sessions(clients, group, self.ctx.clock())
+            except WorkbenchError as error:
+                for lease in group:
+                    lifecycle.attempt_failed(lease, str(error), self.ctx.clock(), self.retry)
+                    self.ctx.store.leases.update(lease)
+                    outcome[lease.lease_id] = str(error)
+                continue
+            for lease in group:
+                data = {"lease_id": lease.lease_id, "source": source}
+                with self.ctx.audit.operation("update", "sys/leases/revoke", data) as op:
+                    lease.revocation = records[lease.lease_id]
+                    outcome[lease.lease_id] = self._save_end(
+                        lifecycle.deleted(lease, self.ctx.clock())
+                    )
+                    op.respond(data={"state": lease.state.value}, lease_id=lease.lease_id)
+        return outcome
+
     def _claim(self, lease: Lease) -> Lease:
         if lease.state is LeaseState.PENDING and not self.ctx.owner_is_dead(lease.owner):
             raise Conflict(
                 f"lease {lease.lease_id} is still being issued by {lease.owner}; "
                 "try again in a moment"
             )
+        # A pending lease whose issuer died mid-way is ours to roll back; a revoking
+        # one whose revoker died (a killed `incident contain`) is ours to finish now.
+        orphaned = lease.state is LeaseState.PENDING or (
+            lease.state is LeaseState.REVOKING and self.ctx.owner_is_dead(lease.owner)
+        )
         claimed = self.ctx.store.leases.claim(
             lease.lease_id,
             now=self.ctx.clock(),
             hold=CLAIM_HOLD_SECONDS,
             owner=self.ctx.owner(),
-            # A pending lease whose issuer died mid-way is ours to roll back.
-            orphaned_owner=lease.owner if lease.state is LeaseState.PENDING else None,
+            orphaned_owner=lease.owner if orphaned else None,
         )
         if claimed is None:
             current = self.get(lease.lease_id)

@@ -104,8 +104,8 @@ _READABLE_SQL = (
 
 # The claim, one atomic UPDATE: a lease in service (at expiry for the worker,
 # any time for an operator), an irrevocable one (at its retry time for the
-# worker), one revoking whose holder's time is up, or a pending one whose
-# issuer has died (`orphaned`).
+# worker), one revoking whose holder's time is up, or a pending or revoking one
+# whose process has died (`orphaned`).
 _CLAIM = (
     "UPDATE leases SET state = :revoking, next_attempt_time = :until, "
     "owner = :owner, updated_time = :now WHERE lease_id = :lease_id AND ("
@@ -113,7 +113,8 @@ _CLAIM = (
     f" OR (state = '{IRREVOCABLE.value}'"
     "     AND (:due_only = 0 OR coalesce(next_attempt_time, 0) <= :now))"
     f" OR (state = '{REVOKING.value}' AND coalesce(next_attempt_time, 0) <= :now)"
-    f" OR (state = '{PENDING.value}' AND owner IS :orphaned AND :orphaned IS NOT NULL))"
+    f" OR (state IN ('{PENDING.value}', '{REVOKING.value}')"
+    "     AND owner IS :orphaned AND :orphaned IS NOT NULL))"
 )
 
 
@@ -231,8 +232,12 @@ class SqliteLeases:
         live_only: bool = True,
         states: frozenset[LeaseState] | None = None,
         limit: int | None = None,
+        access_key_id: str | None = None,
     ) -> builtins.list[Lease]:
         where, params = self._where(prefix, live_only, states)
+        if access_key_id is not None:
+            where += " AND access_key_id = ?"
+            params.append(access_key_id)
         sql = f"SELECT {_PUBLIC_SELECT} FROM leases {where} ORDER BY issue_time, lease_id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"

@@ -31,8 +31,8 @@ def describe_outcome(outcome: PrefixRevocation) -> tuple[str, SeverityLevel]:
     message = f"Revoked {len(outcome.revoked)} lease(s) under {outcome.prefix}."
     if outcome.sts_still_valid:
         message += (
-            f"\n{len(outcome.sts_still_valid)} STS credential(s) stay valid in AWS "
-            "until they expire."
+            f"\n{len(outcome.sts_still_valid)} STS credential(s) could not be denied in "
+            "AWS and stay valid until they expire."
         )
     severity: SeverityLevel = "information"
     if outcome.failed:
