@@ -45,6 +45,7 @@ def lease_json(lease: Lease) -> dict[str, Any]:
         "session_name": lease.session_name,
         "error": lease.error,
         "revocation": lease.revocation,
+        "how_revoked": lease.how_revoked or None,
     }
 
 
@@ -102,13 +103,13 @@ def lease_list(state: CliState, prefix: str | None, show_all: bool, fmt: str) ->
             item.state.value,
             item.access_key_id or "",
             _expires(item, now),
-            (item.error or "")[:80],
+            (item.error or item.how_revoked)[:80],
         ]
         for item in leases
     ]
     rows += [[u.lease_id, u.credential_type, u.state, "", "?", u.error[:80]] for u in unreadable]
     emit_table(
-        ["LEASE ID", "TYPE", "STATE", "ACCESS KEY", "EXPIRES IN", "ERROR"],
+        ["LEASE ID", "TYPE", "STATE", "ACCESS KEY", "EXPIRES IN", "NOTE"],
         rows,
     )
     if unreadable:

@@ -193,6 +193,11 @@ class Lease:
     revocation: dict[str, Any] | None = None
 
     @property
+    def how_revoked(self) -> str:
+        """One line on how revocation cut access ("" if it has not been revoked)."""
+        return describe_revocation(self.revocation)
+
+    @property
     def lease_duration(self) -> int:
         """The TTL granted at issue or last renewal, as Vault reports it."""
         return max(0, round(self.expire_time - self.issue_time))
@@ -226,3 +231,22 @@ class AuditRecord:
     entry: dict[str, Any]
     prev_hash: str
     hash: str
+
+
+def describe_revocation(record: dict[str, Any] | None) -> str:
+    """One line on how a revocation cut access, for the lease list and the TUI."""
+    if not record:
+        return ""
+    probe = record.get("probe") or {}
+    if probe.get("refused"):
+        return f"refused by AWS after {probe['after']:.1f} s"
+    if probe.get("warning"):
+        return str(probe["warning"])
+    if record.get("warning"):
+        return str(record["warning"])
+    path = str(record.get("path", ""))
+    if path == "session denied":
+        return f"session denied on {record['deny']['target']}"
+    if record.get("key_inactive_time"):
+        return f"key deactivated, user deleted ({path})"
+    return path

@@ -21,7 +21,7 @@ from workbench.aws.clients import AwsClients
 from workbench.aws.errors import AwsCallError
 from workbench.domain.durations import format_duration
 from workbench.domain.errors import AwsError
-from workbench.domain.models import CredentialType, Lease
+from workbench.domain.models import CredentialType, Lease, describe_revocation
 
 # AWS answers these when the root credentials may not write the deny policy.
 PERMISSION_CODES = frozenset(
@@ -146,20 +146,4 @@ def probe_dead(
         pause = min(pause * 2, 2.0)
 
 
-def describe(record: dict[str, Any] | None) -> str:
-    """One line on how a revocation cut access, for the lease list and the TUI."""
-    if not record:
-        return ""
-    probe = record.get("probe") or {}
-    if probe.get("refused"):
-        return f"refused by AWS after {probe['after']:.1f} s"
-    if probe.get("warning"):
-        return str(probe["warning"])
-    if record.get("warning"):
-        return str(record["warning"])
-    path = str(record.get("path", ""))
-    if path == "session denied":
-        return f"session denied on {record['deny']['target']}"
-    if record.get("key_inactive_time"):
-        return f"key deactivated, user deleted ({path})"
-    return path
+describe = describe_revocation

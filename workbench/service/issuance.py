@@ -99,9 +99,10 @@ class Credentials(ServicePart):
                 f"lease {lease.lease_id}"
             )
         if lease.credential_type.is_sts:
+            warning = (ended.revocation or {}).get("warning")
             return (
                 f"the new credential's lease {lease.lease_id} was ended ({ended.state.value}); "
-                "AWS keeps STS credentials valid until their own expiry"
+                + (warning or "its session is denied in AWS")
             )
         return f"the new credential was withdrawn: its IAM user was deleted ({ended.state.value})"
 
