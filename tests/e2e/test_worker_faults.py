@@ -33,7 +33,7 @@ def test_transient_faults_are_retried_to_success(store: Store, aws: MotoServer, 
     faults = FaultInjector(service._ctx.clients(service.engines.get("aws")).iam)
     faults.fail("DeleteAccessKey", "throttle", times=1)
     faults.fail("DeleteUser", "500", times=1)
-    faults.fail("ListUserPolicies", "connection", times=1)
+    faults.fail("UpdateAccessKey", "connection", times=1)
     worker = LeaseWorker(service)
     worker.start()
     try:

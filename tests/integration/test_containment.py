@@ -7,18 +7,20 @@ means AWS (moto, made to evaluate the deny as IAM does) refused the call.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer, make_service
-from tests.helpers import FaultInjector
+from tests.helpers import FaultInjector, wait_for
 from workbench.aws import deny as aws_deny
 from workbench.demo.server import DEMO_ACCOUNT
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
 from workbench.store import KdfParams, Store
+from workbench.worker import LeaseWorker
 
 ROLE_ARN = f"arn:aws:iam::{DEMO_ACCOUNT}:role/deploy"
 ALLOW_ALL = json.dumps(
@@ -232,3 +234,28 @@ def test_missing_permissions_end_the_lease_with_a_warning(root: Any) -> None:
     assert record["path"] == "not cut"
     assert "AWS accepts this credential until it expires" in record["warning"]
     assert "iam:PutRolePolicy" in record["warning"]
+
+
+def test_the_revoker_kills_every_due_key_before_any_cleanup(service: Workbench) -> None:
+    service.roles.write("aws", "web", SAMPLE_IAM_USER)
+    clock = [time.time()]
+    service._ctx.clock = lambda: clock[0]
+    leases = [service.creds.issue("aws", "web", ttl="1m").lease for _ in range(6)]
+    calls = iam_calls(service)
+    clock[0] += 61  # all six expire in the same second
+    worker = LeaseWorker(service)
+    worker.start()
+    try:
+        wait_for(
+            lambda: not service.leases.list(),
+            "every lease revoked",
+        )
+    finally:
+        worker.stop()
+    assert calls.count("UpdateAccessKey") == len(leases)  # once each: cleanup skips it
+    last_cut = max(i for i, name in enumerate(calls) if name == "UpdateAccessKey")
+    assert last_cut < calls.index("DeleteAccessKey")
+    for lease in leases:
+        record = service._ctx.store.leases.get(lease.lease_id).revocation
+        assert record["calls"] == ["DeleteAccessKey", "DeleteUserPolicy", "DeleteUser"]
+        assert record["key_inactive_time"]

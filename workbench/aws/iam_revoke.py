@@ -62,7 +62,9 @@ def revoke_user(
     DeleteConflict (something else was attached, or the lease records
     nothing) does it sweep everything AWS refuses to delete a user over.
     `outcome` is filled in as it goes, so a failure part-way still tells
-    whether the key is dead.
+    whether the key is dead; one whose key_inactive_time is set (the key was
+    made Inactive already, by the revoker's first pass or a containment)
+    skips that call.
     """
     iam = clients.iam
     done = outcome if outcome is not None else UserRevocation()
@@ -72,7 +74,7 @@ def revoke_user(
         done.calls.append("".join(part.title() for part in method.__name__.split("_")))
         remove(method, **arguments)
 
-    if access_key_id:
+    if access_key_id and done.key_inactive_time is None:
         fault_point("iam.revoke.UpdateAccessKey")
         call(iam.update_access_key, **user, AccessKeyId=access_key_id, Status="Inactive")
         done.key_inactive_time = clock()
@@ -108,3 +110,14 @@ def _sweep_and_delete(clients: AwsClients, user_name: str, done: UserRevocation)
     fault_point("iam.revoke.DeleteUser")
     done.calls.append("DeleteUser")
     remove(clients.iam.delete_user, UserName=user_name)
+
+
+def deactivate_key(clients: AwsClients, user_name: str, access_key_id: str | None) -> None:
+    """UpdateAccessKey Status=Inactive: AWS refuses the key from then on (gone counts as done)."""
+    if access_key_id:
+        remove(
+            clients.iam.update_access_key,
+            UserName=user_name,
+            AccessKeyId=access_key_id,
+            Status="Inactive",
+        )

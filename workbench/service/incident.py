@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.aws import cloudtrail
-from workbench.aws.errors import AwsCallError, translate
 from workbench.domain.errors import InvalidInput, WorkbenchError
 from workbench.domain.faults import fault_point
 from workbench.domain.models import Lease, UnreadableLease
@@ -161,7 +160,7 @@ class Incident(ServicePart):
             result.unreadable = self._ctx.store.leases.unreadable(prefix=prefix)
             users = [lease for lease in leases if not lease.credential_type.is_sts]
             sessions = [lease for lease in leases if lease.credential_type.is_sts]
-            inactive = self._deactivate_keys(users, started)
+            inactive = self._lifecycle.deactivate_keys(users)
             fault_point("incident.keys-inactive")
             ended = self._lifecycle.revoke_sessions(
                 [lease.lease_id for lease in sessions], source="incident"
@@ -189,30 +188,6 @@ class Incident(ServicePart):
                 }
             )
         return result
-
-    def _deactivate_keys(self, users: list[Lease], started: float) -> dict[str, float | str]:
-        """UpdateAccessKey Inactive for every key at once: seconds after the start, or the error."""
-
-        def deactivate(lease: Lease) -> float | str:
-            if not lease.access_key_id:
-                return "no key was made"
-            clients = self._ctx.clients(self._ctx.engine(lease.engine, enabled=False))
-            try:
-                with translate("UpdateAccessKey"):
-                    clients.iam.update_access_key(
-                        UserName=lease.iam_user_name or "",
-                        AccessKeyId=lease.access_key_id,
-                        Status="Inactive",
-                    )
-            except AwsCallError as error:
-                if error.code != "NoSuchEntity":
-                    return str(error)
-            return time.monotonic() - started
-
-        with ThreadPoolExecutor(_workers(users), thread_name_prefix="deactivate") as pool:
-            return dict(
-                zip((lease.lease_id for lease in users), pool.map(deactivate, users), strict=True)
-            )
 
 
 def _contained(lease: Lease, ended: Lease | str, inactive: dict[str, float | str]) -> Contained:

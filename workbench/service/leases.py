@@ -119,6 +119,15 @@ class Leases(ServicePart):
         """Live leases whose expiry or retry time has come, soonest first."""
         return self._ctx.store.leases.due(now, limit=limit)
 
+    def cut_keys(self, leases: builtins.list[Lease]) -> dict[str, float | str]:
+        """Make due iam_user keys Inactive at once, before each revocation's cleanup.
+
+        Leases whose key is already recorded inactive are skipped; a due lease
+        cannot be renewed any more, so this never stops a key that would live on.
+        """
+        fresh = [lease for lease in leases if not (lease.revocation or {}).get("key_inactive_time")]
+        return self._lifecycle.deactivate_keys(fresh)
+
     def next_due_time(self) -> float | None:
         """When the next live lease expires or is due a retry."""
         return self._ctx.store.leases.next_due_time()

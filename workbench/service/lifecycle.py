@@ -12,6 +12,8 @@ on the RetryPolicy's schedule; after the last attempt the lease is
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from workbench.aws import iam_revoke
 from workbench.aws import iam_user as aws_iam
 from workbench.aws.clients import AwsClients
@@ -34,6 +36,8 @@ from workbench.service.context import ServiceContext
 from workbench.service.guard import inline_policy
 
 CLAIM_HOLD_SECONDS = 120.0
+# Keys made Inactive at once when many expire together (the clients' pool holds 32).
+KEY_CUT_CONCURRENCY = 32
 
 
 class LeaseLifecycle:
@@ -195,7 +199,10 @@ class LeaseLifecycle:
 
     def _revoke_user(self, clients: AwsClients, lease: Lease) -> None:
         fault_point("revoke.aws")
-        outcome = iam_revoke.UserRevocation()
+        already = (lease.revocation or {}).get("key_inactive_time")
+        outcome = iam_revoke.UserRevocation(
+            key_inactive_time=float(already) if isinstance(already, int | float) else None
+        )
         try:
             iam_revoke.revoke_user(
                 clients,
@@ -259,6 +266,36 @@ class LeaseLifecycle:
                     )
                     op.respond(data={"state": lease.state.value}, lease_id=lease.lease_id)
         return outcome
+
+    def deactivate_keys(
+        self, leases: list[Lease], *, concurrency: int = KEY_CUT_CONCURRENCY
+    ) -> dict[str, float | str]:
+        """UpdateAccessKey Inactive for every iam_user key at once, before any cleanup.
+
+        Each key made Inactive is recorded on its lease (its revocation then
+        skips that call). The value is when it went inactive, or the error.
+        """
+        started = self.ctx.clock()
+
+        def deactivate(lease: Lease) -> float | str:
+            clients = self.ctx.clients(self.ctx.engine(lease.engine, enabled=False))
+            try:
+                iam_revoke.deactivate_key(clients, lease.iam_user_name or "", lease.access_key_id)
+            except WorkbenchError as error:
+                return str(error)
+            at = self.ctx.clock()
+            self.ctx.store.leases.note_key_inactive(lease.lease_id, at=at)
+            return at - started
+
+        keyed = [
+            lease for lease in leases if lease.access_key_id and not lease.credential_type.is_sts
+        ]
+        if not keyed:
+            return {}
+        workers = max(1, min(concurrency, len(keyed)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="deactivate") as pool:
+            ids = [lease.lease_id for lease in keyed]
+            return dict(zip(ids, pool.map(deactivate, keyed), strict=True))
 
     def _claim(self, lease: Lease) -> Lease:
         if lease.state is LeaseState.PENDING and not self.ctx.owner_is_dead(lease.owner):

@@ -338,6 +338,17 @@ class SqliteLeases:
             )
         return cursor.rowcount > 0
 
+    def note_key_inactive(self, lease_id: str, *, at: float) -> bool:
+        """Record that a live lease's key was made Inactive (its revocation skips that call)."""
+        with self._conn.transaction():
+            cursor = self._conn.execute(
+                "UPDATE leases SET revocation = json_set(CASE WHEN json_valid(revocation) "
+                "THEN revocation ELSE '{}' END, '$.key_inactive_time', ?) "
+                f"WHERE lease_id = ? AND {_LIVE_SQL}",
+                (at, lease_id),
+            )
+        return cursor.rowcount > 0
+
     def promote(self, lease_id: str, *, now: float) -> bool:
         """A propagating lease whose key AWS now accepts becomes active (if still propagating)."""
         with self._conn.transaction():

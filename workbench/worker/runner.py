@@ -186,6 +186,12 @@ class LeaseWorker:
             timers["registry"] = tick + REGISTRY_SWEEP_SECONDS
         now = self.service.clock()
         due = leases.due(now, limit=self.concurrency * 8)
+        with self._guard:
+            fresh = [lease for lease in due if lease.lease_id not in self._in_flight]
+        if len(fresh) > 1:
+            # Many at once: every key dead first (one call each, in parallel), then
+            # the cleanups queue behind it without holding access open.
+            leases.cut_keys(fresh)
         for lease in due:
             self._submit(lease)
         self.status.last_pass = now
