@@ -69,11 +69,12 @@ from _common import (
 )
 
 from workbench.aws.clients import AwsClients, ClientSpec
-from workbench.aws.iam_revoke import created_record, revoke_user
+from workbench.aws.iam_revoke import UserRevocation, created_record, deactivate_key, revoke_user
 from workbench.aws.iam_user import IamUserPlan, create_user, delete_user
 from workbench.domain.models import CredentialType, Lease, LeaseState
 from workbench.domain.naming import new_lease_id
 from workbench.service.guard import inline_policy
+from workbench.service.lifecycle import KEY_CUT_CONCURRENCY
 from workbench.worker import LeaseWorker
 from workbench.worker.runner import DEFAULT_CONCURRENCY
 
@@ -357,9 +358,29 @@ def burst_order(info: dict[str, str], order: str, count: int, threads: int) -> d
         except Exception as error:
             errors.append(f"{type(error).__name__}: {error}")
 
+    def cut(item: tuple[IamUserPlan, str]) -> None:
+        local.user = item[0].user_name
+        deactivate_key(clients, item[0].user_name, item[1])
+
+    def clean(item: tuple[IamUserPlan, str]) -> None:
+        local.user = item[0].user_name
+        done = UserRevocation(key_inactive_time=time.time())  # as the worker records it
+        try:
+            revoke_user(
+                clients, item[0].user_name, item[1], created_record(item[0]),
+                clock=time.time, outcome=done,
+            )  # fmt: skip
+        except Exception as error:
+            errors.append(f"{type(error).__name__}: {error}")
+
     with hook(clients, "after-call.iam", mark), ThreadPoolExecutor(threads) as pool:
         start = time.perf_counter()
-        list(pool.map(one, users[:count]))
+        if order == "new":  # the worker's pass: every due key Inactive first, then cleanups
+            with ThreadPoolExecutor(KEY_CUT_CONCURRENCY) as cutters:
+                list(cutters.map(cut, users[:count]))
+            list(pool.map(clean, users[:count]))
+        else:
+            list(pool.map(one, users[:count]))
     stopped = [m[stopper] - start for m in marks.values() if stopper in m]
     deleted = [m["DeleteUser"] - start for m in marks.values() if "DeleteUser" in m]
     return {
@@ -381,7 +402,8 @@ def orders_burst(info: dict[str, str], count: int, threads: int, latency_ms: flo
         f"{DEFAULT_CONCURRENCY}), {latency_ms:g} ms\n    before each IAM call; AwsClients "
         f"pool {pool} connections {'>=' if pool >= threads else '< (threads queue for one)'} "
         f"{threads} threads, max_retries 3\n    key stopped: old when DeleteAccessKey returned, "
-        "new when UpdateAccessKey returned"
+        f"new when UpdateAccessKey returned\n    new order as the worker runs a burst: every "
+        f"key Inactive first ({KEY_CUT_CONCURRENCY} at once), then the cleanups"
     )
     old, new = (burst_order(info, order, count, threads) for order in ORDERS)
     quantiles = f"{'p50':>5} {'p95':>5} {'p99':>5} s"
