@@ -1,4 +1,5 @@
-"""No store or service call on the UI thread: every pane, the tick, the palette and the dialogs.
+"""No store or service call on the UI thread: every pane, the tick, the palette and the dialogs
+(the lease detail with its trail refresh, containment's count, the find dialog).
 
 Every public method of the facade's parts (and `changes`) is wrapped to note
 calls made on the thread the app's event loop runs on; walking the app as a
@@ -18,9 +19,11 @@ from textual.command import CommandList
 from tests.tui.conftest import SIZE
 from tests.tui.tui_helpers import settle, wait_until
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
+from workbench.tui.find_dialog import FindLeaseScreen
 from workbench.tui.issue_dialog import IssueRequestScreen
+from workbench.tui.lease_detail import LeaseDetailScreen
 
-PARTS = ("engines", "roles", "creds", "leases", "iam", "audit")
+PARTS = ("engines", "roles", "creds", "leases", "iam", "audit", "incident")
 
 
 @pytest.fixture
@@ -64,6 +67,22 @@ async def test_walking_every_pane_makes_no_service_call_on_the_ui_thread(
         await pilot.press("escape")
         await pilot.press("P")  # revoke by prefix: the prompt describes matches as you type
         await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press("escape")
+        await pilot.press("enter")  # the lease detail: the lease and its trail, read again
+        await wait_until(pilot, lambda: isinstance(app.screen, LeaseDetailScreen))
+        detail = app.screen
+        await wait_until(pilot, lambda: detail.events is not None)
+        await pilot.pause(1.1)  # a countdown tick
+        await pilot.press("escape")
+        await pilot.press("C")  # contain: the prompt, then the count for the confirm
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await pilot.press("F")  # find from what leaked
+        await wait_until(pilot, lambda: isinstance(app.screen, FindLeaseScreen))
+        await pilot.press(*"AKIAUNKNOWN0000000000", "enter")
+        await settle(pilot)
         await pilot.press("escape")
         await pilot.press("2")
         await settle(pilot)

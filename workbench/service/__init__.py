@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         validate_policy,
     )
     from workbench.service.audit_trail import audit_line
+    from workbench.service.cutoff import describe as describe_revocation
     from workbench.service.facade import Workbench
     from workbench.service.formats import IssuedCredential
     from workbench.service.incident import Contained, Containment
@@ -76,6 +77,7 @@ _WHERE = {
 }
 _WHERE["ROLE_FIELDS_BY_TYPE"] = "workbench.service.roles:FIELDS"
 _WHERE["incident_report_schema"] = "workbench.service.report:schema"
+_WHERE["describe_revocation"] = "workbench.service.cutoff:describe"
 __getattr__ = lazy_getattr(__name__, _WHERE)
 
 __all__ = [
@@ -101,6 +103,7 @@ __all__ = [
     "create_workbench",
     "db_path",
     "default_home",
+    "describe_revocation",
     "format_findings",
     "has_errors",
     "incident_report_schema",

@@ -135,7 +135,12 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        from workbench.tui.issue_dialog import CredentialScreen
+        from workbench.tui.app import WorkbenchApp
+        from workbench.tui.confirm import ConfirmScreen, PromptScreen
+        from workbench.tui.contain_dialog import ContainmentScreen
+        from workbench.tui.find_dialog import FindLeaseScreen
+        from workbench.tui.issue_dialog import CredentialScreen, IssueRequestScreen
+        from workbench.tui.lease_detail import LeaseDetailScreen
         from workbench.tui.main_screen import MainScreen
         from workbench.tui.panes import PANES
 
@@ -145,9 +150,24 @@ class HelpScreen(ModalScreen[None]):
             "(`ctrl+p`). Destructive actions always ask first.",
         ]
         parts: list[tuple[str, str, list[BindingType]]] = [
-            ("Everywhere", "", MainScreen.BINDINGS),
+            ("Everywhere", "", [*WorkbenchApp.BINDINGS, *MainScreen.BINDINGS]),
             *((f"{p.PANE_TITLE} ({p.PANE_KEY})", p.PANE_HELP, p.BINDINGS) for p in PANES),
+            ("Issue dialog", "", IssueRequestScreen.BINDINGS),
             ("New credential dialog", "", CredentialScreen.BINDINGS),
+            (
+                "Lease detail (enter on a lease)",
+                "Every field of the lease, how it was revoked, and its AWS calls from "
+                "CloudTrail (read again every 2 s; flagged calls in bold).",
+                LeaseDetailScreen.BINDINGS,
+            ),
+            (
+                "Find leaked (F)",
+                "Paste an access key id or a secret key (masked); enter finds its lease.",
+                FindLeaseScreen.BINDINGS,
+            ),
+            ("Containment result (after C)", "", ContainmentScreen.BINDINGS),
+            ("Confirm dialogs", "", ConfirmScreen.BINDINGS),
+            ("Prefix and other one-line prompts (enter: OK)", "", PromptScreen.BINDINGS),
         ]
         for title, about, bindings in parts:
             sections.append(f"## {title}")

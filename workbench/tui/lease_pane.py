@@ -19,8 +19,11 @@ from workbench.domain.formatting import expires_in
 from workbench.domain.models import Lease, UnreadableLease
 from workbench.service import IssuedCredential
 from workbench.tui.activity import ActivityGraph, count_history
+from workbench.tui.contain_dialog import Containing
 from workbench.tui.display import report_worker_error, say
+from workbench.tui.find_dialog import FindLeaseScreen
 from workbench.tui.issue_dialog import CredentialScreen, IssueRequest, IssueRequestScreen
+from workbench.tui.lease_detail import LeaseDetailScreen
 from workbench.tui.lease_table import COLUMNS, LeaseTable
 from workbench.tui.prefix_revoke import OPS_GROUP, PrefixRevoking
 from workbench.tui.unreadable_notice import UnreadableNotice, read_unreadable
@@ -30,8 +33,8 @@ if TYPE_CHECKING:
     from workbench.service import Workbench
 
 
-class LeasePane(PrefixRevoking, Vertical):
-    """Live leases: issue, renew, revoke (one, a role's, a prefix), copy, filter, sort."""
+class LeasePane(PrefixRevoking, Containing, Vertical):
+    """Live leases: issue, renew, revoke (one, a role's, a prefix), contain, find, inspect."""
 
     PANE_ID = "leases"
     PANE_KEY = "1"
@@ -43,11 +46,19 @@ class LeasePane(PrefixRevoking, Vertical):
         "turns yellow under 5 minutes, red under 1. States: pending (written before AWS "
         "is called), propagating (IAM has not spread the new key yet), active, revoking "
         "(being deleted, retried on failure), irrevocable (retries exhausted: needs a "
-        "person). The graph counts credentials issued and revoked per minute."
+        "person). The graph counts credentials issued and revoked per minute. Enter "
+        "shows a lease in full with its AWS calls; C contains a prefix in an incident."
     )
 
     BINDINGS = [
         Binding("i", "issue", "Issue", id="leases.issue", tooltip="Issue a credential from a role"),
+        Binding(
+            "enter",
+            "details",
+            "Details",
+            id="leases.details",
+            tooltip="Show the selected lease in full: its fields, revocation and AWS calls",
+        ),
         Binding(
             "r",
             "renew",
@@ -75,6 +86,20 @@ class LeasePane(PrefixRevoking, Vertical):
             "Revoke prefix",
             id="leases.revoke-prefix",
             tooltip="Revoke every live lease under a typed prefix (asks first)",
+        ),
+        Binding(
+            "C",
+            "contain",
+            "Contain",
+            id="leases.contain",
+            tooltip="Contain a prefix: keys inactive, sessions denied, then revoke (asks first)",
+        ),
+        Binding(
+            "F",
+            "find",
+            "Find leaked",
+            id="leases.find",
+            tooltip="Find the lease of a leaked access key id or secret key",
         ),
         Binding(
             "c",
@@ -333,6 +358,21 @@ class LeasePane(PrefixRevoking, Vertical):
     def on_lease_pane_lease_revoked(self, event: LeaseRevoked) -> None:
         self.reload()
         say(self, f"{event.lease.lease_id} is {event.lease.state.value}.", title="Revoked")
+
+    def action_details(self, lease: Lease | None = None) -> None:
+        lease = lease or self._selected()
+        if lease is not None:
+            self.app.push_screen(LeaseDetailScreen(lease))
+
+    def on_lease_table_opened(self, event: LeaseTable.Opened) -> None:
+        self.action_details(event.lease)
+
+    def action_find(self) -> None:
+        def found(lease: Lease | None) -> None:
+            if lease is not None:
+                self.action_details(lease)
+
+        self.app.push_screen(FindLeaseScreen(), found)
 
     def action_copy(self) -> None:
         lease = self._selected()

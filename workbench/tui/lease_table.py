@@ -107,6 +107,13 @@ class LeaseTable(ScrollView, can_focus=True):
             super().__init__()
             self.lease = lease
 
+    class Opened(Message):
+        """A lease row was double-clicked: show that lease in full."""
+
+        def __init__(self, lease: Lease) -> None:
+            super().__init__()
+            self.lease = lease
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._leases: dict[str, Lease] = {}
@@ -227,7 +234,10 @@ class LeaseTable(ScrollView, can_focus=True):
             if column:
                 self.sort_by(column)
             return
-        self._move_to(int(self.scroll_offset.y) + offset.y - 1)
+        position = int(self.scroll_offset.y) + offset.y - 1
+        self._move_to(position)
+        if event.chain >= 2 and position < len(self._rows):
+            self.post_message(self.Opened(self._rows[position]))
 
     def on_resize(self, event: events.Resize) -> None:
         self._size_rows()
