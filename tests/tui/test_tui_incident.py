@@ -71,6 +71,9 @@ async def test_enter_shows_the_lease_in_full_and_its_trail_gains_a_call_made_wit
         assert "call(s)" in text_of(app, "#trail-status")
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
+    # Read again every few seconds, but one audit entry pair for the opening, not one a read.
+    reads = list(tui_service.audit.entries(path_prefix="sys/leases/trail"))
+    assert [r.entry["type"] for r in reads] == ["request", "response"]
 
 
 @pytest.fixture

@@ -206,7 +206,8 @@ def lease_trail(state: CliState, lease_id: str, follow: bool, fmt: str) -> None:
     try:
         while True:
             time.sleep(FOLLOW_SECONDS)
-            seen = _print_events(service.incident.trail(lease_id), seen, fmt, header=False)
+            events = service.incident.trail(lease_id, audited=False)  # the first read is
+            seen = _print_events(events, seen, fmt, header=False)
     except KeyboardInterrupt:
         return
 

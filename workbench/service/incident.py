@@ -69,8 +69,16 @@ class Incident(ServicePart):
 
     # -- what a credential did ---------------------------------------------------------
 
-    def trail(self, lease_id: str, *, since: float | None = None) -> list[TrailEvent]:
-        """The lease's AWS calls, oldest first, flagged (audited as a read)."""
+    def trail(
+        self, lease_id: str, *, since: float | None = None, audited: bool = True
+    ) -> list[TrailEvent]:
+        """The lease's AWS calls, oldest first, flagged (audited as a read).
+
+        A view that reads it again every few seconds (`--follow`, the TUI's
+        detail) audits its first read only: `audited=False` for the rest.
+        """
+        if not audited:
+            return self.trail_of(self._lifecycle.get(lease_id), since=since)
         with self._audit.operation("read", "sys/leases/trail", {"lease_id": lease_id}) as op:
             events = self.trail_of(self._lifecycle.get(lease_id), since=since)
             op.respond(data={"events": len(events)}, lease_id=lease_id)

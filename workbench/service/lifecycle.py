@@ -248,8 +248,8 @@ class LeaseLifecycle:
             else:
                 outcome[lease_id] = lease
         for engine_name, group in claimed.items():
-            clients = self.ctx.clients(self.ctx.engine(engine_name, enabled=False))
             try:
+                clients = self.ctx.clients(self.ctx.engine(engine_name, enabled=False))
                 records = cutoff.deny_sessions(clients, group, self.ctx.clock())
             except WorkbenchError as error:
                 for lease in group:
@@ -278,8 +278,8 @@ class LeaseLifecycle:
         started = self.ctx.clock()
 
         def deactivate(lease: Lease) -> float | str:
-            clients = self.ctx.clients(self.ctx.engine(lease.engine, enabled=False))
-            try:
+            try:  # a damaged engine fails its own leases here, never the others
+                clients = self.ctx.clients(self.ctx.engine(lease.engine, enabled=False))
                 iam_revoke.deactivate_key(clients, lease.iam_user_name or "", lease.access_key_id)
             except WorkbenchError as error:
                 return str(error)

@@ -179,12 +179,12 @@ class _Reading:
     error: str
 
 
-def _read(service: Workbench, lease_id: str) -> _Reading:
-    """The lease (live or ended, unaudited) and its trail (an audited read)."""
+def _read(service: Workbench, lease_id: str, *, audited: bool) -> _Reading:
+    """The lease (live or ended, unaudited) and its trail (the first read audited)."""
     matches = service.leases.list(lease_id, include_history=True)
     lease = next((found for found in matches if found.lease_id == lease_id), None)
     try:
-        return _Reading(lease, service.incident.trail(lease_id), "")
+        return _Reading(lease, service.incident.trail(lease_id, audited=audited), "")
     except Exception as error:  # shown on the status line, read again on the next refresh
         return _Reading(lease, None, error_text(error))
 
@@ -213,6 +213,7 @@ class LeaseDetailScreen(Pane, ModalScreen[None]):
         self.events: list[TrailEvent] | None = None
         self._error = ""
         self._reading = False
+        self._audited = False
         self._shown_events: tuple[tuple[str, tuple[str, ...]], ...] | None = None
 
     def compose(self) -> ComposeResult:
@@ -244,8 +245,9 @@ class LeaseDetailScreen(Pane, ModalScreen[None]):
             return
         self._reading = True
         lease_id = self.lease.lease_id
+        audited, self._audited = not self._audited, True  # one audit entry per opening
         self.call_service(
-            lambda service: _read(service, lease_id),
+            lambda service: _read(service, lease_id, audited=audited),
             self._read_done,
             doing="Reading the lease and its trail",
         )

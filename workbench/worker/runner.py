@@ -190,8 +190,12 @@ class LeaseWorker:
             fresh = [lease for lease in due if lease.lease_id not in self._in_flight]
         if len(fresh) > 1:
             # Many at once: every key dead first (one call each, in parallel), then
-            # the cleanups queue behind it without holding access open.
-            leases.cut_keys(fresh)
+            # the cleanups queue behind it without holding access open. A failure
+            # here only loses the head start: each revocation cuts its key itself.
+            try:
+                leases.cut_keys(fresh)
+            except Exception:
+                log.exception("making the due keys inactive failed")
         for lease in due:
             self._submit(lease)
         self.status.last_pass = now
