@@ -101,8 +101,8 @@ def test_demo_banner_and_trainee_panel(snap_compare: Any, snapshot_app: Workbenc
     snapshot_app.demo = SimpleNamespace(
         endpoint="http://127.0.0.1:50123",
         notes=[
-            "moto's authorization is on; the expiry guard is off (moto reads every "
-            "DateGreaterThan as true)."
+            "Keys and policies are checked as IAM does: a revoked key or a denied "
+            "session is refused."
         ],
         example="aws --endpoint-url http://127.0.0.1:50123 sts get-caller-identity",
     )
