@@ -72,6 +72,16 @@ def start_workbench(home: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
+def as_credential(aws: MotoServer, service: str, lease: Any) -> Any:
+    """A client holding a lease's keys, as a second process using them would."""
+    return aws.client(
+        service,
+        access_key=lease.access_key_id,
+        secret_key=lease.secret_key,
+        session_token=lease.session_token,
+    )
+
+
 def user_names(iam: Any) -> list[str]:
     """The IAM users in the (moto) account, by name."""
     return [user["UserName"] for user in iam.list_users()["Users"]]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer, make_service
-from tests.helpers import FaultInjector, wait_for
+from tests.helpers import FaultInjector, as_credential, wait_for
 from workbench.aws import deny as aws_deny
 from workbench.demo.server import DEMO_ACCOUNT
 from workbench.domain.models import LeaseState
@@ -62,15 +62,6 @@ def iam_calls(service: Workbench) -> list[str]:
 
     client.meta.events.register("before-call.iam", record)
     return calls
-
-
-def as_credential(aws: MotoServer, service: str, lease: Any) -> Any:
-    return aws.client(
-        service,
-        access_key=lease.access_key_id,
-        secret_key=lease.secret_key,
-        session_token=lease.session_token,
-    )
 
 
 def test_an_iam_user_key_is_dead_after_the_first_call_and_cleanup_is_minimal(root: Any) -> None:

@@ -9,6 +9,7 @@ import pytest
 from textual.widgets import Input, Static
 
 from tests.conftest import MotoServer, make_service
+from tests.helpers import as_credential
 from tests.tui.conftest import POLICY, SIZE
 from tests.tui.tui_helpers import screen_text, settle, wait_until
 from workbench.demo.server import DEMO_ACCOUNT
@@ -24,16 +25,6 @@ ROLE_ARN = f"arn:aws:iam::{DEMO_ACCOUNT}:role/deploy"
 ALLOW_ALL = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 )
-
-
-def as_credential(aws: MotoServer, service: str, lease: Any) -> Any:
-    """A client holding the lease's keys, as a second process using them would."""
-    return aws.client(
-        service,
-        access_key=lease.access_key_id,
-        secret_key=lease.secret_key,
-        session_token=lease.session_token,
-    )
 
 
 def text_of(app: Any, selector: str) -> str:
