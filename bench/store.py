@@ -35,7 +35,7 @@ from _common import PASSPHRASE, line, median, verdict
 
 from workbench.domain.models import CredentialType, Lease, LeaseState
 from workbench.store import KdfParams, Store
-from workbench.store.leases import _COLUMNS  # the lease table's column order
+from workbench.store.lease_columns import COLUMNS as _COLUMNS  # the lease table's column order
 from workbench.store.schema import MIGRATIONS
 
 GOAL = 1.5

@@ -99,7 +99,8 @@ class Damage:
 
 @pytest.fixture
 def template(tmp_path: Path, aws: MotoServer) -> Template:
-    """The store every example starts from: engine, two roles, five leases, a file device."""
+    """The store every example starts from: engine, two roles, five leases, a static role,
+    a file device."""
     home = tmp_path / "template"
     service = make_service(Store.create(home, PASSPHRASE, KdfParams.fresh(**FAST_KDF)), aws)
     service.roles.write(
@@ -125,6 +126,10 @@ def template(tmp_path: Path, aws: MotoServer) -> Template:
         },
     )
     issued = [service.creds.issue("aws", role, ttl=ttl).lease for role, ttl in LEASES]
+    aws.client("iam").create_user(UserName="legacy")
+    service.static_roles.write(
+        "aws", "legacy", {"username": "legacy", "rotation_period": "720h"}, take_over=True
+    )
     service.audit.enable_file_device(str(home / "audit.jsonl"))
     service.close()
     with contextlib.closing(sqlite3.connect(home / "workbench.db")) as conn:
@@ -142,7 +147,9 @@ def template(tmp_path: Path, aws: MotoServer) -> Template:
         )
         for lease, (_role, ttl) in zip(issued, LEASES, strict=True)
     )
-    assert {"meta", "engines", "roles", "leases", "audit", "audit_devices"} <= set(tables)
+    assert {"meta", "engines", "roles", "leases", "static_roles", "audit", "audit_devices"} <= set(
+        tables
+    )
     return Template(home, leases, tables, aws)
 
 

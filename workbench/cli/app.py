@@ -30,6 +30,8 @@ LAZY_COMMANDS = {
     "policy": "workbench.cli.policy_cmd:policy",
     "reconcile": "workbench.cli.lease_cmd:reconcile",
     "role": "workbench.cli.role_cmd:role",
+    "static-creds": "workbench.cli.static_cmd:static_creds",
+    "static-role": "workbench.cli.static_cmd:static_role",
     "status": "workbench.cli.worker_cmd:status",
     "web": "workbench.cli.tui_cmd:web",
     "worker": "workbench.cli.worker_cmd:worker",

@@ -157,6 +157,7 @@ def engine_option(function: Any) -> Any:
 # The CLI's words for what an error concerns (WorkbenchError.field and .hint).
 CLI_HINTS = {
     "create_store": "create one with `workbench init`",
+    "confirm_take_over": "add --yes to take it over",
     "verify_audit": "`workbench audit verify` shows where the chain breaks",
     "list_audit_devices": "`workbench audit list` shows them",
     "check_root": "check the engine's root credentials (`workbench config read`)",

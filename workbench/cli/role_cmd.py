@@ -16,6 +16,9 @@ from workbench.cli.common import (
     format_option,
     pass_state,
 )
+from workbench.cli.lease_cmd import confirm_destructive
+from workbench.domain.errors import Conflict
+from workbench.domain.models import StaticRole
 from workbench.service import Finding
 
 
@@ -55,11 +58,26 @@ def role_write(state: CliState, engine: str, name: str, file_: str) -> None:
 @role.command("import")
 @engine_option
 @click.argument("paths", nargs=-1, required=True)
+@click.option("--yes", "-y", is_flag=True, help="Take static roles' users over without asking.")
 @pass_state
-def role_import(state: CliState, engine: str, paths: tuple[str, ...]) -> None:
-    """Write every role file given (or every *.json in a folder); all or none."""
-    results = state.service().roles.import_files(engine, list(paths))
+def role_import(state: CliState, engine: str, paths: tuple[str, ...], yes: bool) -> None:
+    """Write every role file given (or every *.json in a folder); all or none.
+
+    A file in Vault's static-role shape (`username`, `rotation_period`) makes a
+    static role, which takes its IAM user over (see `workbench static-role`).
+    """
+    service = state.service()
+    try:
+        results = service.roles.import_files(engine, list(paths), take_over=yes)
+    except Conflict as refused:
+        if refused.hint != "confirm_take_over":
+            raise
+        confirm_destructive(f"{refused}. Take it over?", yes=yes)
+        results = service.roles.import_files(engine, list(paths), take_over=True)
     for written, findings in results:
+        if isinstance(written, StaticRole):
+            click.echo(f"Static role {written.name!r} (user {written.username}) written.")
+            continue
         _print_findings(findings, written.name)
         click.echo(f"Role {written.name!r} ({written.credential_type.value}) written.")
 

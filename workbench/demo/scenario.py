@@ -8,7 +8,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.demo.server import EmbeddedAws, bootstrap_account
+from workbench.demo.server import LEGACY_USER, EmbeddedAws, bootstrap_account
 from workbench.service import Workbench, create_workbench
 
 # Shipped inside the package; the repository's sample-roles/ links here.
@@ -22,6 +22,7 @@ SEEDED_LEASES = (
     ("deploy", "15m"),
 )
 DEMO_LEASE, DEMO_LEASE_MAX = "2m", "5m"
+DEMO_ROTATION = "3m"  # the demo's static role rotates this often (real ones: 720h...)
 
 
 @dataclass
@@ -80,12 +81,20 @@ class Demo:
         )
         service.engines.write_lease("aws", DEMO_LEASE, DEMO_LEASE_MAX)
         service.roles.import_files("aws", [str(sample_roles_dir())])
+        # A static role on the pre-existing user: its key rotates live, every few minutes.
+        service.static_roles.write(
+            "aws",
+            LEGACY_USER,
+            {"username": LEGACY_USER, "rotation_period": DEMO_ROTATION},
+            take_over=True,
+        )
         issued = []
         for role, ttl in self.seeded:
             issued.append(service.creds.issue("aws", role, ttl=ttl))
         notes = [
             f"Embedded AWS (moto) at {aws.url}; account {'123456789012'}.",
-            f"Leases default to {DEMO_LEASE} (max {DEMO_LEASE_MAX}) so expiry happens live.",
+            f"Leases default to {DEMO_LEASE} (max {DEMO_LEASE_MAX}) so expiry happens live; "
+            f"static role {LEGACY_USER} rotates its user's key every {DEMO_ROTATION}.",
         ]
         if self.authorization:
             notes.append(

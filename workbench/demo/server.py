@@ -27,6 +27,7 @@ from workbench.demo.cloudtrail import (
 )
 
 DEMO_ACCOUNT = "123456789012"  # moto's default account id
+LEGACY_USER = "legacy-app"  # a pre-existing user with a static key, for static roles
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 
 
@@ -115,7 +116,8 @@ def _recording_server(host: str, port: int, recorder: CloudTrailRecorder) -> Any
 
 
 def bootstrap_account(aws: EmbeddedAws) -> tuple[str, str]:
-    """Create what the sample roles refer to and an admin user for the engine.
+    """Create what the sample roles refer to, an admin user for the engine, and an
+    application's user with a key of its own (`legacy-app`, for a static role).
 
     Returns the admin's access key pair (the engine's root credentials).
     """
@@ -153,6 +155,9 @@ def bootstrap_account(aws: EmbeddedAws) -> tuple[str, str]:
         ),
     )
     key = iam.create_access_key(UserName="workbench-root")["AccessKey"]
+    # An application's user with a long-lived key: what a static role takes over.
+    iam.create_user(UserName=LEGACY_USER)
+    iam.create_access_key(UserName=LEGACY_USER)
     return key["AccessKeyId"], key["SecretAccessKey"]
 
 

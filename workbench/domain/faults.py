@@ -30,6 +30,14 @@ REVOKE_FAULT_POINTS = (
     "iam.revoke.DeleteUser",
     "revoke.deleted",
 )
+# A static role's rotation, in order.
+ROTATE_FAULT_POINTS = (
+    "static.claimed",
+    "static.CreateAccessKey",
+    "static.created",
+    "static.stored",
+    "static.deleted",
+)
 # `incident contain`: after every key is inactive, after every session is denied.
 CONTAIN_FAULT_POINTS = ("incident.keys-inactive", "incident.sessions-denied")
 # After an audit entry reached the file devices, before the store commits it.

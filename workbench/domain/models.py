@@ -203,6 +203,46 @@ class Lease:
         return max(0, round(self.expire_time - self.issue_time))
 
 
+@dataclass
+class StaticRole:
+    """An existing IAM user whose one access key the workbench rotates: Vault's static role.
+
+    `step` is a rotation in progress: "claimed" (nothing done in AWS yet),
+    "creating" (a new key may exist in AWS that is not recorded yet) or
+    "deleting" (the new key is stored, the previous one, `previous_key_id`,
+    not yet deleted). A rotation whose
+    process died is finished or rolled back from there.
+    """
+
+    engine: str
+    name: str
+    username: str
+    rotation_period: int
+    access_key_id: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
+    last_rotated: float | None = None
+    step: str | None = None
+    previous_key_id: str | None = None
+    owner: str | None = None
+    error: str | None = None
+    updated_time: float = field(default_factory=time.time)
+
+    @property
+    def next_rotation(self) -> float:
+        """When the worker rotates it next (now, if it was never rotated)."""
+        if self.last_rotated is None:
+            return self.updated_time
+        return self.last_rotated + self.rotation_period
+
+    def body(self) -> dict[str, Any]:
+        """The role as Vault's `read aws/static-roles/NAME` shows it."""
+        return {
+            "name": self.name,
+            "username": self.username,
+            "rotation_period": self.rotation_period,
+        }
+
+
 @dataclass(frozen=True)
 class UnreadableLease:
     """A lease row this version cannot read (damaged, or written by a newer version).

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from workbench.service.audit_trail import audit_line
     from workbench.service.cutoff import describe as describe_revocation
     from workbench.service.facade import Workbench
-    from workbench.service.formats import IssuedCredential
+    from workbench.service.formats import IssuedCredential, StaticCredential
     from workbench.service.incident import Contained, Containment
     from workbench.service.leases import PrefixRevocation
     from workbench.service.reconcile import IamUserView, ReconcileReport
@@ -57,6 +57,7 @@ _WHERE = {
     "audit_line": "workbench.service.audit_trail",
     "Workbench": "workbench.service.facade",
     "IssuedCredential": "workbench.service.formats",
+    "StaticCredential": "workbench.service.formats",
     "Contained": "workbench.service.incident",
     "Containment": "workbench.service.incident",
     "PrefixRevocation": "workbench.service.leases",
@@ -94,6 +95,7 @@ __all__ = [
     "PrefixRevocation",
     "ReconcileReport",
     "Severity",
+    "StaticCredential",
     "VerifyResult",
     "Workbench",
     "audit_line",

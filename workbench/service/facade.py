@@ -30,6 +30,7 @@ from workbench.service.leases import Leases
 from workbench.service.lifecycle import LeaseLifecycle
 from workbench.service.reconcile import Iam
 from workbench.service.role_ops import Roles
+from workbench.service.static_roles import StaticRoles
 from workbench.store import Repositories
 
 
@@ -52,7 +53,8 @@ class Workbench:
         lifecycle = LeaseLifecycle(self._ctx, retry)
         self.engines = Engines(self._ctx)
         self.leases = Leases(self._ctx, lifecycle)
-        self.roles = Roles(self._ctx, self.leases)
+        self.static_roles = StaticRoles(self._ctx)
+        self.roles = Roles(self._ctx, self.leases, self.static_roles)
         self.creds = Credentials(self._ctx, lifecycle)
         self.iam = Iam(self._ctx)
         self.incident = Incident(self._ctx, lifecycle)

@@ -93,3 +93,23 @@ class IssuedCredential:
         if fmt == "profile":
             return self.credentials_profile()
         raise ValueError(fmt)
+
+
+@dataclass
+class StaticCredential(IssuedCredential):
+    """A static role's current key (`lease` is its shape: expiry = the next rotation)."""
+
+    def vault_json(self) -> dict[str, Any]:
+        """`vault read -format=json aws/static-creds/NAME`."""
+        return {
+            "request_id": self.request_id,
+            "lease_id": "",
+            "lease_duration": 0,
+            "renewable": False,
+            "data": {
+                "access_key": self.lease.access_key_id,
+                "secret_key": self.lease.secret_key,
+                "expiration": iso_utc(self.lease.expire_time),
+            },
+            "warnings": self.warnings or None,
+        }

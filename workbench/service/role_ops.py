@@ -6,15 +6,17 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from workbench.domain.errors import Conflict, InvalidInput, StoreCorrupted, WorkbenchError
-from workbench.domain.models import CredentialType, Role
+from workbench.domain.models import CredentialType, Role, StaticRole
 from workbench.service.base import ServicePart
 from workbench.service.context import ServiceContext
 from workbench.service.guard import guard_size
 from workbench.service.roles import check_name, parse_role, read_role_file, role_files
+from workbench.service.static_roles import is_static_body
 
 if TYPE_CHECKING:
     from workbench.policy import Finding
     from workbench.service.leases import Leases
+    from workbench.service.static_roles import StaticRoles
 
 
 def role_prefix(engine: str, name: str) -> str:
@@ -25,9 +27,10 @@ def role_prefix(engine: str, name: str) -> str:
 class Roles(ServicePart):
     """`wb.roles`: Vault's `aws/roles/NAME`."""
 
-    def __init__(self, ctx: ServiceContext, leases: Leases) -> None:
+    def __init__(self, ctx: ServiceContext, leases: Leases, static_roles: StaticRoles) -> None:
         super().__init__(ctx)
         self._leases = leases
+        self._static = static_roles
 
     def check(
         self, engine_name: str, name: str, body: dict[str, Any] | str
@@ -69,18 +72,32 @@ class Roles(ServicePart):
             self._ctx.store.roles.put(role)
         return role, findings
 
-    def import_files(self, engine_name: str, paths: list[str]) -> list[tuple[Role, list[Finding]]]:
-        """Write every role file; all are checked first, so none is stored if one is bad."""
+    def import_files(
+        self, engine_name: str, paths: list[str], *, take_over: bool = False
+    ) -> list[tuple[Role | StaticRole, list[Finding]]]:
+        """Write every role file; all are checked first, so none is stored if one is bad.
+
+        A file in Vault's static-role shape (`username`, `rotation_period`) is a
+        static role; taking its user over needs `take_over` if it has keys.
+        """
         from workbench.policy import format_findings, has_errors
 
         files = role_files(paths)
         checked: list[tuple[str, str, str]] = []
+        static: list[tuple[str, dict[str, Any]]] = []
         problems: list[str] = []
         for name, path in files:
             text = read_role_file(path)
             try:
+                body = _json_object(text)
+                if is_static_body(body):
+                    self._static.preflight(engine_name, name, body, take_over=take_over)
+                    static.append((name, body))
+                    continue
                 _role, findings = self.check(engine_name, name, text)
             except WorkbenchError as error:
+                if isinstance(error, Conflict):
+                    raise  # the take-over question, asked before anything is written
                 problems.append(f"{path}: {error}")
                 continue
             if has_errors(findings):
@@ -88,7 +105,12 @@ class Roles(ServicePart):
             checked.append((name, text, str(path)))
         if problems:
             raise InvalidInput("no role was imported:\n" + "\n".join(problems))
-        return [self.write(engine_name, name, text, source=src) for name, text, src in checked]
+        written: list[tuple[Role | StaticRole, list[Finding]]] = [
+            self.write(engine_name, name, text, source=src) for name, text, src in checked
+        ]
+        for name, body in static:
+            written.append((self._static.write(engine_name, name, body, take_over=take_over), []))
+        return written
 
     def read(self, engine_name: str, name: str) -> Role:
         check_name("engine", engine_name)
@@ -133,3 +155,13 @@ class Roles(ServicePart):
                     )
             self._ctx.store.roles.delete(engine_name, name)
         return revoked
+
+
+def _json_object(text: str) -> object:
+    """The file's JSON if it parses (the role parser says what is wrong otherwise)."""
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import builtins
-import json
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from workbench.domain.errors import StoreCorrupted
 from workbench.domain.lifecycle import (
     ACTIVE,
-    DUE,
     IN_SERVICE,
     IRREVOCABLE,
-    LIVE,
     PENDING,
     PROBED,
     RECOVERABLE,
@@ -24,83 +21,25 @@ from workbench.domain.lifecycle import (
 )
 from workbench.domain.models import CredentialType, Lease, LeaseState, UnreadableLease
 from workbench.store.crypto import Cipher
+from workbench.store.lease_columns import (
+    COLUMNS,
+    DUE_SQL,
+    INSERT,
+    JSON_COLUMNS,
+    LIVE_SQL,
+    PUBLIC_INDEXES,
+    PUBLIC_SELECT,
+    READABLE_SQL,
+    SECRET_COLUMNS,
+    UPDATE,
+    UPDATE_PUBLIC,
+    json_text,
+    json_value,
+    unreadable_row,
+)
 
 if TYPE_CHECKING:
     from workbench.store.sqlite import Connection
-
-_COLUMNS = (
-    "lease_id",
-    "engine",
-    "role",
-    "credential_type",
-    "state",
-    "issue_time",
-    "expire_time",
-    "max_expire_time",
-    "renewable",
-    "iam_user_name",
-    "iam_user_path",
-    "access_key_id",
-    "secret_key",
-    "session_token",
-    "role_arn",
-    "error",
-    "attempts",
-    "next_attempt_time",
-    "owner",
-    "updated_time",
-    "session_name",
-    "created",
-    "revocation",
-)
-_JSON_COLUMNS = ("created", "revocation")
-_SECRET_COLUMNS = ("secret_key", "session_token")
-_PUBLIC_SELECT = ", ".join("NULL" if column in _SECRET_COLUMNS else column for column in _COLUMNS)
-_INSERT = f"INSERT INTO leases ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
-_UPDATE = (
-    "UPDATE leases SET "
-    + ", ".join(f"{column} = ?" for column in _COLUMNS[1:])
-    + " WHERE lease_id = ?"
-)
-_UPDATE_PUBLIC = (
-    "UPDATE leases SET "
-    + ", ".join(f"{column} = ?" for column in _COLUMNS[1:] if column not in _SECRET_COLUMNS)
-    + " WHERE lease_id = ?"
-)
-_PUBLIC_INDEXES = [i for i, column in enumerate(_COLUMNS) if column not in _SECRET_COLUMNS]
-_LIVE_SQL = f"state IN ({sql_in(LIVE)})"
-_DUE_SQL = f"state IN ({sql_in(DUE)})"
-
-
-_NUMBER = "('integer', 'real')"
-_TEXT_COLUMNS = (
-    "iam_user_name",
-    "iam_user_path",
-    "access_key_id",
-    "role_arn",
-    "error",
-    "owner",
-    "session_name",
-    *_JSON_COLUMNS,
-)
-# A row this version can read: known enum values and numbers where numbers go.
-# Rows failing it (damaged, or written by a newer version) are set aside, never
-# decoded on the worker's path, so one bad row cannot stop revocation.
-_READABLE_SQL = (
-    "(typeof(lease_id) = 'text' AND typeof(engine) = 'text' AND typeof(role) = 'text'"
-    f" AND credential_type IN ({', '.join(repr(t.value) for t in CredentialType)})"
-    f" AND state IN ({sql_in(frozenset(LeaseState))})"
-    f" AND typeof(issue_time) IN {_NUMBER} AND typeof(expire_time) IN {_NUMBER}"
-    f" AND typeof(max_expire_time) IN {_NUMBER}"
-    f" AND (next_attempt_time IS NULL OR typeof(next_attempt_time) IN {_NUMBER})"
-    f" AND (updated_time IS NULL OR typeof(updated_time) IN {_NUMBER})"
-    " AND typeof(attempts) = 'integer' AND renewable IN (0, 1)"
-    " AND (secret_key IS NULL OR typeof(secret_key) = 'blob')"
-    " AND (session_token IS NULL OR typeof(session_token) = 'blob')"
-    + "".join(f" AND ({c} IS NULL OR typeof({c}) = 'text')" for c in _TEXT_COLUMNS)
-    + ")"
-)
-
 
 # The claim, one atomic UPDATE: a lease in service (at expiry for the worker,
 # any time for an operator), an irrevocable one (at its retry time for the
@@ -131,7 +70,7 @@ class SqliteLeases:
         self._cipher = cipher
 
     def _values(self, lease: Lease, *, seal: bool = True) -> builtins.list[Any]:
-        """Column values in _COLUMNS order; the secrets sealed (or None if not `seal`)."""
+        """Column values in COLUMNS order; the secrets sealed (or None if not `seal`)."""
 
         def sealed(column: str, value: str | None) -> bytes | None:
             return self._cipher.encrypt("leases", lease.lease_id, column, value) if seal else None
@@ -158,27 +97,27 @@ class SqliteLeases:
             lease.owner,
             lease.updated_time,
             lease.session_name,
-            _json_text(lease.created),
-            _json_text(lease.revocation),
+            json_text(lease.created),
+            json_text(lease.revocation),
         ]
 
     def _lease(self, row: sqlite3.Row | tuple[Any, ...], secrets: bool) -> Lease:
-        """A row known to be readable (it passed _READABLE_SQL) as a Lease."""
-        values = dict(zip(_COLUMNS, row, strict=True))
+        """A row known to be readable (it passed READABLE_SQL) as a Lease."""
+        values = dict(zip(COLUMNS, row, strict=True))
         lease_id = values["lease_id"]
         if secrets:
-            for column in _SECRET_COLUMNS:
+            for column in SECRET_COLUMNS:
                 values[column] = self._cipher.decrypt("leases", lease_id, column, values[column])
         values["credential_type"] = CredentialType(values["credential_type"])
         values["state"] = LeaseState(values["state"])
         values["renewable"] = bool(values["renewable"])
-        for column in _JSON_COLUMNS:
-            values[column] = _json_value(values[column])
+        for column in JSON_COLUMNS:
+            values[column] = json_value(values[column])
         return Lease(**values)
 
     def insert(self, lease: Lease) -> None:
         with self._conn.transaction():
-            self._conn.execute(_INSERT, self._values(lease))
+            self._conn.execute(INSERT, self._values(lease))
 
     def update(self, lease: Lease, *, secrets: bool = False) -> None:
         """Write the lease's fields; its secret columns only when `secrets` is true.
@@ -188,19 +127,19 @@ class SqliteLeases:
         """
         if secrets:
             values = self._values(lease)
-            sql = _UPDATE
+            sql = UPDATE
         else:
             everything = self._values(lease, seal=False)
-            values = [everything[i] for i in _PUBLIC_INDEXES]
-            sql = _UPDATE_PUBLIC
+            values = [everything[i] for i in PUBLIC_INDEXES]
+            sql = UPDATE_PUBLIC
         with self._conn.transaction():
             self._conn.execute(sql, [*values[1:], values[0]])
 
     def get(self, lease_id: str, *, secrets: bool = False) -> Lease | None:
         """The lease, None if there is none; StoreCorrupted if its row cannot be read."""
-        select = ", ".join(_COLUMNS) if secrets else _PUBLIC_SELECT
+        select = ", ".join(COLUMNS) if secrets else PUBLIC_SELECT
         rows = self._conn.query(
-            f"SELECT {select}, {_READABLE_SQL} FROM leases WHERE lease_id = ?", (lease_id,)
+            f"SELECT {select}, {READABLE_SQL} FROM leases WHERE lease_id = ?", (lease_id,)
         )
         if not rows:
             return None
@@ -214,7 +153,7 @@ class SqliteLeases:
         self, *, prefix: str | None = None, lease_id: str | None = None
     ) -> builtins.list[UnreadableLease]:
         """Rows this version cannot read, with what is wrong with each."""
-        clauses = [f"NOT {_READABLE_SQL}"]
+        clauses = [f"NOT {READABLE_SQL}"]
         params: builtins.list[Any] = []
         if prefix:
             clauses.append("CAST(lease_id AS TEXT) LIKE ? ESCAPE '\\'")
@@ -222,8 +161,8 @@ class SqliteLeases:
         if lease_id is not None:
             clauses.append("lease_id = ?")
             params.append(lease_id)
-        sql = f"SELECT {', '.join(_COLUMNS)} FROM leases WHERE {' AND '.join(clauses)}"
-        return [_unreadable(row) for row in self._conn.query(sql, params)]
+        sql = f"SELECT {', '.join(COLUMNS)} FROM leases WHERE {' AND '.join(clauses)}"
+        return [unreadable_row(row) for row in self._conn.query(sql, params)]
 
     def list(
         self,
@@ -238,7 +177,7 @@ class SqliteLeases:
         if access_key_id is not None:
             where += " AND access_key_id = ?"
             params.append(access_key_id)
-        sql = f"SELECT {_PUBLIC_SELECT} FROM leases {where} ORDER BY issue_time, lease_id"
+        sql = f"SELECT {PUBLIC_SELECT} FROM leases {where} ORDER BY issue_time, lease_id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [self._lease(row, False) for row in self._conn.query(sql, params)]
@@ -247,7 +186,7 @@ class SqliteLeases:
     def _where(
         prefix: str | None, live_only: bool, states: frozenset[LeaseState] | None
     ) -> tuple[str, builtins.list[Any]]:
-        clauses: builtins.list[str] = [_READABLE_SQL]
+        clauses: builtins.list[str] = [READABLE_SQL]
         params: builtins.list[Any] = []
         if prefix:
             clauses.append("lease_id LIKE ? ESCAPE '\\'")
@@ -256,7 +195,7 @@ class SqliteLeases:
             clauses.append(f"state IN ({', '.join('?' * len(states))})")
             params.extend(state.value for state in states)
         elif live_only:
-            clauses.append(_LIVE_SQL)
+            clauses.append(LIVE_SQL)
         return "WHERE " + " AND ".join(clauses), params
 
     def count_live(self, prefix: str) -> int:
@@ -266,8 +205,8 @@ class SqliteLeases:
     def due(self, now: float, limit: int = 1000) -> builtins.list[Lease]:
         """Live leases whose expiry or retry time has come, soonest first."""
         sql = (
-            f"SELECT {_PUBLIC_SELECT} FROM leases WHERE {_DUE_SQL} "
-            f"AND {_READABLE_SQL} AND coalesce(next_attempt_time, expire_time) <= ? "
+            f"SELECT {PUBLIC_SELECT} FROM leases WHERE {DUE_SQL} "
+            f"AND {READABLE_SQL} AND coalesce(next_attempt_time, expire_time) <= ? "
             "ORDER BY coalesce(next_attempt_time, expire_time) LIMIT ?"
         )
         params = [now, limit]
@@ -277,7 +216,7 @@ class SqliteLeases:
         """When the next live lease expires or is due a retry."""
         rows = self._conn.query(
             "SELECT min(coalesce(next_attempt_time, expire_time)) FROM leases "
-            f"WHERE {_DUE_SQL} AND {_READABLE_SQL}"
+            f"WHERE {DUE_SQL} AND {READABLE_SQL}"
         )
         value = rows[0][0]
         return float(value) if value is not None else None
@@ -344,7 +283,7 @@ class SqliteLeases:
             cursor = self._conn.execute(
                 "UPDATE leases SET revocation = json_set(CASE WHEN json_valid(revocation) "
                 "THEN revocation ELSE '{}' END, '$.key_inactive_time', ?) "
-                f"WHERE lease_id = ? AND {_LIVE_SQL}",
+                f"WHERE lease_id = ? AND {LIVE_SQL}",
                 (at, lease_id),
             )
         return cursor.rowcount > 0
@@ -358,70 +297,3 @@ class SqliteLeases:
                 (ACTIVE.value, now, lease_id),
             )
         return cursor.rowcount > 0
-
-
-def _unreadable(row: sqlite3.Row | tuple[Any, ...]) -> UnreadableLease:
-    """What can be told of a row that failed _READABLE_SQL, and why it failed."""
-    values = dict(zip(_COLUMNS, row, strict=True))
-    problems = []
-    if values["credential_type"] not in {t.value for t in CredentialType}:
-        problems.append(f"unknown credential_type {_shown(values['credential_type'])}")
-    if values["state"] not in {s.value for s in LeaseState}:
-        problems.append(f"unknown state {_shown(values['state'])}")
-    for column in ("issue_time", "expire_time", "max_expire_time"):
-        if not _is_number(values[column]):
-            problems.append(f"{column} is not a number ({_shown(values[column])})")
-    for column in ("next_attempt_time", "updated_time"):
-        if values[column] is not None and not _is_number(values[column]):
-            problems.append(f"{column} is not a number ({_shown(values[column])})")
-    if not isinstance(values["attempts"], int):
-        problems.append(f"attempts is not an integer ({_shown(values['attempts'])})")
-    if values["renewable"] not in (0, 1):
-        problems.append(f"renewable is not 0 or 1 ({_shown(values['renewable'])})")
-    for column in ("lease_id", "engine", "role", *_TEXT_COLUMNS):
-        required = column in ("lease_id", "engine", "role")
-        if (required or values[column] is not None) and not isinstance(values[column], str):
-            problems.append(f"{column} is not text")
-    for column in _SECRET_COLUMNS:
-        if values[column] is not None and not isinstance(values[column], bytes):
-            problems.append(f"{column} is not a ciphertext")
-    user = values["iam_user_name"]
-    return UnreadableLease(
-        lease_id=_text(values["lease_id"]),
-        engine=_text(values["engine"]),
-        role=_text(values["role"]),
-        credential_type=_text(values["credential_type"]),
-        stored_state=_text(values["state"]),
-        iam_user_name=user if isinstance(user, str) else None,
-        error="; ".join(problems) or "the row cannot be read",
-    )
-
-
-def _json_text(value: dict[str, Any] | None) -> str | None:
-    return None if value is None else json.dumps(value, sort_keys=True)
-
-
-def _json_value(text: str | None) -> dict[str, Any] | None:
-    """A record column; one that is not a JSON object reads as absent (the full sweep)."""
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "backslashreplace")
-    return "" if value is None else str(value)
-
-
-def _shown(value: Any, limit: int = 40) -> str:
-    text = repr(_text(value) if isinstance(value, bytes) else value)
-    return text if len(text) <= limit else text[:limit] + "..."

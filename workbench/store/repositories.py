@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
-from workbench.domain.models import Engine, Lease, LeaseState, Role, UnreadableLease
+from workbench.domain.models import Engine, Lease, LeaseState, Role, StaticRole, UnreadableLease
 
 
 class EngineRepository(Protocol):
@@ -85,6 +85,18 @@ class AuditRepository(Protocol):
     def remove_device(self, name: str) -> bool: ...
 
 
+class StaticRoleRepository(Protocol):
+    def get(self, engine: str, name: str, *, secrets: bool = True) -> StaticRole | None: ...
+    def list(
+        self, engine: str | None = None, *, skip_damaged: bool = False
+    ) -> builtins.list[StaticRole]: ...
+    def put(self, role: StaticRole) -> None: ...
+    def claim(
+        self, engine: str, name: str, *, owner: str, now: float, orphaned: str | None = None
+    ) -> bool: ...
+    def delete(self, engine: str, name: str) -> bool: ...
+
+
 class Repositories(Protocol):
     """What a store backend offers: the repositories, atomic transactions and its keys."""
 
@@ -94,6 +106,8 @@ class Repositories(Protocol):
     def roles(self) -> RoleRepository: ...
     @property
     def leases(self) -> LeaseRepository: ...
+    @property
+    def static_roles(self) -> StaticRoleRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
     @property

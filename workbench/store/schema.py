@@ -84,5 +84,31 @@ def _m2_incident(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE leases ADD COLUMN {column} TEXT")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial, _m2_incident]
+def _m3_static_roles(db: sqlite_utils.Database) -> None:
+    """Static roles: an existing user's one key, rotated on a schedule (secret sealed)."""
+    db.table("static_roles").create(
+        {
+            "engine": str,
+            "name": str,
+            "username": str,
+            "rotation_period": int,
+            "access_key_id": str,
+            "secret_key": bytes,
+            "last_rotated": float,
+            "step": str,
+            "previous_key_id": str,
+            "owner": str,
+            "error": str,
+            "updated_time": float,
+        },
+        pk=("engine", "name"),
+        not_null={"username", "rotation_period", "updated_time"},
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _m1_initial,
+    _m2_incident,
+    _m3_static_roles,
+]
 SCHEMA_VERSION = len(MIGRATIONS)

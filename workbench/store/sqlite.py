@@ -30,6 +30,7 @@ from workbench.store.engines import SqliteEngines
 from workbench.store.leases import SqliteLeases
 from workbench.store.roles import SqliteRoles
 from workbench.store.schema import MIGRATIONS, SCHEMA_VERSION
+from workbench.store.static_roles import SqliteStaticRoles
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -168,6 +169,7 @@ class Store:
         self.engines = SqliteEngines(conn, cipher)
         self.roles = SqliteRoles(conn, cipher)
         self.leases = SqliteLeases(conn, cipher)
+        self.static_roles = SqliteStaticRoles(conn, cipher)
         self.audit = SqliteAudit(conn)
         try:
             hmac_blob = base64.b64decode(meta.get("hmac_key", ""), validate=True)

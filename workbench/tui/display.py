@@ -44,6 +44,7 @@ FIELD_LABELS = {
 }
 TUI_HINTS = {
     "create_store": "start the workbench again to create one",
+    "confirm_take_over": "confirm taking it over when asked",
     "verify_audit": "Verify chain (v) on the Audit pane (4) shows where the chain breaks",
     "list_audit_devices": "`workbench audit list` shows them",
     "check_root": "check the engine's root credentials on the Engines pane (3)",

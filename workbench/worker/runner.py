@@ -30,6 +30,7 @@ STANDBY_POLL_SECONDS = 1.0
 RECOVERY_SWEEP_SECONDS = 1.0
 STATUS_SECONDS = 1.0
 MAX_UNREADABLE_SHOWN = 20
+STATIC_SECONDS = 1.0  # how often static roles are checked for a due rotation
 PROBE_SECONDS = 1.0
 PROBE_SLOW_SECONDS = 10.0
 PROBE_FAST_FOR_SECONDS = 60.0
@@ -150,7 +151,14 @@ class LeaseWorker:
 
     def _loop(self) -> None:
         """Passes until stopped; a pass that raises is recorded, then retried after a pause."""
-        timers = {"sweep": 0.0, "status": 0.0, "unreadable": 0.0, "probe": 0.0, "registry": 0.0}
+        timers = {
+            "sweep": 0.0,
+            "status": 0.0,
+            "unreadable": 0.0,
+            "probe": 0.0,
+            "registry": 0.0,
+            "static": 0.0,
+        }
         failures = 0
         while not self._stop.is_set():
             try:
@@ -198,6 +206,13 @@ class LeaseWorker:
                 log.exception("making the due keys inactive failed")
         for lease in due:
             self._submit(lease)
+        if tick >= timers["static"]:
+            timers["static"] = tick + STATIC_SECONDS
+            try:  # after the revocations: a static role's trouble never delays them
+                self._rotate_static(self.service.clock())
+            except Exception as error:
+                log.exception("checking static roles failed")
+                self.status.add_error(f"static roles: {error}", self.service.clock())
         self.status.last_pass = now
         self.status.passes += 1
         self.status.due = len(due)
@@ -208,6 +223,30 @@ class LeaseWorker:
             timers["status"] = tick + STATUS_SECONDS
         next_due = leases.next_due_time()
         return self.poll if next_due is None else min(self.poll, max(0.0, next_due - now))
+
+    def _rotate_static(self, now: float) -> None:
+        """Static roles due a rotation (or left half-rotated by a dead process)."""
+        for role in self.service.static_roles.due(now):
+            key = f"static:{role.engine}/{role.name}"
+            with self._guard:
+                if key in self._in_flight or self._pool is None:
+                    continue
+                future = self._pool.submit(self._rotate_one, role.engine, role.name)
+                self._in_flight[key] = future
+            future.add_done_callback(functools.partial(self._done, key))
+
+    def _rotate_one(self, engine: str, name: str) -> None:
+        try:
+            rotated = self.service.static_roles.run_due(engine, name)
+        except WorkbenchError as error:
+            self._emit("failed", None, f"rotating static role {name!r} failed: {error}")
+            return
+        except Exception as error:  # never let one role stop the worker
+            log.exception("rotating static role %s failed", name)
+            self._emit("failed", None, f"rotating static role {name!r}: {error}")
+            return
+        if rotated is not None:
+            self._emit("rotated", None, f"static role {name!r} rotated: {rotated.access_key_id}")
 
     def _probe_propagating(self, tick: float) -> None:
         """Readiness: probe each propagating key (each second at first, then less often)."""
