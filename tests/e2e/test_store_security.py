@@ -59,6 +59,12 @@ def test_no_secret_reaches_disk_in_plaintext(service, aws: MotoServer, home: Pat
     service.roles.write("aws", "sts", {"credential_type": "session_token"})
     token = service.creds.issue("aws", "sts", ttl="15m").lease.session_token
     secrets.append(token)
+    aws.client("iam").create_user(UserName="legacy")
+    body = {"username": "legacy", "rotation_period": "720h"}
+    service.static_roles.write("aws", "legacy", body, take_over=True)
+    secrets.append(service.static_roles.creds("aws", "legacy").lease.secret_key)
+    service.static_roles.rotate("aws", "legacy")  # the old and the new static key
+    secrets.append(service.static_roles.creds("aws", "legacy").lease.secret_key)
     # Scan while open (WAL and SHM present), then after close.
     for phase in ("open", "closed"):
         if phase == "closed":

@@ -41,6 +41,10 @@ FIELD_LABELS = {
     "profile": "Profile",
     "iam_endpoint": "IAM endpoint",
     "sts_endpoint": "STS endpoint",
+    "username": "IAM user",
+    "rotation_period": "Rotation period",
+    "secret": "Secret key",
+    "since": "Since",
 }
 TUI_HINTS = {
     "create_store": "start the workbench again to create one",
