@@ -17,8 +17,6 @@ from workbench.domain.errors import InvalidInput
 from workbench.domain.formatting import iso_utc
 from workbench.domain.trail import TRAIL_SCOPE, TrailEvent
 
-FOLLOW_SECONDS = 2.0
-
 
 @click.group()
 def incident() -> None:
@@ -203,9 +201,10 @@ def lease_trail(state: CliState, lease_id: str, follow: bool, fmt: str) -> None:
         if not events:
             click.echo(f"no calls found ({TRAIL_SCOPE})", err=True)
         return
+    poll = service.incident.trail_poll_seconds(lease_id)
     try:
         while True:
-            time.sleep(FOLLOW_SECONDS)
+            time.sleep(poll)
             events = service.incident.trail(lease_id, audited=False)  # the first read is
             seen = _print_events(events, seen, fmt, header=False)
     except KeyboardInterrupt:

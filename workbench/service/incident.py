@@ -28,6 +28,7 @@ from workbench.service.lifecycle import LeaseLifecycle
 CONCURRENCY = 16
 # How far before a lease's issue time its trail is looked up (clock skew).
 TRAIL_MARGIN_SECONDS = 300
+FAST_TRAIL_POLL, AWS_TRAIL_POLL = 1.0, 30.0  # seconds between a live view's reads
 
 
 @dataclass
@@ -83,6 +84,16 @@ class Incident(ServicePart):
             events = self.trail_of(self._lifecycle.get(lease_id), since=since)
             op.respond(data={"events": len(events)}, lease_id=lease_id)
         return events
+
+    def trail_poll_seconds(self, lease_id: str) -> float:
+        """How often a live view should read a lease's trail again.
+
+        An AWS-compatible endpoint (the embedded AWS) records calls at once:
+        every second. Real CloudTrail delivers about 15 minutes late and
+        allows LookupEvents 2 calls a second per account: every 30 s.
+        """
+        engine = self._ctx.engine(self._lifecycle.get(lease_id).engine, enabled=False)
+        return FAST_TRAIL_POLL if engine.root.iam_endpoint else AWS_TRAIL_POLL
 
     def trail_of(self, lease: Lease, *, since: float | None = None) -> list[TrailEvent]:
         """By its access key; also by its IAM user or role session name (other keys, too)."""

@@ -1,15 +1,17 @@
 """One lease in full: every field, how it was revoked, and its AWS calls (its trail).
 
 The trail is CloudTrail's LookupEvents for the lease's key (and its IAM user or
-session name), read off the UI thread every `refresh_seconds`, so a second
-process using the key shows up within seconds of CloudTrail (or the embedded
-AWS) recording the call.
+session name), read off the UI thread at the engine's pace (each second on the
+embedded AWS, every 30 s on real CloudTrail, which is about 15 minutes behind
+and allows 2 lookups a second), so a second process using the key shows up
+within a second of the embedded AWS recording the call.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.table import Table
@@ -177,6 +179,7 @@ class _Reading:
     lease: Lease | None
     events: list[TrailEvent] | None
     error: str
+    poll: float | None = None  # how often to read again (the engine says: embedded or AWS)
 
 
 def _read(service: Workbench, lease_id: str, *, audited: bool) -> _Reading:
@@ -184,7 +187,8 @@ def _read(service: Workbench, lease_id: str, *, audited: bool) -> _Reading:
     matches = service.leases.list(lease_id, include_history=True)
     lease = next((found for found in matches if found.lease_id == lease_id), None)
     try:
-        return _Reading(lease, service.incident.trail(lease_id, audited=audited), "")
+        poll = service.incident.trail_poll_seconds(lease_id)
+        return _Reading(lease, service.incident.trail(lease_id, audited=audited), "", poll)
     except Exception as error:  # shown on the status line, read again on the next refresh
         return _Reading(lease, None, error_text(error))
 
@@ -196,7 +200,7 @@ class LeaseDetailScreen(Pane, ModalScreen[None]):
     """
 
     PANE_ID = "lease-detail"
-    refresh_seconds: ClassVar[float] = 2.0
+    refresh_seconds: ClassVar[float] = 1.0  # until the first read says how often
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="detail.close", tooltip="Close the lease detail"),
@@ -214,6 +218,8 @@ class LeaseDetailScreen(Pane, ModalScreen[None]):
         self._error = ""
         self._reading = False
         self._audited = False
+        self._next_read = 0.0
+        self.poll_seconds = self.refresh_seconds
         self._shown_events: tuple[tuple[str, tuple[str, ...]], ...] | None = None
 
     def compose(self) -> ComposeResult:
@@ -240,8 +246,8 @@ class LeaseDetailScreen(Pane, ModalScreen[None]):
         self.set_interval(self.refresh_seconds, self.refresh_trail, name="lease-detail-trail")
 
     def refresh_trail(self) -> None:
-        """Read the lease and its trail again (one read at a time)."""
-        if self._reading:
+        """Read the lease and its trail again (one read at a time, at the engine's pace)."""
+        if self._reading or time.monotonic() < self._next_read:
             return
         self._reading = True
         lease_id = self.lease.lease_id
@@ -258,6 +264,9 @@ class LeaseDetailScreen(Pane, ModalScreen[None]):
             return  # closed while the read ran
         if reading.lease is not None:
             self.lease = dataclasses.replace(reading.lease, secret_key=None, session_token=None)
+        if reading.poll is not None:
+            self.poll_seconds = reading.poll
+        self._next_read = time.monotonic() + self.poll_seconds - 0.05
         if reading.events is not None:
             self.events = reading.events
         self._error = reading.error
@@ -281,7 +290,7 @@ class LeaseDetailScreen(Pane, ModalScreen[None]):
             revocation.show(rows)
 
     def _show_trail(self) -> None:
-        status = trail_status(self.events, self._error, self.refresh_seconds)
+        status = trail_status(self.events, self._error, self.poll_seconds)
         self.query_one("#trail-status", Static).update(Text(status))
         events = self.events or []
         shown = tuple((event.event_id, tuple(event.flags)) for event in events)
