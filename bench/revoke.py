@@ -25,8 +25,8 @@ Run: .venv/bin/python bench/revoke.py [--leases 200] [--prefix-leases 300] [--la
 
 (a) and (b) are set up without timing: users, inline policies and keys are
 made in moto's backend directly and the lease rows written as issuance leaves
-them (`active`, keys encrypted, but no `created` record: revoke_user takes
-its full-sweep path). Their moto ThreadedMotoServer runs in this process, so
+them (`active`, keys encrypted, with the record of what issuing made, so
+revocation takes its minimal path). Their moto ThreadedMotoServer runs in this process, so
 its request handling shares the GIL (and 2 cores) with the revoking threads.
 `--skip-service` runs (c) and (d) only (~40 s; the whole run ~95 s).
 """
@@ -117,6 +117,8 @@ def seed_leases(
             access_key_id=access_key,
             secret_key=secret_key,
             updated_time=now,
+            # What issuing records it made (the inline policy), as `issue()` does.
+            created={"inline_policy": True, "policy_arns": [], "groups": []},
         )
         service._ctx.store.leases.insert(lease)
         leases.append(lease)

@@ -11,10 +11,11 @@ from textual.widgets import Input, Static
 from tests.conftest import MotoServer, make_service
 from tests.helpers import as_credential
 from tests.tui.conftest import POLICY, SIZE
-from tests.tui.tui_helpers import screen_text, settle, wait_until
+from tests.tui.tui_helpers import open_pane, screen_text, settle, wait_until
 from workbench.demo.server import DEMO_ACCOUNT
 from workbench.domain.trail import TRAIL_SCOPE
 from workbench.service import role_prefix
+from workbench.tui.audit_stream import AuditStream
 from workbench.tui.confirm import ConfirmScreen, PromptScreen
 from workbench.tui.contain_dialog import ContainmentScreen
 from workbench.tui.find_dialog import FindLeaseScreen
@@ -189,3 +190,20 @@ async def test_find_by_access_key_or_secret_opens_the_lease_and_an_unknown_key_f
         assert secret not in screen_text(app)
     entries = json.dumps([record.entry for record in tui_service.audit.entries()])
     assert secret not in entries
+
+
+async def test_the_audit_pane_finds_the_lease_of_a_leaked_secret_too(
+    tui_service: Any, make_app: Any
+) -> None:
+    issued = tui_service.creds.issue("aws", "webapp").lease
+    app = make_app(tui_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_pane(pilot, AuditStream)
+        await pilot.press("F")
+        assert isinstance(app.screen, FindLeaseScreen)
+        app.screen.query_one(Input).value = issued.secret_key or ""
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LeaseDetailScreen)
+        assert app.screen.lease.lease_id == issued.lease_id

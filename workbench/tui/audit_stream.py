@@ -16,10 +16,12 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 from textual.worker import Worker, get_current_worker
 
 from workbench.domain.formatting import utc_stamp
-from workbench.domain.models import AuditRecord
+from workbench.domain.models import AuditRecord, Lease
 from workbench.domain.text import printable
 from workbench.service import OPERATIONS, VerifyResult
 from workbench.tui.display import plain, report_worker_error, say
+from workbench.tui.find_dialog import FindLeaseScreen
+from workbench.tui.lease_detail import LeaseDetailScreen
 from workbench.tui.pane import Pane
 
 if TYPE_CHECKING:
@@ -60,6 +62,13 @@ class AuditStream(Pane, Vertical):
         ),
         Binding(
             "slash", "filter", "Filter path", id="audit.filter", tooltip="Filter by path prefix"
+        ),
+        Binding(
+            "F",
+            "find",
+            "Find leaked",
+            id="audit.find",
+            tooltip="The lease of a leaked access key or secret (matched by its audit HMAC)",
         ),
     ]
 
@@ -231,6 +240,15 @@ class AuditStream(Pane, Vertical):
 
     def action_toggle_errors(self) -> None:
         self.query_one("#audit-errors", Checkbox).toggle()
+
+    def action_find(self) -> None:
+        """The lease-pane search, here too: the match opens in full with its trail."""
+
+        def found(lease: Lease | None) -> None:
+            if lease is not None:
+                self.app.push_screen(LeaseDetailScreen(lease))
+
+        self.app.push_screen(FindLeaseScreen(), found)
 
     # -- verify ---------------------------------------------------------------------------
 
