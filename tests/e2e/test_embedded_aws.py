@@ -146,7 +146,7 @@ def test_a_users_allowed_and_denied_calls_are_looked_up_newest_first(
 
     named = lookup(cloudtrail, "EventName", "CreateAccessKey")
     assert {e["EventName"] for e in named} == {"CreateAccessKey"}
-    assert len(named) == 2  # the bootstrap's for its admin, and the one above
+    assert len(named) == 3  # the bootstrap's for its admin and for legacy-app, and the one above
     assert [e["EventName"] for e in lookup(cloudtrail, "EventSource", "s3.amazonaws.com")] == [
         "ListBuckets"
     ]
