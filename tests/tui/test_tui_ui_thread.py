@@ -1,5 +1,6 @@
 """No store or service call on the UI thread: every pane, the tick, the palette and the dialogs
-(the lease detail with its trail refresh, containment's count, the find dialog).
+(the lease detail with its trail refresh, containment's count, the find dialog, the static
+role's form, take-over, rotate, copy and delete).
 
 Every public method of the facade's parts (and `changes`) is wrapped to note
 calls made on the thread the app's event loop runs on; walking the app as a
@@ -22,8 +23,11 @@ from workbench.tui.confirm import ConfirmScreen, PromptScreen
 from workbench.tui.find_dialog import FindLeaseScreen
 from workbench.tui.issue_dialog import IssueRequestScreen
 from workbench.tui.lease_detail import LeaseDetailScreen
+from workbench.tui.main_screen import MainScreen
+from workbench.tui.panes import PANES
+from workbench.tui.static_form import StaticRoleScreen
 
-PARTS = ("engines", "roles", "creds", "leases", "iam", "audit", "incident")
+PARTS = ("engines", "roles", "creds", "leases", "iam", "audit", "incident", "static_roles")
 
 
 @pytest.fixture
@@ -51,14 +55,20 @@ def ui_thread_calls(tui_service: Any, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 
 async def test_walking_every_pane_makes_no_service_call_on_the_ui_thread(
-    tui_service: Any, make_app: Any, ui_thread_calls: list[str]
+    tui_service: Any, make_app: Any, aws: Any, ui_thread_calls: list[str]
 ) -> None:
     tui_service.creds.issue("aws", "webapp")
+    iam = aws.client("iam")
+    for user in ("legacy", "other"):
+        iam.create_user(UserName=user)
+        iam.create_access_key(UserName=user)
+    body = {"username": "legacy", "rotation_period": "720h"}
+    tui_service.static_roles.write("aws", "legacy", body, take_over=True)
     ui_thread_calls.clear()  # the set-up above ran on this thread on purpose
     app = make_app(tui_service)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
-        for key in "23451":  # every pane, its first load and a tick or two each
+        for key in [*(pane.PANE_KEY for pane in PANES[1:]), "1"]:  # a tick or two each
             await pilot.press(key)
             await settle(pilot)
             await pilot.pause(1.1)
@@ -89,6 +99,23 @@ async def test_walking_every_pane_makes_no_service_call_on_the_ui_thread(
         await pilot.press("x")  # delete a role: counts its leases first
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("escape")
+        await pilot.press("6")  # static roles: the form and its take-over confirm, then the keys
+        await settle(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, StaticRoleScreen))
+        await pilot.press(*"other", "tab", *"other", "tab", *"1h", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+        await settle(pilot)
+        for key in "Rd":  # rotate now and delete, each confirmed
+            await pilot.press(key)
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await settle(pilot)
+        await pilot.press("c")  # copy the (remaining) role's key
+        await settle(pilot)
+        await pilot.pause(1.1)  # a countdown tick
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"switch engine")  # the palette reads nothing as you type
@@ -96,3 +123,6 @@ async def test_walking_every_pane_makes_no_service_call_on_the_ui_thread(
         await pilot.press("escape")
         await settle(pilot)
     assert ui_thread_calls == []
+    # The static role walk did what it meant to: `other` written, rotated, deleted.
+    [kept] = tui_service.static_roles.list()
+    assert kept.name == "legacy" and f"={kept.access_key_id}" in app.clipboard

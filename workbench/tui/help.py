@@ -58,6 +58,11 @@ EXPLAIN = {
     ("revoked", "sts"): [
         "STS credentials cannot be deleted; the session is denied in an identity policy",
     ],
+    ("rotated", "static"): [
+        "iam:ListAccessKeys: the user's keys (AWS allows two)",
+        "iam:CreateAccessKey: the new key, stored (sealed) before anything is deleted",
+        "iam:DeleteAccessKey: the old key; the user is left with one key, the new one",
+    ],
 }
 
 
@@ -143,6 +148,7 @@ class HelpScreen(ModalScreen[None]):
         from workbench.tui.lease_detail import LeaseDetailScreen
         from workbench.tui.main_screen import MainScreen
         from workbench.tui.panes import PANES
+        from workbench.tui.static_form import StaticRoleScreen
 
         sections = [
             "# Lease Workbench",
@@ -166,6 +172,12 @@ class HelpScreen(ModalScreen[None]):
                 FindLeaseScreen.BINDINGS,
             ),
             ("Containment result (after C)", "", ContainmentScreen.BINDINGS),
+            (
+                "New static role (n on Static)",
+                "Name, IAM user and rotation period; enter writes it. A user that has keys "
+                "is taken over only after a confirm listing the keys that go.",
+                StaticRoleScreen.BINDINGS,
+            ),
             ("Confirm dialogs", "", ConfirmScreen.BINDINGS),
             ("Prefix and other one-line prompts (enter: OK)", "", PromptScreen.BINDINGS),
         ]

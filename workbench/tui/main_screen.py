@@ -1,4 +1,4 @@
-"""The workbench itself: five panes, one key each, a single one-second tick."""
+"""The workbench itself: six panes, one key each, a single one-second tick."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from workbench.tui.iam_view import IamView
 from workbench.tui.lease_pane import LeasePane
 from workbench.tui.panes import PANES, pane_class
 from workbench.tui.role_editor import RoleEditor
+from workbench.tui.static_pane import StaticPane
 
 if TYPE_CHECKING:
     from workbench.tui.app import DemoInfo, WorkbenchApp
@@ -43,7 +44,8 @@ class DemoBanner(Static):
 
 
 class MainScreen(Screen[None]):
-    """Leases, roles, engines, audit and IAM; the tick drives countdowns and live reloads."""
+    """Leases, roles, engines, audit, IAM and static roles; the tick drives countdowns and
+    live reloads."""
 
     BINDINGS = [
         *(
@@ -174,6 +176,8 @@ class MainScreen(Screen[None]):
         if changed:
             for roles in self.query(RoleEditor):
                 roles.store_changed()
+        for static in self.query(StaticPane):
+            static.tick(changed, shown=active == "static")
 
     @property
     def active_pane(self) -> str:
@@ -198,6 +202,9 @@ class MainScreen(Screen[None]):
         elif pane == "audit":
             for audit in self.query(AuditStream):
                 audit.tick()
+        elif pane == "static":
+            for static in self.query(StaticPane):
+                static.show_countdowns()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_banner":
@@ -235,11 +242,21 @@ class MainScreen(Screen[None]):
         count = len(event.outcome.revoked)
         self._happened(f"Revoked {count} lease(s) by prefix", explain("revoked", "iam_user"))
 
+    def on_static_pane_rotated(self, event: StaticPane.Rotated) -> None:
+        self._happened(event.headline, explain("rotated", "static"))
+
     def lease_worker_event(self, kind: str, lease_id: str | None) -> None:
         """The background revoker acted: reload the table, tell the trainee why."""
         self.query_one(LeasePane).reload()
         if kind in {"revoked", "expired"}:
             self._happened(f"The revoker ended a lease ({kind})", explain("revoked", None))
+        if lease_id is None and kind in {"rotated", "failed"}:
+            # A static role's rotation (its events name no lease): in this process the
+            # revoker shares the store's connection, so the change token does not move.
+            for static in self.query(StaticPane):
+                static.reload()
+        if kind == "rotated":
+            self._happened("The revoker rotated a static role", explain("rotated", "static"))
 
     def _happened(self, headline: str, steps: list[str]) -> None:
         self.query_one(TraineePanel).happened(headline, steps)

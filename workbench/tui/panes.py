@@ -8,8 +8,16 @@ from workbench.tui.iam_view import IamView
 from workbench.tui.lease_pane import LeasePane
 from workbench.tui.pane import Pane
 from workbench.tui.role_editor import RoleEditor
+from workbench.tui.static_pane import StaticPane
 
-PANES: tuple[type[Pane], ...] = (LeasePane, RoleEditor, EngineForm, AuditStream, IamView)
+PANES: tuple[type[Pane], ...] = (
+    LeasePane,
+    RoleEditor,
+    EngineForm,
+    AuditStream,
+    IamView,
+    StaticPane,
+)
 
 
 def pane_class(pane_id: str) -> type[Pane]:
