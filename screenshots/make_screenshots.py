@@ -60,6 +60,7 @@ async def shoot(service: Any, info: Any, home: Path) -> list[Path]:
         ("engines", lambda pilot: pilot.press("3")),
         ("audit", lambda pilot: pilot.press("4")),
         ("iam", lambda pilot: pilot.press("5")),
+        ("static", lambda pilot: pilot.press("6")),
     ]
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -278,7 +278,9 @@ def _fields(body: dict[str, Any]) -> tuple[str, int]:
         )
     username = body.get("username")
     if not isinstance(username, str) or not username.strip():
-        raise InvalidInput("give the IAM user's name: {field:username}", field="username")
+        raise InvalidInput(
+            "{field:username} is required: the name of an existing IAM user", field="username"
+        )
     period = parse_duration(body.get("rotation_period"), field="rotation_period")
     if period < MIN_ROTATION_SECONDS:
         raise InvalidInput(
