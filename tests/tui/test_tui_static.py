@@ -43,6 +43,13 @@ def status(app: Any) -> str:
     return str(app.screen.query_one("#static-form-status", Static).render())
 
 
+async def asked(pilot: Any, key: str) -> str:
+    """Press `key` and return the question of the confirm it opens."""
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+    return str(pilot.app.screen.query_one("#confirm-message", Static).render())
+
+
 async def test_the_pane_shows_a_static_role_and_counts_down(
     tui_service: Any, make_app: Any, aws: Any
 ) -> None:
@@ -129,9 +136,7 @@ async def test_rotate_now_replaces_the_key(tui_service: Any, make_app: Any, aws:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await open_pane(pilot, StaticPane)
-        await pilot.press("R")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        question = str(app.screen.query_one("#confirm-message", Static).render())
+        question = await asked(pilot, "R")
         assert before.access_key_id in question
         await pilot.press("y")
         await settle(pilot)
@@ -172,9 +177,7 @@ async def test_delete_forgets_the_role_and_leaves_the_user_its_key(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await open_pane(pilot, StaticPane)
-        await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        question = str(app.screen.query_one("#confirm-message", Static).render())
+        question = await asked(pilot, "d")
         assert "stay in AWS and are no longer rotated" in question
         await pilot.press("y")
         await settle(pilot)
