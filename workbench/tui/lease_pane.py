@@ -25,7 +25,7 @@ from workbench.tui.find_dialog import FindLeaseScreen
 from workbench.tui.issue_dialog import CredentialScreen, IssueRequest, IssueRequestScreen
 from workbench.tui.lease_detail import LeaseDetailScreen
 from workbench.tui.lease_table import COLUMNS, LeaseTable
-from workbench.tui.prefix_revoke import OPS_GROUP, PrefixRevoking
+from workbench.tui.prefix_revoke import OPS_GROUP, PrefixRevoking, describe_revoked
 from workbench.tui.unreadable_notice import UnreadableNotice, read_unreadable
 
 if TYPE_CHECKING:
@@ -357,7 +357,8 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
 
     def on_lease_pane_lease_revoked(self, event: LeaseRevoked) -> None:
         self.reload()
-        say(self, f"{event.lease.lease_id} is {event.lease.state.value}.", title="Revoked")
+        message, severity = describe_revoked(event.lease)
+        say(self, message, title="Revoked", severity=severity)
 
     def action_details(self, lease: Lease | None = None) -> None:
         lease = lease or self._selected()

@@ -26,6 +26,15 @@ if TYPE_CHECKING:
 OPS_GROUP = "lease-ops"  # the lease pane's issue, renew and revoke workers
 
 
+def describe_revoked(lease: Lease) -> tuple[str, SeverityLevel]:
+    """One lease's revocation in a notification: its state and how AWS was cut off."""
+    how = lease.how_revoked
+    message = f"{lease.lease_id} is {lease.state.value}." + (
+        f" {how[:1].upper()}{how[1:]}." if how else ""
+    )
+    return message, "warning" if "warning" in (lease.revocation or {}) else "information"
+
+
 def describe_outcome(outcome: PrefixRevocation) -> tuple[str, SeverityLevel]:
     """What a prefix revocation did, in a notification's words and severity."""
     message = f"Revoked {len(outcome.revoked)} lease(s) under {outcome.prefix}."
