@@ -63,7 +63,9 @@ class AwsClients:
         """The shared client for `iam`, `sts` or `cloudtrail`; `iam-once` is IAM without retries.
 
         `iam-once` serves calls an AWS-compatible endpoint may not implement,
-        so one probe costs a single request, not a retried one.
+        so one probe costs a single request, not a retried one. `SERVICE@REGION`
+        is that service in another region (CloudTrail keeps IAM's own events in
+        us-east-1).
         """
         client = self._clients.get(service)
         if client is not None:
@@ -75,7 +77,8 @@ class AwsClients:
                 with translate(f"building the {service} client"):
                     if self._session is None:
                         self._session = self._new_session()
-                    aws_service = service.removesuffix("-once")
+                    name, _, region = service.partition("@")
+                    aws_service = name.removesuffix("-once")
                     endpoint = {
                         "iam": self.spec.iam_endpoint,
                         "sts": self.spec.sts_endpoint,
@@ -86,6 +89,7 @@ class AwsClients:
                     attempts = 1 if service.endswith("-once") else self.spec.max_retries + 1
                     self._clients[service] = self._session.client(
                         aws_service,
+                        region_name=region or None,
                         endpoint_url=endpoint or None,
                         config=Config(
                             retries={

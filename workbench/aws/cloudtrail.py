@@ -12,8 +12,28 @@ from workbench.domain.trail import TrailEvent
 RETENTION_SECONDS = 90 * 86400  # what LookupEvents reaches back
 
 
+IAM_EVENTS_REGION = "us-east-1"  # where CloudTrail records IAM's (global) calls
+
+
+def regions(clients: AwsClients) -> list[str]:
+    """The regions whose event history a trail reads: the engine's, and us-east-1 for IAM.
+
+    A custom endpoint (the embedded AWS) holds every call in one place.
+    """
+    spec = clients.spec
+    if spec.iam_endpoint or spec.region == IAM_EVENTS_REGION:
+        return [spec.region]
+    return [spec.region, IAM_EVENTS_REGION]
+
+
 def lookup(
-    clients: AwsClients, attribute: str, value: str, *, start: float, end: float | None = None
+    clients: AwsClients,
+    attribute: str,
+    value: str,
+    *,
+    start: float,
+    end: float | None = None,
+    region: str | None = None,
 ) -> list[TrailEvent]:
     """Every event whose `attribute` (AccessKeyId, Username) is `value` since `start`."""
     from datetime import UTC, datetime

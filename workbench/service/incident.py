@@ -109,9 +109,12 @@ class Incident(ServicePart):
         name = lease.iam_user_name if not lease.credential_type.is_sts else lease.session_name
         if name and lease.credential_type.value in ("iam_user", "assumed_role"):
             lookups.append(("Username", name))
-        for attribute, value in lookups:
-            for event in cloudtrail.lookup(clients, attribute, value, start=start):
-                found.setdefault(event.event_id, event)
+        for region in cloudtrail.regions(clients):
+            for attribute, value in lookups:
+                for event in cloudtrail.lookup(
+                    clients, attribute, value, start=start, region=region
+                ):
+                    found.setdefault(event.event_id, event)
         return flag(list(found.values()))
 
     # -- which lease a leaked key is -----------------------------------------------------
