@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -32,6 +34,24 @@ def text_of(app: Any, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).render())
 
 
+def used_elsewhere(aws: MotoServer, lease: Any) -> None:
+    """A second process (a trainee's terminal) calls AWS with the lease's key."""
+    script = (
+        "import sys, boto3\n"
+        "url, key, secret = sys.argv[1:4]\n"
+        "boto3.client('iam', endpoint_url=url, region_name='us-east-1',"
+        " aws_access_key_id=key, aws_secret_access_key=secret).list_users()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, aws.url, lease.access_key_id, lease.secret_key],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 async def test_enter_shows_the_lease_in_full_and_its_trail_gains_a_call_made_with_the_key(
     tui_service: Any, make_app: Any, aws: MotoServer
 ) -> None:
@@ -52,7 +72,7 @@ async def test_enter_shows_the_lease_in_full_and_its_trail_gains_a_call_made_wit
         await wait_until(pilot, lambda: detail.events is not None)
         before = len(detail.events or [])
 
-        as_credential(aws, "iam", lease).list_users()
+        used_elsewhere(aws, lease)
 
         await wait_until(
             pilot, lambda: any(e.action == "ListUsers" for e in detail.events or []), seconds=30
