@@ -10,7 +10,13 @@ from workbench.domain.models import CredentialType, Role, StaticRole
 from workbench.service.base import ServicePart
 from workbench.service.context import ServiceContext
 from workbench.service.guard import guard_size
-from workbench.service.roles import check_name, parse_role, read_role_file, role_files
+from workbench.service.roles import (
+    check_name,
+    parse_role,
+    read_role_file,
+    role_files,
+    role_json,
+)
 from workbench.service.static_roles import is_static_body
 
 if TYPE_CHECKING:
@@ -89,7 +95,7 @@ class Roles(ServicePart):
         for name, path in files:
             text = read_role_file(path)
             try:
-                body = _json_object(text)
+                body = role_json(name, text)
                 if is_static_body(body):
                     self._static.preflight(engine_name, name, body, take_over=take_over)
                     static.append((name, body))
@@ -155,13 +161,3 @@ class Roles(ServicePart):
                     )
             self._ctx.store.roles.delete(engine_name, name)
         return revoked
-
-
-def _json_object(text: str) -> object:
-    """The file's JSON if it parses (the role parser says what is wrong otherwise)."""
-    import json
-
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None

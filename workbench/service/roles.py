@@ -56,27 +56,32 @@ def check_name(kind: str, name: str) -> None:
         )
 
 
+def role_json(name: str, text: str) -> Any:
+    """A role file's JSON; not JSON, nested too deep or a huge number is an InvalidInput."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            f"role {name!r}: not valid JSON (line {error.lineno}, column {error.colno}: "
+            f"{error.msg})"
+        ) from None
+    except RecursionError:
+        raise InvalidInput(
+            f"role {name!r}: the role file is nested too deep (more than "
+            f"{MAX_ROLE_DEPTH} levels of lists and objects)"
+        ) from None
+    except ValueError:  # not a JSONDecodeError: an integer Python will not convert
+        raise InvalidInput(
+            f"role {name!r}: the role file holds a number of more than "
+            f"{sys.get_int_max_str_digits()} digits; no role field takes one"
+        ) from None
+
+
 def parse_role(engine: str, name: str, body: dict[str, Any] | str) -> Role:
     """Build a Role from Vault's role body; every problem is an InvalidInput."""
     check_name("role", name)
     if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except json.JSONDecodeError as error:
-            raise InvalidInput(
-                f"role {name!r}: not valid JSON (line {error.lineno}, column {error.colno}: "
-                f"{error.msg})"
-            ) from None
-        except RecursionError:
-            raise InvalidInput(
-                f"role {name!r}: the role file is nested too deep (more than "
-                f"{MAX_ROLE_DEPTH} levels of lists and objects)"
-            ) from None
-        except ValueError:  # not a JSONDecodeError: an integer Python will not convert
-            raise InvalidInput(
-                f"role {name!r}: the role file holds a number of more than "
-                f"{sys.get_int_max_str_digits()} digits; no role field takes one"
-            ) from None
+        body = role_json(name, body)
     if not isinstance(body, dict):
         raise InvalidInput(
             f"role {name!r}: the role file must hold a JSON object (got {json_type(body)})"
