@@ -64,7 +64,6 @@ class Denial:
     conditions: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     pruned: int = 0
     widened: str | None = None  # the fallback's warning, when it was needed
-    calls: list[str] = field(default_factory=list)
 
     def record(self, key: str) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -124,7 +123,7 @@ def deny_role_sessions(
     conditions = {
         s.key: {"StringEquals": {"aws:userid": f"{role['RoleId']}:{s.name}"}} for s in sessions
     }
-    return _deny(target, sessions, conditions, now, ["GetRole"])
+    return _deny(target, sessions, conditions, now)
 
 
 def deny_root_sessions(clients: AwsClients, sessions: list[SessionDeny], now: float) -> Denial:
@@ -165,7 +164,7 @@ def deny_root_sessions(clients: AwsClients, sessions: list[SessionDeny], now: fl
 
     target = _Target("user", user_name, USER_INLINE_LIMIT, USER_SESSION_MAX, get, put, others)
     conditions = {s.key: condition(s) for s in sessions}
-    return _deny(target, sessions, conditions, now, ["GetUser"])
+    return _deny(target, sessions, conditions, now)
 
 
 def _deny(
@@ -173,15 +172,12 @@ def _deny(
     sessions: list[SessionDeny],
     conditions: dict[str, dict[str, dict[str, str]]],
     now: float,
-    calls: list[str],
 ) -> Denial:
-    denial = Denial(target=f"{target.kind} {target.name}", calls=calls)
+    denial = Denial(target=f"{target.kind} {target.name}")
     with _lock(target.kind, target.name):
         budget = target.limit - target.others_size()
-        denial.calls.append(f"List{target.kind.title()}Policies")
         for _attempt in range(_WRITE_ATTEMPTS):
             current = _statements(target.get(DENY_POLICY_NAME))
-            denial.calls.append(f"Get{target.kind.title()}Policy")
             fresh = [_statement(s, conditions[s.key], denial) for s in sessions]
             unexpired = [s for s in current if not _expired(s, now)]
             denial.pruned = len(current) - len(unexpired)
@@ -192,7 +188,6 @@ def _deny(
             if policy_size(document) > budget:
                 document = _document([_fallback(target, kept, sessions, now, denial)])
             target.put(document)
-            denial.calls.append(f"Put{target.kind.title()}Policy")
             # Another process may have written in between: read back, and merge again
             # if what we wrote is not what IAM holds.
             if _sids(target.get(DENY_POLICY_NAME)) >= _sids(document):
