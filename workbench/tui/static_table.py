@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -19,6 +18,7 @@ from workbench.domain.formatting import expires_in, utc_stamp, utc_time
 from workbench.domain.models import StaticRole
 from workbench.domain.text import printable
 from workbench.tui.display import middle_ellipsis, plain
+from workbench.tui.lease_table import Column  # width 0: shares what the fixed columns leave
 
 STEP_NOTES = {
     "claimed": "rotation starting",
@@ -30,13 +30,6 @@ MIN_FLEX = 8
 MAX_NAME = 24
 MIN_KEY = 10
 NOTE_ROOM = 6  # what the note keeps when the names want the room (it is shown in full below)
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    title: str
-    width: int  # 0: shares what the fixed columns leave
 
 
 COLUMNS = (
