@@ -164,3 +164,21 @@ def make_service(  # type: ignore[no-untyped-def]
 @pytest.fixture
 def service(store: Store, aws: MotoServer):  # type: ignore[no-untyped-def]
     return make_service(store, aws)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A real PostgreSQL server for the session (Debian's package, Unix socket only)."""
+    from tests.pg_server import PgServer
+
+    server = PgServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: Any) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; its URL."""
+    url = pg_server.new_database()
+    yield url
+    pg_server.drop_database(url)
