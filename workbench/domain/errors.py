@@ -72,6 +72,10 @@ class StoreCorrupted(WorkbenchError):
     """A stored value failed its integrity check (tampered, moved or damaged)."""
 
 
+class StoreUnavailable(WorkbenchError):
+    """The store's database server cannot be reached, or dropped the connection (team mode)."""
+
+
 class AwsError(WorkbenchError):
     """AWS (or the endpoint standing in for it) refused or could not be reached."""
 
