@@ -91,7 +91,7 @@ def make_service(home: Path, url: str) -> Any:
     from workbench.service import create_workbench
     from workbench.store import KdfParams
 
-    service = create_workbench(home, PASSPHRASE, operator="bench", kdf=KdfParams.fresh(**FAST_KDF))
+    service = create_workbench(home, PASSPHRASE, label="bench", kdf=KdfParams.fresh(**FAST_KDF))
     service.engines.point_at(
         "aws", url, access_key=ROOT_ACCESS_KEY, secret_key=ROOT_SECRET_KEY, max_retries=MAX_RETRIES
     )

@@ -376,7 +376,7 @@ class Soak:
         }
         iam.create_role(RoleName="soak-deploy", AssumeRolePolicyDocument=json.dumps(trust))
         fast = KdfParams.fresh(memory_cost_kib=1024, iterations=1, lanes=1)
-        service = create_workbench(self.home, PASSPHRASE, operator="soak", kdf=fast)
+        service = create_workbench(self.home, PASSPHRASE, label="soak", kdf=fast)
         service.engines.point_at(
             "aws", self.url, access_key=ROOT_ACCESS_KEY, secret_key=ROOT_SECRET, max_retries=4
         )

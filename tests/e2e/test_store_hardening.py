@@ -27,7 +27,7 @@ _CRASHING_WRITER = """
 import os, signal, sys
 from pathlib import Path
 from workbench.service import open_workbench
-service = open_workbench(Path(sys.argv[1]), sys.argv[2], operator="crash")
+service = open_workbench(Path(sys.argv[1]), sys.argv[2], label="crash")
 service.roles.write("aws", "written-before-the-crash", {"credential_type": "iam_user"})
 os.kill(os.getpid(), signal.SIGKILL)
 """
@@ -66,17 +66,19 @@ def test_a_wrong_passphrase_after_a_crash_changes_no_byte(home: Path, aws: MotoS
 @pytest.mark.parametrize(
     ("key", "value", "field"),
     [
-        ("wrapped_key", "%%% not base64 %%%", "meta.wrapped_key"),
-        ("wrapped_key", "AAAAAAAAAAAAAAAA", "meta.wrapped_key"),  # 12 bytes: no key fits
-        ("kdf", "{not json", "meta.kdf"),
-        ("kdf", {"memory_cost_kib": 2**40}, "meta.kdf"),
-        ("kdf", {"iterations": "3"}, "meta.kdf"),
+        ("wrapped_private_key", "%%% not base64 %%%", "key_slots.wrapped_private_key"),
+        ("wrapped_private_key", "AAAAAAAAAAAAAAAA", "key_slots.wrapped_private_key"),
+        ("wrapped_data_key", "AAAAAAAAAAAAAAAA", "key_slots.wrapped_data_key"),
+        ("kdf", "{not json", "key_slots.kdf"),
+        ("kdf", {"memory_cost_kib": 2**40}, "key_slots.kdf"),
+        ("kdf", {"iterations": "3"}, "key_slots.kdf"),
         ("schema_version", "x", "meta.schema_version"),
         ("hmac_key", "%%% not base64 %%%", "meta.hmac_key"),
     ],
     ids=[
         "wrapped-not-base64",
         "wrapped-wrong-length",
+        "data-key-wrong-length",
         "kdf-not-json",
         "kdf-huge-memory",
         "kdf-string-iterations",
@@ -84,15 +86,21 @@ def test_a_wrong_passphrase_after_a_crash_changes_no_byte(home: Path, aws: MotoS
         "hmac-not-base64",
     ],
 )
-def test_damaged_meta_is_named_in_one_line(
+def test_damaged_keys_are_named_in_one_line(
     home: Path, aws: MotoServer, key: str, value: str | dict[str, object], field: str
 ) -> None:
     setup_cli_store(home, aws)
+    table = field.split(".", maxsplit=1)[0]
     with sqlite3.connect(home / "workbench.db") as conn:
-        if isinstance(value, dict):  # the store's own parameters, one of them damaged
-            kdf = conn.execute("SELECT value FROM meta WHERE key = 'kdf'").fetchone()[0]
-            value = json.dumps(json.loads(kdf) | value)
-        assert conn.execute("UPDATE meta SET value = ? WHERE key = ?", (value, key)).rowcount == 1
+        if table == "key_slots":  # the operator's own key slot, one field damaged
+            if isinstance(value, dict):
+                kdf = conn.execute("SELECT kdf FROM key_slots").fetchone()[0]
+                value = json.dumps(json.loads(kdf) | value)
+            changed = conn.execute(f"UPDATE key_slots SET {key} = ?", (value,)).rowcount
+        else:
+            sql = "UPDATE meta SET value = ? WHERE key = ?"
+            changed = conn.execute(sql, (value, key)).rowcount
+        assert changed == 1
     conn.close()
     one_error_line(run_cli(home, "lease", "list"), field, "damaged")
 

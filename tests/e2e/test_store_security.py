@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sqlite3
 import subprocess
 import sys
@@ -29,7 +30,9 @@ def test_wrong_passphrase_is_one_line_and_changes_nothing(home: Path, aws: MotoS
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines == [
-        "error: wrong passphrase: the store could not be unlocked (nothing was changed)"
+        f"error: wrong passphrase for operator {getpass.getuser()!r}: the store could not be "
+        "unlocked "
+        "(nothing was changed)"
     ]
     assert "Traceback" not in result.stderr
     assert db.read_bytes() == before
@@ -224,10 +227,8 @@ def test_short_passphrase_is_refused_and_nothing_is_created(home: Path) -> None:
 
 
 def test_kdf_parameters_live_in_the_file(store: Store) -> None:
-    import json
-
-    params = json.loads(store.get_meta("kdf") or "{}")
-    assert params["algorithm"] == "argon2id"
-    assert params["memory_cost_kib"] == FAST_KDF["memory_cost_kib"]
+    (slot,) = store.operators()  # each operator's key slot carries its own parameters
+    assert slot.kdf.algorithm == "argon2id"
+    assert slot.kdf.memory_cost_kib == FAST_KDF["memory_cost_kib"]
     assert KdfParams.fresh().memory_cost_kib >= 65536  # the default is strong
     assert store.path.exists()

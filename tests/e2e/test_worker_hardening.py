@@ -24,7 +24,7 @@ from tests.helpers import (
 )
 from workbench.domain.models import Lease, LeaseState
 from workbench.service import Workbench
-from workbench.service.owners import ProcessRegistry
+from workbench.store.registry import ProcessRegistry
 from workbench.worker import LeaseWorker, WorkerEvent
 
 DEADLINE_SECONDS = 60.0
@@ -183,7 +183,7 @@ _LIVE_OWNER = """
 import sys
 from pathlib import Path
 from workbench.service import open_workbench
-service = open_workbench(Path(sys.argv[1]), sys.argv[2], operator="live")
+service = open_workbench(Path(sys.argv[1]), sys.argv[2], label="live")
 print(service._ctx.owner(), flush=True)
 sys.stdin.read()
 service.close()

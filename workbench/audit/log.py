@@ -141,7 +141,7 @@ class AuditReader:
     def devices(self) -> list[dict[str, Any]]:
         """Every device, the store's own table first: name, kind, path, created_time."""
         listed: list[dict[str, Any]] = [
-            {"name": STORE_DEVICE, "kind": "table", "path": str(self._store.path)},
+            {"name": STORE_DEVICE, "kind": "table", "path": self._store.describe()},
         ]
         for row in self._store.audit.devices():
             listed.append(

@@ -26,6 +26,7 @@ LAZY_COMMANDS = {
     "incident": "workbench.cli.incident_cmd:incident",
     "init": "workbench.cli.store_cmd:init",
     "lease": "workbench.cli.lease_cmd:lease",
+    "operator": "workbench.cli.operator_cmd:operator",
     "passwd": "workbench.cli.store_cmd:passwd",
     "policy": "workbench.cli.policy_cmd:policy",
     "reconcile": "workbench.cli.lease_cmd:reconcile",
@@ -66,22 +67,44 @@ class LazyGroup(click.Group):
     help="Read the passphrase from this file (else WORKBENCH_PASSPHRASE, else a prompt).",
 )
 @click.option(
-    "--as",
-    "operator",
+    "--store",
+    envvar="WORKBENCH_STORE",
+    metavar="URL",
+    help=(
+        "The store: a postgresql:// URL (team mode) or a folder [env WORKBENCH_STORE; "
+        "default: the SQLite file in --home]."
+    ),
+)
+@click.option(
+    "--operator",
+    envvar="WORKBENCH_OPERATOR",
     metavar="NAME",
-    help="Operator name recorded in the audit trail [default: the OS user].",
+    help="Unlock as this operator (their key slot) [env WORKBENCH_OPERATOR; default: the OS user].",
+)
+@click.option(
+    "--as",
+    "label",
+    metavar="NAME",
+    help="Name recorded in the audit trail instead of the operator's (not another operator's).",
 )
 @click.version_option(package_name="lease-workbench")
 @click.pass_context
 def cli(
-    ctx: click.Context, home: str | None, passphrase_file: str | None, operator: str | None
+    ctx: click.Context,
+    home: str | None,
+    passphrase_file: str | None,
+    store: str | None,
+    operator: str | None,
+    label: str | None,
 ) -> None:
     """Issue and revoke short-lived AWS credentials, as Vault's AWS secrets engine does.
 
     With no command, opens the workbench (the TUI). `workbench demo` runs it
     against an embedded AWS account, no account needed.
     """
-    ctx.obj = CliState(home=home, passphrase_file=passphrase_file, operator=operator)
+    ctx.obj = CliState(
+        home=home, passphrase_file=passphrase_file, store=store, operator=operator, label=label
+    )
     if ctx.invoked_subcommand is None:
         from workbench.cli.tui_cmd import run_tui
 

@@ -16,7 +16,7 @@ from workbench.domain.errors import InvalidInput, WorkbenchError
 from workbench.domain.text import printable
 
 if TYPE_CHECKING:
-    from workbench.service import Workbench
+    from workbench.service import StoreLocation, Workbench
 
 PASSPHRASE_ENV = "WORKBENCH_PASSPHRASE"
 
@@ -27,7 +27,9 @@ class CliState:
 
     home: str | None = None
     passphrase_file: str | None = None
-    operator: str | None = None
+    store: str | None = None
+    operator: str | None = None  # the key slot to unlock (--operator)
+    label: str | None = None  # the audit's display name, if not the operator's (--as)
     _service: Workbench | None = field(default=None, repr=False)
 
     @property
@@ -37,7 +39,17 @@ class CliState:
         return Path(self.home).expanduser() if self.home else default_home()
 
     @property
+    def location(self) -> StoreLocation:
+        """Where the store is: --store (a URL or a folder), else the SQLite file in --home."""
+        from workbench.service import parse_location
+
+        return parse_location(self.store, self.home_path)
+
+    @property
     def operator_name(self) -> str:
+        """Who acts, as the audit names them: --as, else the operator, else the OS user."""
+        if self.label:
+            return self.label
         if self.operator:
             return self.operator
         try:
@@ -72,7 +84,7 @@ class CliState:
             from workbench.service import open_workbench
 
             self._service = open_workbench(
-                self.home_path, self.passphrase(), operator=self.operator_name
+                self.location, self.passphrase(), operator=self.operator, label=self.label
             )
             click.get_current_context().call_on_close(self._service.close)
         return self._service
@@ -157,6 +169,12 @@ def engine_option(function: Any) -> Any:
 # The CLI's words for what an error concerns (WorkbenchError.field and .hint).
 CLI_HINTS = {
     "create_store": "create one with `workbench init`",
+    "unlock_as_operator": (
+        "unlock as one of them with --operator NAME (or WORKBENCH_OPERATOR), or ask one of "
+        "them to run `workbench operator add {operator}`"
+    ),
+    "list_operators": "`workbench operator list` shows the operators",
+    "unlock_again": "run the command again to unlock the store with its new key",
     "confirm_take_over": "add --yes to take it over",
     "verify_audit": "`workbench audit verify` shows where the chain breaks",
     "list_audit_devices": "`workbench audit list` shows them",
@@ -179,7 +197,10 @@ CLI_HINTS = {
 
 def cli_flag(name: str) -> str:
     """An input as the CLI names it: `lease_max` is `--lease-max`."""
-    return "--" + name.replace("_", "-")
+    return "--" + _FLAG_NAMES.get(name, name.replace("_", "-"))
+
+
+_FLAG_NAMES = {"label": "as"}
 
 
 def cli_message(error: WorkbenchError) -> str:

@@ -46,6 +46,7 @@ def lease_json(lease: Lease) -> dict[str, Any]:
         "error": lease.error,
         "revocation": lease.revocation,
         "how_revoked": lease.how_revoked or None,
+        "issued_by": lease.issued_by,
     }
 
 
@@ -103,13 +104,16 @@ def lease_list(state: CliState, prefix: str | None, show_all: bool, fmt: str) ->
             item.state.value,
             item.access_key_id or "",
             _expires(item, now),
+            item.issued_by or "-",
             (item.error or item.how_revoked)[:80],
         ]
         for item in leases
     ]
-    rows += [[u.lease_id, u.credential_type, u.state, "", "?", u.error[:80]] for u in unreadable]
+    rows += [
+        [u.lease_id, u.credential_type, u.state, "", "?", "-", u.error[:80]] for u in unreadable
+    ]
     emit_table(
-        ["LEASE ID", "TYPE", "STATE", "ACCESS KEY", "EXPIRES IN", "NOTE"],
+        ["LEASE ID", "TYPE", "STATE", "ACCESS KEY", "EXPIRES IN", "ISSUED BY", "NOTE"],
         rows,
     )
     if unreadable:

@@ -19,14 +19,17 @@ def init(state: CliState) -> None:
 
     Refuses to touch an existing store.
     """
-    from workbench.service import create_workbench, db_path, store_exists
+    from workbench.service import create_workbench
 
-    home = state.home_path
-    if store_exists(home):
-        raise InvalidInput(f"a store already exists at {db_path(home)}; nothing was changed")
+    location = state.location
+    if location.exists():
+        raise InvalidInput(f"a store already exists at {location.describe()}; nothing was changed")
     passphrase = state.new_passphrase("Passphrase for the new store")
-    create_workbench(home, passphrase, operator=state.operator_name).close()
-    click.echo(f"Created the store at {db_path(home)} with engine 'aws'.")
+    service = create_workbench(location, passphrase, operator=state.operator, label=state.label)
+    me = service.operators.me
+    service.close()
+    click.echo(f"Created the store at {location.describe()} with engine 'aws'.")
+    click.echo(f"Operator {me} holds its first key slot (`workbench operator add` adds others).")
     click.echo("Next: workbench config root --access-key ... --secret-key ... (or --profile)")
 
 
@@ -38,7 +41,7 @@ def init(state: CliState) -> None:
 )
 @pass_state
 def passwd(state: CliState, new_passphrase_file: str | None) -> None:
-    """Change the store's passphrase (the data key is re-wrapped, data untouched)."""
+    """Change your own passphrase (your key slot is re-sealed; data and others untouched)."""
     service = state.service()
     if new_passphrase_file:
         new = read_passphrase_file(new_passphrase_file)
@@ -47,4 +50,7 @@ def passwd(state: CliState, new_passphrase_file: str | None) -> None:
     else:
         new = str(click.prompt("New passphrase", hide_input=True, confirmation_prompt=True))
     service.change_passphrase(new)
-    click.echo("Passphrase changed; the old one no longer opens the store.")
+    click.echo(
+        f"Passphrase of operator {service.operators.me} changed; "
+        "the old one no longer opens the store."
+    )

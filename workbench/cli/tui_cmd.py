@@ -12,7 +12,13 @@ def run_tui(state: CliState) -> None:
     """Open the workbench TUI (unlock screen first)."""
     from workbench.tui.app import WorkbenchApp
 
-    WorkbenchApp(home=state.home_path, operator=state.operator_name).run()
+    location = state.location
+    WorkbenchApp(
+        home=state.home_path,
+        operator=state.operator_name,
+        store=location if location.is_postgres else None,
+        slot=state.operator,
+    ).run()
 
 
 @click.command()

@@ -69,7 +69,7 @@ class Demo:
         if self.authorization:
             aws.set_authorization(True)
         service = self.service = create_workbench(
-            self.home, self.passphrase, operator=self.operator
+            self.home, self.passphrase, label=self.operator
         )  # with engine `aws`
         service.engines.point_at(
             "aws",

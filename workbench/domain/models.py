@@ -191,6 +191,8 @@ class Lease:
     created: dict[str, Any] | None = None
     # How revocation cut access: path, calls, key_inactive_time, deny, probe, warning.
     revocation: dict[str, Any] | None = None
+    # The operator who issued it (the audit's display name; team mode shows it per lease).
+    issued_by: str | None = None
 
     @property
     def how_revoked(self) -> str:

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         read_text_file,
     )
     from workbench.store.files import check_private_home, db_path, default_home, store_exists
+    from workbench.store.location import StoreLocation, parse_location, redact_url
 
 _WHERE = {
     "VerifyResult": "workbench.audit",
@@ -67,6 +68,9 @@ _WHERE = {
     "read_role_file": "workbench.service.roles",
     "create_workbench": "workbench.service.setup",
     "open_workbench": "workbench.service.setup",
+    "StoreLocation": "workbench.store.location",
+    "parse_location": "workbench.store.location",
+    "redact_url": "workbench.store.location",
     "DOCUMENT_FILE_LIMIT": "workbench.service.user_files",
     "PASSPHRASE_FILE_LIMIT": "workbench.service.user_files",
     "check_passphrase_text": "workbench.service.user_files",
@@ -96,6 +100,7 @@ __all__ = [
     "ReconcileReport",
     "Severity",
     "StaticCredential",
+    "StoreLocation",
     "VerifyResult",
     "Workbench",
     "audit_line",
@@ -110,8 +115,10 @@ __all__ = [
     "has_errors",
     "incident_report_schema",
     "open_workbench",
+    "parse_location",
     "read_role_file",
     "read_text_file",
+    "redact_url",
     "role_prefix",
     "store_exists",
     "validate_policy",

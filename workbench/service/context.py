@@ -10,7 +10,6 @@ from workbench.audit import AuditLog
 from workbench.aws import AwsClients, ClientSpec
 from workbench.domain.errors import InvalidInput, NotFound
 from workbench.domain.models import Engine, Role
-from workbench.service.owners import ProcessRegistry
 from workbench.service.roles import check_name
 from workbench.store import Repositories
 
@@ -32,7 +31,7 @@ class ServiceContext:
         self.clock = clock
         self._clients: dict[ClientSpec, AwsClients] = {}
         self._lock = threading.Lock()
-        self.processes = ProcessRegistry(store.path.parent)
+        self.processes = store.process_registry()
 
     def owner(self) -> str:
         """This process as the owner of a lease it issues or revokes."""

@@ -8,6 +8,7 @@ Its parts are composed, each given what it needs:
     wb.leases    list, lookup, renew, revoke, revoke by prefix; the revoker's view
     wb.iam       the users this store made, reconcile
     wb.audit     read, verify, hash; file devices
+    wb.operators who can unlock the store (key slots): list, add, remove
 
 The store, the audit writer and the AWS clients stay inside.
 """
@@ -28,10 +29,12 @@ from workbench.service.incident import Incident
 from workbench.service.issuance import Credentials
 from workbench.service.leases import Leases
 from workbench.service.lifecycle import LeaseLifecycle
+from workbench.service.operators import Operators
 from workbench.service.reconcile import Iam
 from workbench.service.role_ops import Roles
 from workbench.service.static_roles import StaticRoles
 from workbench.store import Repositories
+from workbench.store.repositories import WorkerLockLike
 
 
 class Workbench:
@@ -59,6 +62,7 @@ class Workbench:
         self.iam = Iam(self._ctx)
         self.incident = Incident(self._ctx, lifecycle)
         self.audit = AuditTrail(self._ctx.audit)
+        self.operators = Operators(self._ctx)
 
     @property
     def operator(self) -> str:
@@ -67,8 +71,18 @@ class Workbench:
 
     @property
     def home(self) -> Path:
-        """The folder the store lives in (its worker lock and status file beside it)."""
-        return self._store.path.parent
+        """This machine's folder of the store (the SQLite file, file locks, status file)."""
+        return self._store.home
+
+    @property
+    def store_location(self) -> str:
+        """Where the store is, fit to print: the file, or the URL without its password."""
+        return self._store.describe()
+
+    @property
+    def team_mode(self) -> bool:
+        """Whether the store is a shared PostgreSQL database."""
+        return self._store.dialect == "postgresql"
 
     def clock(self) -> float:
         """Now, by the service's clock (tests hold it)."""
@@ -77,6 +91,10 @@ class Workbench:
     def changes(self) -> int:
         """A number that moves whenever any process writes the store (cheap to poll)."""
         return self._store.change_token()
+
+    def worker_lock(self) -> WorkerLockLike:
+        """The store's one-revoker lock (a file lock, or a PostgreSQL advisory lock)."""
+        return self._store.worker_lock()
 
     def sweep_processes(self) -> int:
         """Forget registry entries of processes that have died; how many went."""

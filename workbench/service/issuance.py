@@ -136,6 +136,7 @@ class Credentials(ServicePart):
             iam_user_path=role.user_path,
             owner=self._ctx.owner(),
             updated_time=now,
+            issued_by=self._ctx.operator,
         )
         if len(role.iam_tags) > IAM_TAGS_MAX - len(OWN_TAGS):
             raise InvalidInput(
@@ -252,6 +253,7 @@ class Credentials(ServicePart):
             role_arn=chosen,
             updated_time=now,
             session_name=session_name,
+            issued_by=self._ctx.operator,
         )
         self._ctx.store.leases.insert(lease)
         return lease

@@ -132,6 +132,10 @@ class Cipher:
     def __init__(self, data_key: bytes) -> None:
         self._aead = AESGCM(data_key)
 
+    def replace_key(self, data_key: bytes) -> None:
+        """Seal and open with a new data key from now on (after an operator's removal)."""
+        self._aead = AESGCM(data_key)
+
     @staticmethod
     def _aad(table: str, row: str, column: str) -> bytes:
         return f"{table}\x1f{row}\x1f{column}".encode()

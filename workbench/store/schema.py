@@ -106,9 +106,26 @@ def _m3_static_roles(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m4_team(db: sqlite_utils.Database) -> None:
+    """Team mode: a key slot per operator (see store.keyslots), who issued each lease."""
+    db.execute(
+        """CREATE TABLE key_slots (
+            operator TEXT PRIMARY KEY,
+            kdf TEXT NOT NULL,
+            public_key TEXT NOT NULL,
+            wrapped_private_key TEXT NOT NULL,
+            wrapped_data_key TEXT NOT NULL,
+            created_time REAL NOT NULL,
+            created_by TEXT
+        )"""
+    )
+    db.execute("ALTER TABLE leases ADD COLUMN issued_by TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_initial,
     _m2_incident,
     _m3_static_roles,
+    _m4_team,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import base64
-import binascii
-import json
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,20 +16,12 @@ import sqlite_utils
 
 from workbench.domain.errors import Conflict, StoreCorrupted, StoreMissing
 from workbench.store import files
-from workbench.store.audit_rows import SqliteAudit
-from workbench.store.crypto import (
-    Cipher,
-    KdfParams,
-    new_data_key,
-    new_store_id,
-    unwrap_key,
-    wrap_key,
-)
-from workbench.store.engines import SqliteEngines
-from workbench.store.leases import SqliteLeases
-from workbench.store.roles import SqliteRoles
+from workbench.store.base import DATA_KEY_ID, StoreBase, damaged, read_slots, unlock
+from workbench.store.crypto import Cipher, KdfParams, new_data_key, new_store_id
+from workbench.store.keyslots import default_operator, new_slot
+from workbench.store.registry import ProcessRegistry
 from workbench.store.schema import MIGRATIONS, SCHEMA_VERSION
-from workbench.store.static_roles import SqliteStaticRoles
+from workbench.store.worker_lock import WorkerLock
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -42,8 +33,12 @@ def _lenient_text(data: bytes) -> str:
 class Connection:
     """One SQLite connection shared by threads, with IMMEDIATE write transactions."""
 
+    dialect = "sqlite"
+
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
+        # Run at the start of every outermost write transaction (the store's data-key check).
+        self.on_begin: Callable[[], None] | None = None
         # Read-only opens cannot checkpoint a WAL left by a killed writer, so a
         # failed unlock leaves every byte of the store as it was.
         target = f"{path.absolute().as_uri()}?mode=ro" if read_only else str(path)
@@ -105,6 +100,8 @@ class Connection:
             self.raw.execute("BEGIN IMMEDIATE")
             self._depth = 1
             try:
+                if self.on_begin is not None:
+                    self.on_begin()
                 yield
             except BaseException:
                 self._depth = 0
@@ -112,6 +109,19 @@ class Connection:
                 raise
             self._depth = 0
             self.raw.execute("COMMIT")
+
+    def iterate(
+        self, sql: str, params: Any = (), *, batch: int = 2000
+    ) -> Iterator[tuple[Any, ...]]:
+        """Rows of a long query batch by batch, text read leniently (see `lenient_text`)."""
+        with self.lenient_text():
+            cursor = self.raw.execute(sql, params)
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+
+    def change_token(self) -> int:
+        """Changes when any connection (any process) commits; cheap to poll."""
+        return int(self.query("PRAGMA data_version")[0][0])
 
     def close(self) -> None:
         with self.lock:
@@ -126,25 +136,14 @@ def _meta(conn: Connection) -> dict[str, str]:
     return {str(key): str(value) for key, value in rows}
 
 
-def _damaged(path: Path, what: str, detail: str) -> StoreCorrupted:
-    return StoreCorrupted(
-        f"{path}: the store's {what} is damaged ({detail}); restore the store from a backup"
-    )
-
-
-def _unlock(path: Path, meta: dict[str, str], passphrase: str) -> bytes:
-    """The data key, from the wrapped key in `meta`; every damaged field named."""
-    if "wrapped_key" not in meta:
-        raise StoreCorrupted(f"{path} is not a workbench store (no wrapped key)")
+def _probe_slots(conn: Connection) -> list[Any]:
+    """Key slots, or [] in a store from before them (no key_slots table)."""
     try:
-        kdf = KdfParams.from_dict(json.loads(meta.get("kdf", "")))
-    except (ValueError, TypeError) as error:
-        raise _damaged(path, "key derivation parameters (meta.kdf)", str(error)) from None
-    try:
-        wrapped = base64.b64decode(meta["wrapped_key"], validate=True)
-    except (binascii.Error, ValueError):
-        raise _damaged(path, "wrapped key (meta.wrapped_key)", "not base64") from None
-    return unwrap_key(wrapped, kdf.derive(passphrase), where=str(path))
+        return read_slots(conn)
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):
+            return []
+        raise StoreCorrupted(f"{conn.path}: the key slots cannot be read ({error})") from None
 
 
 def _schema_version(path: Path, meta: dict[str, str]) -> int:
@@ -152,34 +151,29 @@ def _schema_version(path: Path, meta: dict[str, str]) -> int:
     # every migration again" over tables that exist.
     text = meta.get("schema_version")
     if text is None:
-        raise _damaged(path, "schema version (meta.schema_version)", "missing")
+        raise damaged(path, "schema version (meta.schema_version)", "missing")
     if not (text.isascii() and text.isdigit() and len(text) <= 6):
-        raise _damaged(path, "schema version (meta.schema_version)", f"{text[:20]!r}")
+        raise damaged(path, "schema version (meta.schema_version)", f"{text[:20]!r}")
     return int(text)
 
 
-class Store:
-    """An unlocked store: repositories, transactions and the store's keys."""
+class Store(StoreBase):
+    """An unlocked SQLite store: repositories, transactions and the store's keys."""
 
-    def __init__(self, conn: Connection, data_key: bytes, meta: dict[str, str]) -> None:
-        self._conn = conn
-        self._data_key = data_key
-        cipher = Cipher(data_key)
+    def __init__(
+        self,
+        conn: Connection,
+        data_key: bytes,
+        meta: dict[str, str],
+        *,
+        operator: str,
+        private_key: bytes | None,
+    ) -> None:
+        super().__init__(
+            conn, data_key, meta, operator=operator, private_key=private_key, where=conn.path
+        )
+        self._sqlite = conn
         self.path = conn.path
-        self.engines = SqliteEngines(conn, cipher)
-        self.roles = SqliteRoles(conn, cipher)
-        self.leases = SqliteLeases(conn, cipher)
-        self.static_roles = SqliteStaticRoles(conn, cipher)
-        self.audit = SqliteAudit(conn)
-        try:
-            hmac_blob = base64.b64decode(meta.get("hmac_key", ""), validate=True)
-            hmac_hex = cipher.decrypt("meta", "hmac_key", "value", hmac_blob) or ""
-            self.hmac_key = bytes.fromhex(hmac_hex)
-        except (binascii.Error, ValueError):
-            raise _damaged(conn.path, "audit HMAC key (meta.hmac_key)", "not base64") from None
-        if len(self.hmac_key) < 16:
-            raise _damaged(conn.path, "audit HMAC key (meta.hmac_key)", "too short")
-        self.store_id = meta.get("store_id", "")
 
     # -- opening -------------------------------------------------------------
 
@@ -192,10 +186,18 @@ class Store:
         return files.store_exists(home)
 
     @classmethod
-    def create(cls, home: Path, passphrase: str, kdf: KdfParams | None = None) -> Store:
-        """Create a new store; refuses to touch an existing one."""
+    def create(
+        cls,
+        home: Path,
+        passphrase: str,
+        kdf: KdfParams | None = None,
+        *,
+        operator: str | None = None,
+    ) -> Store:
+        """Create a new store with one operator's key slot; refuses to touch an existing one."""
         if not passphrase:
             raise Conflict("the passphrase is empty; choose one of at least 8 characters")
+        operator = operator or default_operator()
         files.make_private_dir(home)
         path = cls.db_path(home)
         try:
@@ -208,22 +210,20 @@ class Store:
             conn = Connection(path)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-            kdf = kdf or KdfParams.fresh()
             data_key = new_data_key()
-            hmac_blob = Cipher(data_key).encrypt("meta", "hmac_key", "value", secrets.token_hex(32))
-            assert hmac_blob is not None
-            meta = {
-                "kdf": json.dumps(kdf.to_dict()),
-                "wrapped_key": wrap_key(data_key, kdf.derive(passphrase)),
-                "hmac_key": base64.b64encode(hmac_blob).decode(),
-                "store_id": new_store_id(),
-                "schema_version": "0",
-            }
+            slot = new_slot(
+                operator, passphrase, data_key, now=time.time(), created_by=None, kdf=kdf
+            )
+            meta = initial_meta(data_key)
             with conn.transaction():
                 conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
                 conn.raw.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-            store = cls(conn, data_key, meta)
+            store = cls(conn, data_key, meta, operator=operator, private_key=None)
             store._migrate(0)
+            with conn.transaction():
+                store._write_slot(slot)
+            store._private_key = slot.open_private_key(passphrase)
+            store._watch_key()
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -231,31 +231,40 @@ class Store:
         return store
 
     @classmethod
-    def open(cls, home: Path, passphrase: str) -> Store:
-        """Unlock an existing store; a wrong passphrase writes nothing."""
+    def open(cls, home: Path, passphrase: str, *, operator: str | None = None) -> Store:
+        """Unlock an existing store as `operator`; a wrong passphrase writes nothing."""
+        operator = operator or default_operator()
         path = cls.db_path(home)
         if not path.exists():
             raise StoreMissing(f"no store at {path}", hint="create_store")
         files.check_private_home(home)
         probe = Connection(path, read_only=True)
         try:
-            data_key = _unlock(path, _meta(probe), passphrase)
+            data_key, private_key = unlock(
+                path, _meta(probe), _probe_slots(probe), operator, passphrase
+            )
         finally:
             probe.close()
         conn = Connection(path)
         try:
             meta = _meta(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
-            store = cls(conn, data_key, meta)
+            store = cls(conn, data_key, meta, operator=operator, private_key=private_key)
             store._migrate(_schema_version(path, meta))
             if not store.store_id:
                 store.store_id = new_store_id()
                 store.set_meta("store_id", store.store_id)
+            if private_key is None:
+                store.adopt_legacy_key(passphrase, now=time.time(), kdf=None)
+            store._watch_key()
         except BaseException:
             conn.close()
             raise
         files.tighten(path)
         return store
+
+    def _watch_key(self) -> None:
+        self._sqlite.on_begin = self.check_data_key
 
     def _migrate(self, current: int) -> None:
         if current > SCHEMA_VERSION:
@@ -264,58 +273,44 @@ class Store:
             )
         for number in range(current, SCHEMA_VERSION):
             try:
-                with self._conn.transaction():
-                    MIGRATIONS[number](self._conn.db)
+                with self._sqlite.transaction():
+                    MIGRATIONS[number](self._sqlite.db)
                     self._set_meta("schema_version", str(number + 1))
             except sqlite3.DatabaseError as error:
                 # Rolled back whole: a version the tables do not match changes nothing.
-                raise _damaged(
+                raise damaged(
                     self.path,
                     "schema version (meta.schema_version)",
                     f"it says {current}, but migration {number + 1} failed: {error}",
                 ) from None
 
-    def _set_meta(self, key: str, value: str) -> None:
-        self._conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+    @property
+    def home(self) -> Path:
+        return self.path.parent
 
-    # -- keys ----------------------------------------------------------------
+    def describe(self) -> str:
+        return str(self.path)
 
-    def change_passphrase(self, new_passphrase: str, kdf: KdfParams | None = None) -> None:
-        """Re-wrap the data key under a new passphrase (data is not re-encrypted)."""
-        if not new_passphrase:
-            raise Conflict("the new passphrase is empty; choose one of at least 8 characters")
-        kdf = kdf or KdfParams.fresh()
-        wrapped = wrap_key(self._data_key, kdf.derive(new_passphrase))
-        with self._conn.transaction():
-            self._set_meta("kdf", json.dumps(kdf.to_dict()))
-            self._set_meta("wrapped_key", wrapped)
+    def process_registry(self) -> ProcessRegistry:
+        """This machine's registry of processes that own leases (file locks in the folder)."""
+        return ProcessRegistry(self.home)
 
-    # -- plumbing ------------------------------------------------------------
-
-    def transaction(self) -> Any:
-        """Group repository writes so they land together or not at all."""
-        return self._conn.transaction()
-
-    def change_token(self) -> int:
-        """Changes when any connection (any process) commits; cheap to poll."""
-        row = self._conn.query("PRAGMA data_version")
-        return int(row[0][0])
-
-    def get_meta(self, key: str) -> str | None:
-        rows = self._conn.query("SELECT value FROM meta WHERE key = ?", (key,))
-        return rows[0][0] if rows else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self._conn.transaction():
-            self._set_meta(key, value)
+    def worker_lock(self) -> WorkerLock:
+        """The one-revoker lock: a file lock beside the database."""
+        return WorkerLock(self.home)
 
     def checkpoint(self) -> None:
         """Fold the WAL into the main file (used before scanning or copying it)."""
-        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    def close(self) -> None:
-        self._conn.close()
+
+def initial_meta(data_key: bytes) -> dict[str, str]:
+    """A new store's meta rows: its sealed audit HMAC key, ids and schema version 0."""
+    hmac_blob = Cipher(data_key).encrypt("meta", "hmac_key", "value", secrets.token_hex(32))
+    assert hmac_blob is not None
+    return {
+        "hmac_key": base64.b64encode(hmac_blob).decode(),
+        "store_id": new_store_id(),
+        DATA_KEY_ID: secrets.token_hex(16),
+        "schema_version": "0",
+    }

@@ -19,7 +19,7 @@ from workbench.tui.display import ControlCharacterFilter, say, show_error
 
 if TYPE_CHECKING:
     from workbench.domain.models import Engine
-    from workbench.service import Workbench
+    from workbench.service import StoreLocation, Workbench
 
 
 class DemoInfo(Protocol):
@@ -73,10 +73,16 @@ class WorkbenchApp(App[None]):
         service: Workbench | None = None,
         demo: DemoInfo | None = None,
         start_worker: bool = True,
+        store: StoreLocation | None = None,
+        slot: str | None = None,
     ) -> None:
+        """`operator` is the name the audit shows; `slot` the key slot to unlock (default:
+        $WORKBENCH_OPERATOR, else the OS user); `store` a PostgreSQL store instead of `home`'s."""
         super().__init__()
         self.home = Path(home)
         self.operator = operator
+        self.store_location = store
+        self.slot = slot
         self.demo = demo
         self.start_worker = start_worker
         self.clock: Callable[[], float] = time.time
@@ -108,7 +114,10 @@ class WorkbenchApp(App[None]):
             return
         from workbench.tui.unlock import UnlockScreen
 
-        self.push_screen(UnlockScreen(self.home, self.operator), self._unlocked)
+        self.push_screen(
+            UnlockScreen(self.home, self.operator, location=self.store_location, slot=self.slot),
+            self._unlocked,
+        )
 
     def _unlocked(self, service: Workbench | None) -> None:
         if service is not None:

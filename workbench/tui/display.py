@@ -45,9 +45,16 @@ FIELD_LABELS = {
     "rotation_period": "Rotation period",
     "secret": "Secret key",
     "since": "Since",
+    "label": "The name shown",
 }
 TUI_HINTS = {
     "create_store": "start the workbench again to create one",
+    "unlock_as_operator": (
+        "start the workbench as one of them (--operator NAME), or ask one of them to add "
+        "{operator} (`workbench operator add {operator}`)"
+    ),
+    "list_operators": "`workbench operator list` shows the operators",
+    "unlock_again": "quit and start the workbench again to unlock the store with its new key",
     "confirm_take_over": "confirm taking it over when asked",
     "verify_audit": "Verify chain (v) on the Audit pane (4) shows where the chain breaks",
     "list_audit_devices": "`workbench audit list` shows them",

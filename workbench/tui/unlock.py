@@ -22,7 +22,7 @@ from workbench.domain.passphrase import MIN_PASSPHRASE_LENGTH, check_new_passphr
 from workbench.tui.display import error_text, report_worker_error
 
 if TYPE_CHECKING:
-    from workbench.service import Workbench
+    from workbench.service import StoreLocation, Workbench
 
 # The CLI's `init` asks for the same; see the report's note on moving it into the service.
 
@@ -64,10 +64,19 @@ class UnlockScreen(Screen["Workbench"]):
             super().__init__()
             self.service = service
 
-    def __init__(self, home: Path, operator: str) -> None:
+    def __init__(
+        self,
+        home: Path,
+        operator: str,
+        *,
+        location: StoreLocation | None = None,
+        slot: str | None = None,
+    ) -> None:
         super().__init__(id="unlock")
         self.home = home
         self.operator = operator
+        self.location = location
+        self.slot = slot
         self.exists: bool | None = None  # not known until check_store answers
         self.clock: Callable[[], float] = time.monotonic  # tests give their own
         self.failures = 0
@@ -90,9 +99,15 @@ class UnlockScreen(Screen["Workbench"]):
     @work(thread=True, group="unlock", exit_on_error=False, description="Find the store")
     def check_store(self) -> None:
         """Whether a store exists (in a thread: the service layer takes a moment to load)."""
-        from workbench.service import db_path, store_exists
+        from workbench.service import StoreLocation
 
-        self.post_message(self.Checked(str(db_path(self.home)), store_exists(self.home)))
+        location = self.location or StoreLocation(self.home)
+        try:
+            exists = location.exists()
+        except WorkbenchError as error:  # a database that cannot be reached
+            self.post_message(self.Failed(error_text(error)))
+            return
+        self.post_message(self.Checked(location.describe(), exists))
 
     def on_unlock_screen_checked(self, event: Checked) -> None:
         self.exists = event.exists
@@ -149,7 +164,9 @@ class UnlockScreen(Screen["Workbench"]):
         from workbench.service import open_workbench
 
         try:
-            service = open_workbench(self.home, passphrase, operator=self.operator)
+            service = open_workbench(
+                self.location or self.home, passphrase, operator=self.slot, label=self.operator
+            )
         except WrongPassphrase:
             self.post_message(self.Failed("Wrong passphrase", wrong_passphrase=True))
             return
@@ -164,7 +181,9 @@ class UnlockScreen(Screen["Workbench"]):
         from workbench.service import create_workbench
 
         try:
-            service = create_workbench(self.home, passphrase, operator=self.operator)
+            service = create_workbench(
+                self.location or self.home, passphrase, operator=self.slot, label=self.operator
+            )
         except WorkbenchError as error:
             self.post_message(self.Failed(error_text(error)))
             return

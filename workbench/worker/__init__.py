@@ -1,6 +1,6 @@
 """The background revoker: expiry scheduler, retries and crash recovery."""
 
-from workbench.worker.lock import WorkerLock
+from workbench.store.worker_lock import WorkerLock
 from workbench.worker.runner import LeaseWorker, WorkerEvent
 from workbench.worker.status import read_status
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from workbench.domain.errors import StoreCorrupted, WorkbenchError
 from workbench.domain.models import Lease, LeaseState
 from workbench.service import Workbench
-from workbench.worker.lock import WorkerLock
 from workbench.worker.status import WorkerStatus, write_status
 
 log = logging.getLogger(__name__)
@@ -49,6 +48,10 @@ class WorkerEvent:
     message: str
 
 
+class _LeadershipLost(Exception):
+    """The revoker lock is no longer ours (its database connection was lost)."""
+
+
 class LeaseWorker:
     """Revokes leases at expiry for one store; only the lock holder acts."""
 
@@ -67,7 +70,7 @@ class LeaseWorker:
         self.poll = poll
         self.standby_poll = standby_poll
         self._home = service.home
-        self._lock = WorkerLock(self._home)
+        self._lock = service.worker_lock()
         self.status = WorkerStatus()
         self.failure: str | None = None  # why run() ended early, if it did
         self._set_aside: set[str] = set()
@@ -119,25 +122,36 @@ class LeaseWorker:
             self._emit("stopped", None, f"the revoker stopped: {self.failure}")
 
     def _run(self) -> None:
-        announced_standby = False
         try:
             while not self._stop.is_set():
-                if self._lock.try_acquire():
-                    break
-                if not announced_standby:
-                    holder = self._lock.holder_pid()
-                    self._emit("standby", None, f"another worker (pid {holder}) is revoking")
-                    announced_standby = True
-                self._stop.wait(self.standby_poll)
-            if self._stop.is_set():
-                return
-            self._emit("leader", None, "this process revokes expired leases")
-            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="revoker") as pool:
-                self._pool = pool
-                self._loop()  # its first pass recovers what crashed processes left
+                self._stand_by()
+                if self._stop.is_set():
+                    return
+                self._emit("leader", None, "this process revokes expired leases")
+                try:
+                    with ThreadPoolExecutor(self.concurrency, thread_name_prefix="revoker") as pool:
+                        self._pool = pool
+                        self._loop()  # its first pass recovers what crashed processes left
+                except _LeadershipLost:
+                    # The shared store's lock went with our connection: another worker may
+                    # lead already, so stop acting and queue for the lock again.
+                    self._emit("standby", None, "lost the revoker lock (connection lost)")
+                finally:
+                    self._pool = None
         finally:
-            self._pool = None
             self._lock.release()
+
+    def _stand_by(self) -> None:
+        """Wait until this process holds the revoker lock (or is told to stop)."""
+        announced = False
+        while not self._stop.is_set():
+            if self._lock.try_acquire():
+                return
+            if not announced:
+                holder = self._lock.holder_pid()
+                self._emit("standby", None, f"another worker (pid {holder}) is revoking")
+                announced = True
+            self._stop.wait(self.standby_poll)
 
     # -- work ------------------------------------------------------------------
 
@@ -161,6 +175,8 @@ class LeaseWorker:
         }
         failures = 0
         while not self._stop.is_set():
+            if not self._lock.still_held():
+                raise _LeadershipLost
             try:
                 wait = self._pass(timers)
                 failures = 0

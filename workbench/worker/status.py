@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.worker.lock import lock_is_held
+from workbench.store.worker_lock import lock_is_held
 
 STATUS_NAME = "worker.status"
 STALE_AFTER_SECONDS = 15.0

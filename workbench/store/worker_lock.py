@@ -56,6 +56,10 @@ class WorkerLock:
         self._held = True
         return True
 
+    def still_held(self) -> bool:
+        """Whether this process still leads (a file lock is lost only by releasing it)."""
+        return self._held
+
     def holder_pid(self) -> int | None:
         """The pid written by the current holder, if any."""
         try:

@@ -1,0 +1,309 @@
+"""What every store backend shares once a connection is open: repositories over one
+connection, the data key unlocked through an operator's key slot, and the
+operators' slots themselves (add, remove with re-encryption, change passphrase).
+
+A backend (SQLite file, PostgreSQL database) opens the connection and runs
+its own migrations; everything here is the same SQL on both.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from workbench.domain.errors import Conflict, InvalidInput, NotFound, StoreCorrupted
+from workbench.domain.text import printable
+from workbench.store.audit_rows import SqliteAudit
+from workbench.store.crypto import Cipher, KdfParams, new_data_key, unwrap_key
+from workbench.store.engines import SqliteEngines
+from workbench.store.keyslots import KeySlot, check_operator_name, new_slot
+from workbench.store.leases import SqliteLeases
+from workbench.store.roles import SqliteRoles
+from workbench.store.static_roles import SqliteStaticRoles
+
+SLOT_COLUMNS = (
+    "operator, kdf, public_key, wrapped_private_key, wrapped_data_key, created_time, created_by"
+)
+DATA_KEY_ID = "data_key_id"
+
+# Every sealed cell: table, the columns naming its row (joined by "/" into the
+# associated data's row), and the sealed columns. Re-encryption walks this list.
+SEALED: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("engines", ("name",), ("root_secret_key",)),
+    ("roles", ("engine", "name"), ("policy_document",)),
+    ("leases", ("lease_id",), ("secret_key", "session_token")),
+    ("static_roles", ("engine", "name"), ("secret_key",)),
+)
+
+
+class StoreConnection(Protocol):
+    """What the store needs of a backend's connection."""
+
+    dialect: str
+
+    def execute(self, sql: str, params: Any = ()) -> Any: ...
+    def query(self, sql: str, params: Any = ()) -> list[Any]: ...
+    def transaction(self) -> Any: ...
+    def close(self) -> None: ...
+
+
+def damaged(where: object, what: str, detail: str) -> StoreCorrupted:
+    return StoreCorrupted(
+        f"{where}: the store's {what} is damaged ({detail}); restore the store from a backup"
+    )
+
+
+def read_slots(conn: StoreConnection) -> list[KeySlot]:
+    """Every operator's key slot, by name ([] in a store from before key slots)."""
+    return [
+        KeySlot.from_row(tuple(row))
+        for row in conn.query(f"SELECT {SLOT_COLUMNS} FROM key_slots ORDER BY operator")
+    ]
+
+
+def unlock(
+    where: object, meta: dict[str, str], slots: list[KeySlot], operator: str, passphrase: str
+) -> tuple[bytes, bytes | None]:
+    """(data key, private key) for `operator`; private key None for a store without slots.
+
+    A store from before key slots has one passphrase-wrapped key in meta; it
+    opens with that passphrase whoever asks, and gets its first slot then.
+    """
+    if not slots:
+        return _legacy_unlock(where, meta, passphrase), None
+    for slot in slots:
+        if slot.operator == operator:
+            return slot.unlock(passphrase)
+    names = ", ".join(printable(slot.operator) for slot in slots)
+    raise NotFound(
+        f"operator {printable(operator)!r} has no key slot in this store (operators: {names})",
+        hint="unlock_as_operator",
+        hint_args={"operator": printable(operator)},
+    )
+
+
+def _legacy_unlock(where: object, meta: dict[str, str], passphrase: str) -> bytes:
+    if "wrapped_key" not in meta:
+        raise StoreCorrupted(f"{where} is not a workbench store (no key slot, no wrapped key)")
+    import json
+
+    try:
+        kdf = KdfParams.from_dict(json.loads(meta.get("kdf", "")))
+    except (ValueError, TypeError) as error:
+        raise damaged(where, "key derivation parameters (meta.kdf)", str(error)) from None
+    try:
+        wrapped = base64.b64decode(meta["wrapped_key"], validate=True)
+    except (binascii.Error, ValueError):
+        raise damaged(where, "wrapped key (meta.wrapped_key)", "not base64") from None
+    return unwrap_key(wrapped, kdf.derive(passphrase), where=str(where))
+
+
+class StoreBase:
+    """An unlocked store: repositories, transactions, the store's keys and operators."""
+
+    def __init__(
+        self,
+        conn: StoreConnection,
+        data_key: bytes,
+        meta: dict[str, str],
+        *,
+        operator: str,
+        private_key: bytes | None,
+        where: object,
+    ) -> None:
+        self._conn = conn
+        self._data_key = data_key
+        self._private_key = private_key
+        self.operator = operator
+        self._where = where
+        self._cipher = cipher = Cipher(data_key)
+        self.engines = SqliteEngines(conn, cipher)  # type: ignore[arg-type]
+        self.roles = SqliteRoles(conn, cipher)  # type: ignore[arg-type]
+        self.leases = SqliteLeases(conn, cipher)  # type: ignore[arg-type]
+        self.static_roles = SqliteStaticRoles(conn, cipher)  # type: ignore[arg-type]
+        self.audit = SqliteAudit(conn)  # type: ignore[arg-type]
+        try:
+            hmac_blob = base64.b64decode(meta.get("hmac_key", ""), validate=True)
+            hmac_hex = cipher.decrypt("meta", "hmac_key", "value", hmac_blob) or ""
+            self.hmac_key = bytes.fromhex(hmac_hex)
+        except (binascii.Error, ValueError):
+            raise damaged(where, "audit HMAC key (meta.hmac_key)", "not base64") from None
+        if len(self.hmac_key) < 16:
+            raise damaged(where, "audit HMAC key (meta.hmac_key)", "too short")
+        self.store_id = meta.get("store_id", "")
+        self._key_id = meta.get(DATA_KEY_ID)
+
+    # -- meta -----------------------------------------------------------------
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._conn.query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self._set_meta(key, value)
+
+    # -- transactions ----------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group repository writes so they land together or not at all."""
+        with self._conn.transaction():
+            yield
+
+    def check_data_key(self) -> None:
+        """Refuse to write under a data key another process has replaced (operator remove).
+
+        Called at the start of every write transaction (the connection's
+        `on_begin`): ciphertext sealed under the old key would open for nobody.
+        """
+        rows = self._conn.query("SELECT value FROM meta WHERE key = ?", (DATA_KEY_ID,))
+        current = rows[0][0] if rows else None
+        if current != self._key_id:
+            raise Conflict(
+                "the store's data key was replaced (an operator was removed) after this "
+                "workbench unlocked it; nothing was written",
+                hint="unlock_again",
+            )
+
+    def change_token(self) -> int:
+        """Moves when any process commits a write (cheap to poll)."""
+        return int(self._conn.change_token())  # type: ignore[attr-defined]
+
+    # -- operators ---------------------------------------------------------------
+
+    def operators(self) -> list[KeySlot]:
+        """Every operator's key slot (names, when and by whom added; nothing secret)."""
+        return read_slots(self._conn)
+
+    def _write_slot(self, slot: KeySlot) -> None:
+        self._conn.execute(
+            f"INSERT INTO key_slots ({SLOT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(operator) DO UPDATE SET kdf = excluded.kdf, "
+            "public_key = excluded.public_key, "
+            "wrapped_private_key = excluded.wrapped_private_key, "
+            "wrapped_data_key = excluded.wrapped_data_key",
+            slot.row(),
+        )
+
+    def adopt_legacy_key(self, passphrase: str, *, now: float, kdf: KdfParams | None) -> None:
+        """A store from before key slots: its one passphrase becomes the opener's slot."""
+        slot = new_slot(
+            self.operator, passphrase, self._data_key, now=now, created_by=None, kdf=kdf
+        )
+        with self.transaction():
+            if read_slots(self._conn):
+                return  # another process converted it meanwhile; its slots stand
+            self._write_slot(slot)
+            self._conn.execute("DELETE FROM meta WHERE key IN ('wrapped_key', 'kdf')")
+        self._private_key = slot.open_private_key(passphrase)
+
+    def add_operator(
+        self, name: str, passphrase: str, *, now: float, kdf: KdfParams | None = None
+    ) -> KeySlot:
+        """A slot for a new operator (their own passphrase); Conflict if the name is taken."""
+        check_operator_name(name)
+        slot = new_slot(
+            name, passphrase, self._data_key, now=now, created_by=self.operator, kdf=kdf
+        )
+        with self.transaction():
+            if any(existing.operator == name for existing in read_slots(self._conn)):
+                raise Conflict(
+                    f"operator {printable(name)!r} exists already", hint="list_operators"
+                )
+            self._write_slot(slot)
+        return slot
+
+    def remove_operator(self, name: str) -> int:
+        """Remove a slot and re-encrypt every secret under a new data key; cells re-sealed.
+
+        One transaction: on any failure (a damaged cell, a lost connection)
+        nothing changes. The remaining operators' slots get the new key sealed
+        to their public keys, so their passphrases are not needed.
+        """
+        if name == self.operator:
+            raise InvalidInput(
+                f"you cannot remove yourself ({printable(name)!r}); another operator can"
+            )
+        new_key = new_data_key()
+        new_cipher = Cipher(new_key)
+        key_id = secrets.token_hex(16)
+        with self.transaction():
+            slots = read_slots(self._conn)
+            if not any(slot.operator == name for slot in slots):
+                names = ", ".join(printable(slot.operator) for slot in slots)
+                raise NotFound(f"operator {printable(name)!r} not found (operators: {names})")
+            resealed = self._reseal_all(new_cipher)
+            for slot in slots:
+                if slot.operator != name:
+                    self._write_slot(slot.with_data_key(new_key))
+            self._conn.execute("DELETE FROM key_slots WHERE operator = ?", (name,))
+            self._set_meta(DATA_KEY_ID, key_id)
+        self._data_key, self._key_id = new_key, key_id
+        self._cipher.replace_key(new_key)
+        return resealed
+
+    def _reseal_all(self, new_cipher: Cipher) -> int:
+        """Every sealed cell and the audit HMAC key, re-sealed under `new_cipher`."""
+        count = 0
+        for table, key_columns, sealed in SEALED:
+            columns = ", ".join((*key_columns, *sealed))
+            for row in self._conn.query(f"SELECT {columns} FROM {table}"):
+                keys, blobs = row[: len(key_columns)], row[len(key_columns) :]
+                row_id = "/".join(str(k) for k in keys)
+                values = []
+                for column, blob in zip(sealed, blobs, strict=True):
+                    plain = self._cipher.decrypt(table, row_id, column, _as_bytes(blob))
+                    values.append(new_cipher.encrypt(table, row_id, column, plain))
+                    count += blob is not None
+                assignments = ", ".join(f"{column} = ?" for column in sealed)
+                where = " AND ".join(f"{column} = ?" for column in key_columns)
+                self._conn.execute(
+                    f"UPDATE {table} SET {assignments} WHERE {where}", (*values, *keys)
+                )
+        blob = new_cipher.encrypt("meta", "hmac_key", "value", self.hmac_key.hex())
+        assert blob is not None
+        self._set_meta("hmac_key", base64.b64encode(blob).decode())
+        return count
+
+    def change_passphrase(self, new_passphrase: str, kdf: KdfParams | None = None) -> None:
+        """Re-seal this operator's private key under a new passphrase (data unchanged)."""
+        if not new_passphrase:
+            raise Conflict("the new passphrase is empty; choose one of at least 8 characters")
+        if self._private_key is None:
+            raise Conflict("this store has no key slot to change; unlock it again first")
+        kdf = kdf or KdfParams.fresh()
+        with self.transaction():
+            mine = [s for s in read_slots(self._conn) if s.operator == self.operator]
+            if not mine:
+                raise NotFound(f"operator {printable(self.operator)!r} was removed meanwhile")
+            self._write_slot(mine[0].with_passphrase(self._private_key, new_passphrase, kdf))
+
+    # -- plumbing ----------------------------------------------------------------
+
+    @property
+    def dialect(self) -> str:
+        return self._conn.dialect
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _as_bytes(blob: Any) -> bytes | None:
+    """A sealed cell as bytes (PostgreSQL hands bytea back as memoryview)."""
+    if blob is None or isinstance(blob, bytes):
+        return blob
+    if isinstance(blob, memoryview | bytearray):
+        return bytes(blob)
+    return blob  # type: ignore[no-any-return]  # damaged: Cipher.decrypt names the record
