@@ -34,6 +34,7 @@ LAZY_COMMANDS = {
     "static-creds": "workbench.cli.static_cmd:static_creds",
     "static-role": "workbench.cli.static_cmd:static_role",
     "status": "workbench.cli.worker_cmd:status",
+    "store": "workbench.cli.store_cmd:store",
     "web": "workbench.cli.tui_cmd:web",
     "worker": "workbench.cli.worker_cmd:worker",
 }

@@ -54,3 +54,48 @@ def passwd(state: CliState, new_passphrase_file: str | None) -> None:
         f"Passphrase of operator {service.operators.me} changed; "
         "the old one no longer opens the store."
     )
+
+
+@click.group()
+def store() -> None:
+    """The store itself: copy it to another place (a team's PostgreSQL database)."""
+
+
+@store.command("copy")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    metavar="PATH_OR_URL",
+    help="The store to copy: a folder (or its workbench.db) or a postgresql:// URL.",
+)
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="URL",
+    help="An empty place for the copy: a postgresql:// URL (or a new folder).",
+)
+@pass_state
+def copy(state: CliState, source: str, target: str) -> None:
+    """Copy a store whole into an empty target; the source is left as it was.
+
+    Engines, roles, static roles, leases (with their secrets, re-encrypted
+    under the target's data key) and the audit history; every operator keeps
+    their passphrase. The target's audit chain records the source's head hash.
+    Refuses a target that holds a store already.
+    """
+    from workbench.service import copy_store, parse_location
+
+    source_location = parse_location(source, state.home_path)
+    target_location = parse_location(target, state.home_path)
+    report = copy_store(
+        source_location, target_location, state.passphrase(), operator=state.operator
+    )
+    click.echo(
+        f"Copied {report.source} to {report.target}: {report.engines} engine(s), "
+        f"{report.roles} role(s), {report.static_roles} static role(s), {report.leases} "
+        f"lease(s), {report.audit_entries} audit entries."
+    )
+    click.echo(f"The target's audit chain records the source's head: {report.source_head}")
+    click.echo(f"Use it with --store {report.target} (or WORKBENCH_STORE).")

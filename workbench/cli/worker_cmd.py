@@ -70,10 +70,12 @@ def status(state: CliState, fmt: str) -> int:
     last 15 s, 1 otherwise (for a service manager's health check).
     """
     from workbench.service import check_private_home
-    from workbench.worker import read_status
+    from workbench.worker import read_status_at
 
-    check_private_home(state.home_path)  # others could fake the lock and the status file
-    report = read_status(state.home_path)
+    location = state.location
+    if not location.is_postgres:
+        check_private_home(location.home)  # others could fake the lock and the status file
+    report = read_status_at(location)
     if fmt == "json":
         emit_json(report)
     else:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from workbench.service.roles import FIELDS as ROLE_FIELDS_BY_TYPE
     from workbench.service.roles import read_role_file
     from workbench.service.setup import create_workbench, open_workbench
+    from workbench.service.store_copy import CopyReport, copy_store
     from workbench.service.user_files import (
         DOCUMENT_FILE_LIMIT,
         PASSPHRASE_FILE_LIMIT,
@@ -68,6 +69,8 @@ _WHERE = {
     "read_role_file": "workbench.service.roles",
     "create_workbench": "workbench.service.setup",
     "open_workbench": "workbench.service.setup",
+    "CopyReport": "workbench.service.store_copy",
+    "copy_store": "workbench.service.store_copy",
     "StoreLocation": "workbench.store.location",
     "parse_location": "workbench.store.location",
     "redact_url": "workbench.store.location",
@@ -92,6 +95,7 @@ __all__ = [
     "ROLE_FIELDS_BY_TYPE",
     "Contained",
     "Containment",
+    "CopyReport",
     "Finding",
     "IamUserView",
     "IssuedCredential",
@@ -107,6 +111,7 @@ __all__ = [
     "catalogue_info",
     "check_passphrase_text",
     "check_private_home",
+    "copy_store",
     "create_workbench",
     "db_path",
     "default_home",

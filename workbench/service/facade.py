@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from workbench.audit import AuditLog
 from workbench.domain.lifecycle import RetryPolicy
@@ -95,6 +96,10 @@ class Workbench:
     def worker_lock(self) -> WorkerLockLike:
         """The store's one-revoker lock (a file lock, or a PostgreSQL advisory lock)."""
         return self._store.worker_lock()
+
+    def write_worker_status(self, body: dict[str, Any]) -> None:
+        """The revoker's health report, where `workbench status` reads it (no secret in it)."""
+        self._store.write_worker_status(body)
 
     def sweep_processes(self) -> int:
         """Forget registry entries of processes that have died; how many went."""

@@ -277,6 +277,27 @@ class StoreBase:
         self._set_meta("hmac_key", base64.b64encode(blob).decode())
         return count
 
+    def take_identity(
+        self, *, store_id: str, hmac_key: bytes, slots: list[KeySlot], meta: dict[str, str]
+    ) -> None:
+        """Become a copy of another store: its id, audit HMAC key, operators and `meta` rows.
+
+        The slots are re-sealed to this store's data key (public keys only: no
+        passphrase needed); the slot that created this store is dropped. The
+        caller runs it inside the copy's transaction.
+        """
+        blob = self._cipher.encrypt("meta", "hmac_key", "value", hmac_key.hex())
+        assert blob is not None
+        with self.transaction():
+            self._set_meta("store_id", store_id)
+            self._set_meta("hmac_key", base64.b64encode(blob).decode())
+            for key, value in meta.items():
+                self._set_meta(key, value)
+            self._conn.execute("DELETE FROM key_slots WHERE operator = ?", (self.operator,))
+            for slot in slots:
+                self._write_slot(slot.with_data_key(self._data_key))
+        self.store_id, self.hmac_key = store_id, hmac_key
+
     def change_passphrase(self, new_passphrase: str, kdf: KdfParams | None = None) -> None:
         """Re-seal this operator's private key under a new passphrase (data unchanged)."""
         if not new_passphrase:

@@ -21,7 +21,7 @@ from workbench.store.crypto import Cipher, KdfParams, new_data_key, new_store_id
 from workbench.store.keyslots import default_operator, new_slot
 from workbench.store.registry import ProcessRegistry
 from workbench.store.schema import MIGRATIONS, SCHEMA_VERSION
-from workbench.store.worker_lock import WorkerLock
+from workbench.store.worker_lock import WorkerLock, write_status_file
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -298,6 +298,10 @@ class Store(StoreBase):
     def worker_lock(self) -> WorkerLock:
         """The one-revoker lock: a file lock beside the database."""
         return WorkerLock(self.home)
+
+    def write_worker_status(self, body: dict[str, Any]) -> None:
+        """The revoker's health, in a file beside the lock."""
+        write_status_file(self.home, body)
 
     def checkpoint(self) -> None:
         """Fold the WAL into the main file (used before scanning or copying it)."""

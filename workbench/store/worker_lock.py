@@ -7,13 +7,16 @@ takes over within its next poll, with no heartbeat writes in the store.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from workbench.domain.errors import Conflict
 from workbench.store.files import flock_is_held
 
 LOCK_NAME = "worker.lock"
+STATUS_NAME = "worker.status"
 
 
 class WorkerLock:
@@ -80,3 +83,20 @@ class WorkerLock:
 def lock_is_held(home: Path) -> bool:
     """Whether some process holds `home`'s worker lock."""
     return flock_is_held(home / LOCK_NAME, if_unreadable=False)
+
+
+def status_path(home: Path) -> Path:
+    """The leader's health report beside the lock (JSON, no secret)."""
+    return home / STATUS_NAME
+
+
+def write_status_file(home: Path, body: dict[str, Any]) -> None:
+    """Replace the status file whole (a reader never sees half of it), 0600."""
+    path = status_path(home)
+    temp = path.with_name(f".{STATUS_NAME}.{os.getpid()}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, json.dumps(body, sort_keys=True).encode())
+    finally:
+        os.close(fd)
+    temp.replace(path)

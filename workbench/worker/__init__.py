@@ -2,6 +2,6 @@
 
 from workbench.store.worker_lock import WorkerLock
 from workbench.worker.runner import LeaseWorker, WorkerEvent
-from workbench.worker.status import read_status
+from workbench.worker.status import read_status, read_status_at
 
-__all__ = ["LeaseWorker", "WorkerEvent", "WorkerLock", "read_status"]
+__all__ = ["LeaseWorker", "WorkerEvent", "WorkerLock", "read_status", "read_status_at"]

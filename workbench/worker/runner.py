@@ -14,12 +14,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from workbench.domain.errors import StoreCorrupted, WorkbenchError
 from workbench.domain.models import Lease, LeaseState
 from workbench.service import Workbench
-from workbench.worker.status import WorkerStatus, write_status
+from workbench.worker.status import WorkerStatus
 
 log = logging.getLogger(__name__)
 
@@ -309,8 +309,8 @@ class LeaseWorker:
 
     def _write_status(self) -> None:
         try:
-            write_status(self._home, self.status)
-        except OSError as error:
+            self.service.write_worker_status(asdict(self.status))
+        except (OSError, WorkbenchError) as error:
             log.warning("cannot write the worker status: %s", error)
 
     def _submit(self, lease: Lease, task: Callable[[Lease], None] | None = None) -> None:

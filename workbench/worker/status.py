@@ -12,13 +12,13 @@ import json
 import os
 import socket
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.store.worker_lock import lock_is_held
+from workbench.store.location import StoreLocation
+from workbench.store.worker_lock import lock_is_held, status_path
 
-STATUS_NAME = "worker.status"
 STALE_AFTER_SECONDS = 15.0
 MAX_ERRORS = 10
 MAX_UNREADABLE = 20
@@ -46,20 +46,13 @@ class WorkerStatus:
         del self.errors[:-MAX_ERRORS]
 
 
-def status_path(home: Path) -> Path:
-    return home / STATUS_NAME
+def read_status_at(location: StoreLocation, *, now: float | None = None) -> dict[str, Any]:
+    """The revoker's state wherever the store is (a file beside SQLite, a PostgreSQL row)."""
+    if location.url is not None:
+        from workbench.store.pg_status import read_pg_status
 
-
-def write_status(home: Path, status: WorkerStatus) -> None:
-    """Replace the status file whole (a reader never sees half of it)."""
-    path = status_path(home)
-    temp = path.with_name(f".{STATUS_NAME}.{os.getpid()}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, json.dumps(asdict(status), sort_keys=True).encode())
-    finally:
-        os.close(fd)
-    temp.replace(path)
+        return read_pg_status(location.url, now=now)
+    return read_status(location.home, now=now)
 
 
 def read_status(home: Path, *, now: float | None = None) -> dict[str, Any]:
