@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from workbench.domain.errors import StoreCorrupted
 from workbench.domain.text import printable
-
-if TYPE_CHECKING:
-    from workbench.store.sqlite import Connection
-
+from workbench.store.dialect import SqlConnection
 
 _AUDIT_COLUMNS = (
     "seq",
@@ -30,7 +27,7 @@ _AUDIT_COLUMNS = (
 class SqliteAudit:
     """The audit table: append-only rows linked by hash (see workbench.audit)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: SqlConnection) -> None:
         self._conn = conn
 
     def head(self) -> tuple[int, str]:
@@ -39,11 +36,12 @@ class SqliteAudit:
         return (int(rows[0][0]), str(rows[0][1])) if rows else (0, "")
 
     def insert(self, row: dict[str, Any]) -> int:
+        """Append a row; its seq (give it: PostgreSQL numbers nothing, SQLite would)."""
         columns = [column for column in _AUDIT_COLUMNS if column in row]
         sql = f"INSERT INTO audit ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         with self._conn.transaction():
             cursor = self._conn.execute(sql, [row[column] for column in columns])
-        return int(cursor.lastrowid or 0)
+        return int(row["seq"]) if "seq" in row else int(cursor.lastrowid or 0)
 
     def iterate(
         self,
@@ -70,15 +68,12 @@ class SqliteAudit:
         if newest is not None:
             sql = (
                 f"SELECT * FROM (SELECT {columns} FROM audit WHERE {where} "
-                f"ORDER BY seq DESC LIMIT {int(newest)}) ORDER BY seq"
+                f"ORDER BY seq DESC LIMIT {int(newest)}) AS newest ORDER BY seq"
             )
         else:
             sql = f"SELECT {columns} FROM audit WHERE {where} ORDER BY seq"
-        with self._conn.lenient_text():
-            cursor = self._conn.raw.execute(sql, params)
-            while batch := cursor.fetchmany(2000):
-                for row in batch:
-                    yield dict(zip(_AUDIT_COLUMNS, row, strict=True))
+        for row in self._conn.iterate(sql, params, batch=2000):
+            yield dict(zip(_AUDIT_COLUMNS, row, strict=True))
 
     def chain(self, *, after_seq: int = 0) -> Iterator[tuple[Any, ...]]:
         """Rows as bare tuples in seq order, for walking the hash chain fast.
@@ -93,10 +88,7 @@ class SqliteAudit:
             "CAST(operation AS TEXT), is_error, CAST(entry AS TEXT), CAST(prev_hash AS TEXT), "
             "CAST(hash AS TEXT) FROM audit WHERE seq > ? ORDER BY seq"
         )
-        with self._conn.lenient_text():
-            cursor = self._conn.raw.execute(sql, (after_seq,))
-            while batch := cursor.fetchmany(5000):
-                yield from batch
+        yield from self._conn.iterate(sql, (after_seq,), batch=5000)
 
     def count(self) -> int:
         return int(self._conn.query("SELECT count(*) FROM audit")[0][0])

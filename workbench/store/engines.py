@@ -5,23 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from workbench.domain.errors import StoreCorrupted
 from workbench.domain.models import Engine, LeaseConfig, RootConfig
 from workbench.domain.text import printable
 from workbench.store.crypto import Cipher
-
-if TYPE_CHECKING:
-    from workbench.store.sqlite import Connection
-
+from workbench.store.dialect import SqlConnection
 from workbench.store.typed import load_dataclass
 
 
 class SqliteEngines:
     """Engines; the root secret key is sealed, the rest is JSON."""
 
-    def __init__(self, conn: Connection, cipher: Cipher) -> None:
+    def __init__(self, conn: SqlConnection, cipher: Cipher) -> None:
         self._conn = conn
         self._cipher = cipher
 

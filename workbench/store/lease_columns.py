@@ -9,6 +9,7 @@ from typing import Any
 
 from workbench.domain.lifecycle import DUE, LIVE, sql_in
 from workbench.domain.models import CredentialType, LeaseState, UnreadableLease
+from workbench.store.dialect import POSTGRESQL, SQLITE
 
 COLUMNS = (
     "lease_id",
@@ -68,24 +69,33 @@ TEXT_COLUMNS = (
 # A row this version can read: known enum values and numbers where numbers go.
 # Rows failing it (damaged, or written by a newer version) are set aside, never
 # decoded on the worker's path, so one bad row cannot stop revocation.
-READABLE_SQL = (
-    "(typeof(lease_id) = 'text' AND typeof(engine) = 'text' AND typeof(role) = 'text'"
-    f" AND credential_type IN ({', '.join(repr(t.value) for t in CredentialType)})"
+_KNOWN_VALUES = (
+    f"credential_type IN ({', '.join(repr(t.value) for t in CredentialType)})"
     f" AND state IN ({sql_in(frozenset(LeaseState))})"
+    " AND renewable IN (0, 1)"
+)
+# SQLite stores any value in any column: each column's type is checked too.
+_SQLITE_READABLE = (
+    "(typeof(lease_id) = 'text' AND typeof(engine) = 'text' AND typeof(role) = 'text'"
+    f" AND {_KNOWN_VALUES}"
     f" AND typeof(issue_time) IN {NUMBER} AND typeof(expire_time) IN {NUMBER}"
     f" AND typeof(max_expire_time) IN {NUMBER}"
     f" AND (next_attempt_time IS NULL OR typeof(next_attempt_time) IN {NUMBER})"
     f" AND (updated_time IS NULL OR typeof(updated_time) IN {NUMBER})"
-    " AND typeof(attempts) = 'integer' AND renewable IN (0, 1)"
+    " AND typeof(attempts) = 'integer'"
     " AND (secret_key IS NULL OR typeof(secret_key) = 'blob')"
     " AND (session_token IS NULL OR typeof(session_token) = 'blob')"
     + "".join(f" AND ({c} IS NULL OR typeof({c}) = 'text')" for c in TEXT_COLUMNS)
     + ")"
 )
+# PostgreSQL enforces the column types: what is left are the values, and the
+# columns SQLite's typeof() also requires present.
+_POSTGRESQL_READABLE = f"({_KNOWN_VALUES} AND max_expire_time IS NOT NULL AND attempts IS NOT NULL)"
+READABLE_SQL = {SQLITE: _SQLITE_READABLE, POSTGRESQL: _POSTGRESQL_READABLE}
 
 
 def unreadable_row(row: sqlite3.Row | tuple[Any, ...]) -> UnreadableLease:
-    """What can be told of a row that failed READABLE_SQL, and why it failed."""
+    """What can be told of a row that failed READABLE_SQL (either dialect's), and why."""
     values = dict(zip(COLUMNS, row, strict=True))
     problems = []
     if values["credential_type"] not in {t.value for t in CredentialType}:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import builtins
+import json
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from workbench.domain.errors import StoreCorrupted
 from workbench.domain.lifecycle import (
@@ -21,6 +22,7 @@ from workbench.domain.lifecycle import (
 )
 from workbench.domain.models import CredentialType, Lease, LeaseState, UnreadableLease
 from workbench.store.crypto import Cipher
+from workbench.store.dialect import SAME_AS, SqlConnection
 from workbench.store.lease_columns import (
     COLUMNS,
     DUE_SQL,
@@ -38,23 +40,34 @@ from workbench.store.lease_columns import (
     unreadable_row,
 )
 
-if TYPE_CHECKING:
-    from workbench.store.sqlite import Connection
-
 # The claim, one atomic UPDATE: a lease in service (at expiry for the worker,
 # any time for an operator), an irrevocable one (at its retry time for the
 # worker), one revoking whose holder's time is up, or a pending or revoking one
-# whose process has died (`orphaned`).
-_CLAIM = (
-    "UPDATE leases SET state = :revoking, next_attempt_time = :until, "
+# whose process has died (`orphaned`; CAST gives PostgreSQL its type when NULL).
+_CLAIM = {
+    dialect: "UPDATE leases SET state = :revoking, next_attempt_time = :until, "
     "owner = :owner, updated_time = :now WHERE lease_id = :lease_id AND ("
     f" (state IN ({sql_in(IN_SERVICE)}) AND (:due_only = 0 OR expire_time <= :now))"
     f" OR (state = '{IRREVOCABLE.value}'"
     "     AND (:due_only = 0 OR coalesce(next_attempt_time, 0) <= :now))"
     f" OR (state = '{REVOKING.value}' AND coalesce(next_attempt_time, 0) <= :now)"
     f" OR (state IN ('{PENDING.value}', '{REVOKING.value}')"
-    "     AND owner IS :orphaned AND :orphaned IS NOT NULL))"
-)
+    f"     AND owner {same_as} CAST(:orphaned AS TEXT)"
+    "     AND CAST(:orphaned AS TEXT) IS NOT NULL))"
+    for dialect, same_as in SAME_AS.items()
+}
+
+
+def _json_record(text: Any) -> dict[str, Any] | None:
+    """The revocation record to add to: the stored object, a fresh one for text that is not
+    JSON (or none), None for JSON that is not an object (left as it is, as json_set leaves it)."""
+    if not isinstance(text, str):
+        return {}
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else None
 
 
 def _like_prefix(prefix: str) -> str:
@@ -65,9 +78,11 @@ def _like_prefix(prefix: str) -> str:
 class SqliteLeases:
     """Leases with their secret key and session token sealed per row."""
 
-    def __init__(self, conn: Connection, cipher: Cipher) -> None:
+    def __init__(self, conn: SqlConnection, cipher: Cipher) -> None:
         self._conn = conn
         self._cipher = cipher
+        self._readable = READABLE_SQL[conn.dialect]
+        self._same_as = SAME_AS[conn.dialect]
 
     def _values(self, lease: Lease, *, seal: bool = True) -> builtins.list[Any]:
         """Column values in COLUMNS order; the secrets sealed (or None if not `seal`)."""
@@ -139,7 +154,7 @@ class SqliteLeases:
         """The lease, None if there is none; StoreCorrupted if its row cannot be read."""
         select = ", ".join(COLUMNS) if secrets else PUBLIC_SELECT
         rows = self._conn.query(
-            f"SELECT {select}, {READABLE_SQL} FROM leases WHERE lease_id = ?", (lease_id,)
+            f"SELECT {select}, {self._readable} FROM leases WHERE lease_id = ?", (lease_id,)
         )
         if not rows:
             return None
@@ -153,7 +168,7 @@ class SqliteLeases:
         self, *, prefix: str | None = None, lease_id: str | None = None
     ) -> builtins.list[UnreadableLease]:
         """Rows this version cannot read, with what is wrong with each."""
-        clauses = [f"NOT {READABLE_SQL}"]
+        clauses = [f"NOT {self._readable}"]
         params: builtins.list[Any] = []
         if prefix:
             clauses.append("CAST(lease_id AS TEXT) LIKE ? ESCAPE '\\'")
@@ -182,11 +197,10 @@ class SqliteLeases:
             sql += f" LIMIT {int(limit)}"
         return [self._lease(row, False) for row in self._conn.query(sql, params)]
 
-    @staticmethod
     def _where(
-        prefix: str | None, live_only: bool, states: frozenset[LeaseState] | None
+        self, prefix: str | None, live_only: bool, states: frozenset[LeaseState] | None
     ) -> tuple[str, builtins.list[Any]]:
-        clauses: builtins.list[str] = [READABLE_SQL]
+        clauses: builtins.list[str] = [self._readable]
         params: builtins.list[Any] = []
         if prefix:
             clauses.append("lease_id LIKE ? ESCAPE '\\'")
@@ -206,7 +220,7 @@ class SqliteLeases:
         """Live leases whose expiry or retry time has come, soonest first."""
         sql = (
             f"SELECT {PUBLIC_SELECT} FROM leases WHERE {DUE_SQL} "
-            f"AND {READABLE_SQL} AND coalesce(next_attempt_time, expire_time) <= ? "
+            f"AND {self._readable} AND coalesce(next_attempt_time, expire_time) <= ? "
             "ORDER BY coalesce(next_attempt_time, expire_time) LIMIT ?"
         )
         params = [now, limit]
@@ -216,7 +230,7 @@ class SqliteLeases:
         """When the next live lease expires or is due a retry."""
         rows = self._conn.query(
             "SELECT min(coalesce(next_attempt_time, expire_time)) FROM leases "
-            f"WHERE {DUE_SQL} AND {READABLE_SQL}"
+            f"WHERE {DUE_SQL} AND {self._readable}"
         )
         value = rows[0][0]
         return float(value) if value is not None else None
@@ -241,7 +255,7 @@ class SqliteLeases:
         """
         with self._conn.transaction():
             cursor = self._conn.execute(
-                _CLAIM,
+                _CLAIM[self._conn.dialect],
                 {
                     "revoking": REVOKING.value,
                     "until": now + hold,
@@ -262,7 +276,8 @@ class SqliteLeases:
             cursor = self._conn.execute(
                 "UPDATE leases SET state = ?, next_attempt_time = ?, updated_time = ?, "
                 "error = coalesce(error, ?) "
-                f"WHERE lease_id = ? AND state IN ({sql_in(RECOVERABLE)}) AND owner IS ?",
+                f"WHERE lease_id = ? AND state IN ({sql_in(RECOVERABLE)}) "
+                f"AND owner {self._same_as} CAST(? AS TEXT)",
                 (REVOKING.value, now, now, RECOVERED_NOTE, lease_id, owner),
             )
         return cursor.rowcount > 0
@@ -278,15 +293,25 @@ class SqliteLeases:
         return cursor.rowcount > 0
 
     def note_key_inactive(self, lease_id: str, *, at: float) -> bool:
-        """Record that a live lease's key was made Inactive (its revocation skips that call)."""
+        """Record that a live lease's key was made Inactive (its revocation skips that call).
+
+        Read, changed and written back under the write lock, so no other write
+        to the record lands in between (the same on every backend).
+        """
         with self._conn.transaction():
-            cursor = self._conn.execute(
-                "UPDATE leases SET revocation = json_set(CASE WHEN json_valid(revocation) "
-                "THEN revocation ELSE '{}' END, '$.key_inactive_time', ?) "
-                f"WHERE lease_id = ? AND {LIVE_SQL}",
-                (at, lease_id),
+            rows = self._conn.query(
+                f"SELECT revocation FROM leases WHERE lease_id = ? AND {LIVE_SQL}", (lease_id,)
             )
-        return cursor.rowcount > 0
+            if not rows:
+                return False
+            record = _json_record(rows[0][0])
+            if record is not None:
+                record["key_inactive_time"] = at
+                self._conn.execute(
+                    "UPDATE leases SET revocation = ? WHERE lease_id = ?",
+                    (json_text(record), lease_id),
+                )
+        return True
 
     def promote(self, lease_id: str, *, now: float) -> bool:
         """A propagating lease whose key AWS now accepts becomes active (if still propagating)."""

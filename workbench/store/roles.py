@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from workbench.domain.errors import StoreCorrupted
 from workbench.domain.models import CredentialType, Role
 from workbench.domain.text import printable
 from workbench.store.crypto import Cipher
-
-if TYPE_CHECKING:
-    from workbench.store.sqlite import Connection
-
+from workbench.store.dialect import SqlConnection
 from workbench.store.typed import load_dataclass
 
 _ROLE_SECRET = "policy_document"
@@ -23,7 +20,7 @@ _ROLE_SECRET = "policy_document"
 class SqliteRoles:
     """Roles; the policy document is sealed, the other fields are JSON."""
 
-    def __init__(self, conn: Connection, cipher: Cipher) -> None:
+    def __init__(self, conn: SqlConnection, cipher: Cipher) -> None:
         self._conn = conn
         self._cipher = cipher
 

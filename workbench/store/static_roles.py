@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from workbench.domain.errors import StoreCorrupted
 from workbench.domain.models import StaticRole
 from workbench.domain.text import printable
 from workbench.store.crypto import Cipher
-
-if TYPE_CHECKING:
-    from workbench.store.sqlite import Connection
+from workbench.store.dialect import SAME_AS, SqlConnection
 
 _COLUMNS = (
     "engine",
@@ -29,15 +27,22 @@ _COLUMNS = (
     "updated_time",
 )
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM static_roles"
+# The whole record, inserted or replaced (an upsert: both backends run it).
+_PUT = (
+    f"INSERT INTO static_roles ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
+    "ON CONFLICT(engine, name) DO UPDATE SET "
+    + ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS[2:])
+)
 _STEPS = (None, "claimed", "creating", "deleting")
 
 
 class SqliteStaticRoles:
     """Static roles; the current secret key is sealed, with the role as associated data."""
 
-    def __init__(self, conn: Connection, cipher: Cipher) -> None:
+    def __init__(self, conn: SqlConnection, cipher: Cipher) -> None:
         self._conn = conn
         self._cipher = cipher
+        self._same_as = SAME_AS[conn.dialect]
 
     def _role(self, row: Sequence[Any], *, secrets: bool) -> StaticRole:
         values = dict(zip(_COLUMNS, row, strict=True))
@@ -94,11 +99,7 @@ class SqliteStaticRoles:
             "static_roles", key, "secret_key", role.secret_key
         )
         with self._conn.transaction():
-            self._conn.execute(
-                f"INSERT OR REPLACE INTO static_roles ({', '.join(_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(_COLUMNS))})",
-                values,
-            )
+            self._conn.execute(_PUT, values)
 
     def claim(
         self, engine: str, name: str, *, owner: str, now: float, orphaned: str | None = None
@@ -108,7 +109,7 @@ class SqliteStaticRoles:
             cursor = self._conn.execute(
                 "UPDATE static_roles SET step = 'claimed', owner = ?, updated_time = ? "
                 "WHERE engine = ? AND name = ? AND (step IS NULL OR "
-                "(owner IS ? AND ? IS NOT NULL))",
+                f"(owner {self._same_as} CAST(? AS TEXT) AND CAST(? AS TEXT) IS NOT NULL))",
                 (owner, now, engine, name, orphaned, orphaned),
             )
         return cursor.rowcount > 0
