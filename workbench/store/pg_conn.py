@@ -1,0 +1,375 @@
+"""Team mode's connection: the repositories' SQL on a pool of PostgreSQL connections.
+
+`PgConnection` offers what `sqlite.Connection` offers the repositories
+(execute, query, iterate, transaction), so the same repository classes run on
+both. Reads borrow any pooled connection (autocommit) and are retried once on
+a fresh one if the server dropped it. A write transaction pins one connection
+to its thread and first takes the store's write lock, an advisory lock, so
+writers queue exactly as SQLite's BEGIN IMMEDIATE makes them: the audit
+chain's head and every claim are read and written under it. Nested
+transactions join the outer one.
+
+Every psycopg error that leaves here is a domain error naming the server by
+its URL without the password. This module (and psycopg) loads only when a
+PostgreSQL store is opened.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import psycopg.errors
+from psycopg.types.numeric import Int8Dumper
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+
+from workbench.domain.errors import (
+    Conflict,
+    InvalidInput,
+    StoreCorrupted,
+    StoreUnavailable,
+    WorkbenchError,
+)
+from workbench.store.pg_feed import ChangeFeed
+from workbench.store.pg_sql import redact_url, scrub, to_psycopg
+
+# The pool's own warnings (a connection dropped, a reconnect) go to the application's
+# logging if it has some, never as bare lines on a command's stderr.
+logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
+
+# The store's write lock: every write transaction holds it (pg_advisory_xact_lock),
+# so two processes' writes never interleave. The bytes spell "LWstore!".
+STORE_WRITE_LOCK = int.from_bytes(b"LWstore!", "big")
+CHANNEL = "lease_workbench"
+CONNECT_TIMEOUT_SECONDS = 10
+# How long a writer waits for the write lock (SQLite's busy timeout is the same).
+LOCK_TIMEOUT_SECONDS = 30
+POOL_MAX = 8
+IDLE = psycopg.pq.TransactionStatus.IDLE
+
+
+def connection_kwargs(connect_timeout: int = CONNECT_TIMEOUT_SECONDS) -> dict[str, Any]:
+    """libpq options for every connection: a bounded connect, TCP keepalives, a name in
+    pg_stat_activity saying which machine and process holds it."""
+    return {
+        "connect_timeout": connect_timeout,
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "application_name": f"lease-workbench {socket.gethostname()}:{os.getpid()}"[:63],
+    }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a statement did: `rowcount` rows; `lastrowid` is None (pass keys explicitly)."""
+
+    rowcount: int
+    lastrowid: int | None = None
+
+
+def _lost(conn: psycopg.Connection[Any]) -> bool:
+    return bool(conn.closed or conn.broken)
+
+
+def _cursor_rows(
+    conn: psycopg.Connection[Any], name: str, sql: str, params: Any, batch: int
+) -> Iterator[tuple[Any, ...]]:
+    with conn.cursor(name=name) as cursor:
+        cursor.execute(sql, params or ())
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    """Each new pooled connection: booleans stored as 0/1 (as SQLite stores them), and a
+    bounded wait for the write lock."""
+    conn.adapters.register_dumper(bool, Int8Dumper)
+    conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
+
+
+class PgConnection:
+    """A pool of connections to one PostgreSQL store, shaped like `sqlite.Connection`."""
+
+    dialect = "postgresql"
+
+    def __init__(
+        self, url: str, *, max_size: int = POOL_MAX, connect_timeout: int = CONNECT_TIMEOUT_SECONDS
+    ) -> None:
+        self._url = url
+        self.where = redact_url(url)
+        # Run at the start of every outermost write transaction, under the write lock.
+        self.on_begin: Callable[[], None] | None = None
+        self._kwargs = connection_kwargs(connect_timeout)
+        self._local = threading.local()
+        self._cursor_names = itertools.count(1)
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            kwargs={**self._kwargs, "autocommit": True},
+            configure=_configure,
+            open=False,
+            name="lease-workbench",
+            timeout=connect_timeout + LOCK_TIMEOUT_SECONDS,
+            reconnect_timeout=connect_timeout * 6,
+        )
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout + 1)
+        except PoolTimeout:
+            self._pool.close(timeout=0)
+            raise self._unreachable() from None
+        self._feed = ChangeFeed(self._listen_connection, CHANNEL)
+
+    # -- errors ------------------------------------------------------------------
+
+    def _unreachable(self) -> StoreUnavailable:
+        """Why no connection can be made, asked of libpq once more for its own words."""
+        try:
+            psycopg.connect(self._url, **self._kwargs).close()
+        except psycopg.Error as error:
+            return StoreUnavailable(
+                f"cannot connect to the team store {self.where} ({self._reason(error)}); "
+                "check that the server runs and that the store's URL is right"
+            )
+        return StoreUnavailable(f"cannot connect to the team store {self.where} (timed out)")
+
+    def _reason(self, error: BaseException) -> str:
+        diag = getattr(error, "diag", None)
+        text = (diag.message_primary if diag is not None else None) or str(error)
+        return scrub(" ".join(text.split()), self._url)
+
+    def error(self, error: BaseException) -> WorkbenchError:
+        """A psycopg or pool error as the domain error a user reads."""
+        where, reason = self.where, self._reason(error)
+        if isinstance(error, PoolTimeout):
+            return StoreUnavailable(f"no connection to the team store {where} came free ({reason})")
+        if isinstance(error, PoolClosed):
+            return StoreUnavailable(f"the team store {where} is closed")
+        if isinstance(error, psycopg.errors.LockNotAvailable):
+            return StoreUnavailable(
+                f"the team store {where} stayed locked by another writer for "
+                f"{LOCK_TIMEOUT_SECONDS} s; nothing was written, try again"
+            )
+        if isinstance(error, psycopg.errors.QueryCanceled):
+            return StoreUnavailable(f"the team store {where} cancelled a request ({reason})")
+        if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+            return StoreUnavailable(f"lost the connection to the team store {where} ({reason})")
+        if isinstance(error, psycopg.errors.InsufficientPrivilege):
+            return StoreUnavailable(f"the team store {where} refused access ({reason})")
+        if isinstance(error, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn):
+            return StoreCorrupted(
+                f"{where} is not a workbench store, or one written by another version ({reason})"
+            )
+        if isinstance(error, psycopg.IntegrityError):
+            return Conflict(f"the team store {where} refused a write ({reason})")
+        if isinstance(error, psycopg.DataError):
+            return InvalidInput(f"the team store {where} refused a value ({reason})")
+        return StoreCorrupted(f"the team store {where} failed a request ({reason})")
+
+    # -- connections --------------------------------------------------------------
+
+    def _pinned(self) -> psycopg.Connection[Any] | None:
+        return getattr(self._local, "conn", None)
+
+    def _borrow(self) -> psycopg.Connection[Any]:
+        try:
+            return self._pool.getconn()
+        except (PoolTimeout, PoolClosed) as error:
+            raise self.error(error) from error
+
+    def _give_back(self, conn: psycopg.Connection[Any]) -> None:
+        try:
+            self._pool.putconn(conn)
+        except PoolClosed:
+            conn.close()
+
+    def _borrowed(self, work: Callable[[psycopg.Connection[Any]], Any]) -> Any:
+        """`work` on a pooled connection; once more on a fresh one if the server dropped it."""
+        for attempt in (1, 2):
+            conn = self._borrow()
+            try:
+                return work(conn)
+            except psycopg.Error as error:
+                if attempt == 1 and _lost(conn):
+                    self._pool.check()  # drop the other dead ones too (a server restart)
+                    continue
+                raise self.error(error) from error
+            finally:
+                self._give_back(conn)
+        raise AssertionError("unreachable")
+
+    # -- statements ----------------------------------------------------------------
+
+    def execute(self, sql: str, params: Any = ()) -> Outcome:
+        """One statement; outside a transaction it is one (under the write lock)."""
+        conn = self._pinned()
+        if conn is None:
+            with self.transaction():
+                return self.execute(sql, params)
+        try:
+            cursor = conn.execute(to_psycopg(sql), params or ())
+        except psycopg.Error as error:
+            raise self.error(error) from error
+        return Outcome(rowcount=cursor.rowcount)
+
+    def script(self, sql: str) -> None:
+        """DDL as written (no placeholders), inside the current transaction (migrations)."""
+        conn = self._pinned()
+        if conn is None:
+            with self.transaction():
+                self.script(sql)
+            return
+        try:
+            conn.execute(sql.encode())  # bytes: run as written, `%` and `$$` included
+        except psycopg.Error as error:
+            raise self.error(error) from error
+
+    def query(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        text = to_psycopg(sql)
+
+        def fetch(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
+            return conn.execute(text, params or ()).fetchall()
+
+        conn = self._pinned()
+        if conn is None:
+            rows: list[tuple[Any, ...]] = self._borrowed(fetch)
+            return rows
+        try:
+            return fetch(conn)
+        except psycopg.Error as error:
+            raise self.error(error) from error
+
+    def iterate(
+        self, sql: str, params: Any = (), *, batch: int = 2000
+    ) -> Iterator[tuple[Any, ...]]:
+        """Rows of a long query batch by batch, through a server-side cursor."""
+        text = to_psycopg(sql)
+        name = f"wb_rows_{next(self._cursor_names)}"
+        conn = self._pinned()
+        if conn is not None:
+            try:
+                yield from _cursor_rows(conn, name, text, params, batch)
+            except psycopg.Error as error:
+                raise self.error(error) from error
+            return
+        for attempt in (1, 2):
+            conn = self._borrow()
+            started = False
+            try:
+                with conn.transaction():
+                    for row in _cursor_rows(conn, name, text, params, batch):
+                        started = True
+                        yield row
+                return
+            except psycopg.Error as error:
+                if attempt == 1 and not started and _lost(conn):
+                    self._pool.check()
+                    continue
+                raise self.error(error) from error
+            finally:
+                self._give_back(conn)
+
+    @contextmanager
+    def lenient_text(self) -> Iterator[None]:
+        """Nothing to do: the server keeps text valid UTF-8 (SQLite's may not be)."""
+        yield
+
+    # -- transactions ----------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction under the store's write lock; nested calls join the outer one."""
+        local = self._local
+        if getattr(local, "depth", 0):
+            local.depth += 1
+            try:
+                yield
+            finally:
+                local.depth -= 1
+            return
+        conn = self._begin()
+        local.conn, local.depth = conn, 1
+        try:
+            if self.on_begin is not None:
+                self.on_begin()
+            yield
+            try:
+                conn.execute("COMMIT")
+            except psycopg.Error as error:
+                raise self.error(error) from error
+        except BaseException:
+            if (
+                not _lost(conn)
+                and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+            ):
+                try:
+                    conn.execute("ROLLBACK")
+                except psycopg.Error:
+                    conn.close()  # the pool discards it
+            raise
+        finally:
+            local.conn, local.depth = None, 0
+            self._give_back(conn)
+
+    def _begin(self) -> psycopg.Connection[Any]:
+        """A pooled connection in a new transaction holding the write lock.
+
+        Nothing of the caller's has run yet, so a connection the server dropped
+        while idle in the pool is replaced once.
+        """
+        for attempt in (1, 2):
+            conn = self._borrow()
+            try:
+                conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({STORE_WRITE_LOCK})".encode())
+            except psycopg.Error as error:
+                lost = _lost(conn)
+                self._give_back(conn)  # the pool rolls back what began
+                if attempt == 1 and lost:
+                    self._pool.check()
+                    continue
+                raise self.error(error) from error
+            return conn
+        raise AssertionError("unreachable")
+
+    @contextmanager
+    def lend(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled psycopg connection for SQL of the caller's own (autocommit, no write lock:
+        the revoker's status row); its errors come out as domain errors."""
+        conn = self._borrow()
+        try:
+            yield conn
+        except psycopg.Error as error:
+            raise self.error(error) from error
+        finally:
+            self._give_back(conn)
+
+    # -- the change feed ------------------------------------------------------------
+
+    def _listen_connection(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self._url, autocommit=True, **self._kwargs)
+
+    def change_token(self) -> int:
+        """Moves when any process commits a write to the store (LISTEN/NOTIFY, no polling).
+
+        The first call starts listening; the token also moves when the listening
+        connection comes back after a loss, as anything may have changed meanwhile.
+        """
+        return self._feed.token()
+
+    def wait_for_change(self, since: int, timeout: float) -> int:
+        """The change token once it differs from `since`, or after `timeout` seconds."""
+        return self._feed.wait(since, timeout)
+
+    def close(self) -> None:
+        self._feed.close()
+        self._pool.close()
