@@ -77,3 +77,19 @@ def test_no_module_runs_past_about_400_lines() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
     }
     assert long == {}
+
+
+def test_only_the_postgresql_backend_imports_psycopg_and_help_never_loads_it() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in ROOT.rglob("*.py")
+        if {"psycopg", "psycopg_pool"} & _imports(path)
+        and not (path.parent.name == "store" and path.name.startswith("pg"))
+    ]
+    assert offenders == []
+    loaded = _loaded_after(
+        "from workbench.cli.app import cli\n"
+        "import workbench.service, workbench.store, workbench.store.location\n"
+        "try:\n    cli.main(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass"
+    )
+    assert not any(name.split(".")[0] in {"psycopg", "psycopg_pool"} for name in loaded)
