@@ -68,7 +68,15 @@ class PgServer:
 
     def _start(self) -> None:
         done = self._run(
-            self.initdb, "-D", str(self.data), "-U", self.user, "-A", "trust", "-E", "UTF8",
+            self.initdb,
+            "-D",
+            str(self.data),
+            "-U",
+            self.user,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
             "--no-sync",
         )
         if done.returncode:
@@ -79,8 +87,17 @@ class PgServer:
             "-c max_connections=200"
         )
         done = self._run(
-            self.pg_ctl, "-D", str(self.data), "-l", str(self.root / "log"), "-o", options,
-            "-w", "-t", "60", "start",
+            self.pg_ctl,
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
         )
         if done.returncode:
             log = (self.root / "log").read_text(errors="replace")[-2000:]
@@ -94,7 +111,10 @@ class PgServer:
         """Run SQL with psql; its output (tuples only)."""
         done = subprocess.run(
             ["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", self.url(dbname), "-c", sql],
-            capture_output=True, text=True, check=False, timeout=60,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
         )
         if done.returncode:
             raise RuntimeError(f"psql failed: {done.stderr.strip()}")
