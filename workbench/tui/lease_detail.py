@@ -58,6 +58,7 @@ def lease_fields(lease: Lease, now: float) -> list[tuple[str, str]]:
         ("Type", lease.credential_type.value),
         ("State", lease.state.value),
         ("Issued", f"{utc_stamp(lease.issue_time)} UTC"),
+        ("Issued by", lease.issued_by or ""),
         ("Expires", f"{utc_stamp(lease.expire_time)} UTC ({left})"),
         ("Max expiry", f"{utc_stamp(lease.max_expire_time)} UTC"),
         ("TTL", format_duration(lease.lease_duration)),

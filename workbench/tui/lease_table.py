@@ -43,12 +43,13 @@ COLUMNS = (
     Column("credential_type", "Type", 16),
     Column("access_key_id", "Access key ID", 20),
     Column("issue_time", "Issued (UTC)", 12),
+    Column("issued_by", "Issued by", 10),
     Column("expire_time", "Expires in", 12),
     Column("state", "State", 11),
 )
 MIN_ID_WIDTH = 32
 # When the table is narrow (a side panel is open), these go first, in this order.
-DROP_ORDER = ("engine", "issue_time", "access_key_id", "credential_type", "role")
+DROP_ORDER = ("engine", "issued_by", "issue_time", "access_key_id", "credential_type", "role")
 
 SORT_KEYS: dict[str, Callable[[Lease], Any]] = {
     "lease_id": lambda lease: lease.lease_id,
@@ -57,6 +58,7 @@ SORT_KEYS: dict[str, Callable[[Lease], Any]] = {
     "credential_type": lambda lease: (lease.credential_type.value, lease.expire_time),
     "access_key_id": lambda lease: lease.access_key_id or "",
     "issue_time": lambda lease: lease.issue_time,
+    "issued_by": lambda lease: (lease.issued_by or "", lease.expire_time),
     "expire_time": lambda lease: lease.expire_time,
     "state": lambda lease: (STATE_ORDER[lease.state], lease.expire_time),
 }
@@ -70,6 +72,7 @@ def _search_text(lease: Lease) -> str:
             lease.credential_type.value,
             lease.state.value,
             lease.access_key_id or "",
+            lease.issued_by or "",
         )
     ).lower()
 
@@ -320,6 +323,7 @@ class LeaseTable(ScrollView, can_focus=True):
             "credential_type": lease.credential_type.value,
             "access_key_id": printable(lease.access_key_id or "-"),
             "issue_time": utc_time(lease.issue_time),
+            "issued_by": printable(lease.issued_by or "-"),
             "expire_time": expires_in(remaining),
             "state": lease.state.value,
         }
