@@ -35,6 +35,7 @@ COLUMNS = (
     "session_name",
     "created",
     "revocation",
+    "issued_by",
 )
 JSON_COLUMNS = ("created", "revocation")
 SECRET_COLUMNS = ("secret_key", "session_token")
@@ -64,6 +65,7 @@ TEXT_COLUMNS = (
     "error",
     "owner",
     "session_name",
+    "issued_by",
     *JSON_COLUMNS,
 )
 # A row this version can read: known enum values and numbers where numbers go.

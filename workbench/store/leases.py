@@ -114,6 +114,7 @@ class SqliteLeases:
             lease.session_name,
             json_text(lease.created),
             json_text(lease.revocation),
+            lease.issued_by,
         ]
 
     def _lease(self, row: sqlite3.Row | tuple[Any, ...], secrets: bool) -> Lease:
