@@ -68,3 +68,35 @@ def test_a_changed_entry_is_found_by_verify(real_store: Any) -> None:
     real_store._conn.execute("UPDATE audit SET path = 'aws/creds/other' WHERE seq = 3")
     result = log.verify()
     assert not result.ok and result.bad_seq == 3
+
+
+def _second_opening(store: Any, tmp_path: Path) -> Any:
+    """The same store opened by another process (another workbench on the team)."""
+    if store.dialect == "sqlite":
+        from workbench.store.sqlite import Store
+
+        return Store.open(store.home, PASSPHRASE, operator="alice")
+    from workbench.store.pg import PgStore
+
+    return PgStore.open(store.url, PASSPHRASE, operator="alice", home=tmp_path)
+
+
+def test_a_device_another_process_adds_takes_the_very_next_entry(
+    real_store: Any, tmp_path: Path
+) -> None:
+    """No entry slips past a device that was enabled before it (fail-closed auditing)."""
+    mine = AuditLog(real_store, operator="alice", fsync=False)
+    with mine.operation("read", "aws/creds/before"):
+        pass  # the device list is read, and cached, here
+    other_store = _second_opening(real_store, tmp_path)
+    try:
+        AuditLog(other_store, operator="bob", fsync=False).enable_file_device(
+            str(tmp_path / "audit.log")
+        )
+        with mine.operation("read", "aws/creds/after"):
+            pass
+    finally:
+        other_store.close()
+    lines = (tmp_path / "audit.log").read_text().splitlines()
+    assert any("aws/creds/after" in line for line in lines)
+    assert mine.verify().ok

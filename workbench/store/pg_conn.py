@@ -112,6 +112,7 @@ class PgConnection:
         self._kwargs = connection_kwargs(connect_timeout)
         self._local = threading.local()
         self._cursor_names = itertools.count(1)
+        self._fresh_tokens = itertools.count(1)
         self._pool = ConnectionPool(
             url,
             min_size=1,
@@ -363,7 +364,13 @@ class PgConnection:
 
         The first call starts listening; the token also moves when the listening
         connection comes back after a loss, as anything may have changed meanwhile.
+        Inside a write transaction it is new at every call (negative, never seen
+        before): a notification arrives a moment after its commit, and a writer
+        under the write lock must act on everything committed (the audit writer's
+        device list), so it reads again rather than trust the feed.
         """
+        if self._pinned() is not None:
+            return -next(self._fresh_tokens)
         return self._feed.token()
 
     def wait_for_change(self, since: int, timeout: float) -> int:
