@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 INSTALL_HINT = (
@@ -127,7 +128,8 @@ class PgServer:
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
-        name = url.rsplit("/", 1)[1].split("?", 1)[0]
+        # The path, not the last "/": the socket folder in ?host= has slashes too.
+        name = urllib.parse.urlsplit(url).path.lstrip("/")
         with contextlib.suppress(RuntimeError):
             self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
