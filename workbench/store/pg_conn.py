@@ -39,6 +39,7 @@ from workbench.domain.errors import (
     WorkbenchError,
 )
 from workbench.store.pg_feed import ChangeFeed
+from workbench.store.pg_schema import CHANNEL
 from workbench.store.pg_sql import redact_url, scrub, to_psycopg
 
 # The pool's own warnings (a connection dropped, a reconnect) go to the application's
@@ -48,7 +49,6 @@ logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
 # The store's write lock: every write transaction holds it (pg_advisory_xact_lock),
 # so two processes' writes never interleave. The bytes spell "LWstore!".
 STORE_WRITE_LOCK = int.from_bytes(b"LWstore!", "big")
-CHANNEL = "lease_workbench"
 CONNECT_TIMEOUT_SECONDS = 10
 # How long a writer waits for the write lock (SQLite's busy timeout is the same).
 LOCK_TIMEOUT_SECONDS = 30
