@@ -26,11 +26,10 @@ import psycopg
 import pytest
 
 from tests.helpers import HANG_GUARD_SECONDS, wait_for
-from workbench.domain.errors import InvalidInput, WorkbenchError
+from workbench.domain.errors import InvalidInput, StoreUnavailable, WorkbenchError
 from workbench.store.pg_coord import (
     PgProcessRegistry,
     PgWorkerLock,
-    StoreUnavailable,
     registry_key,
 )
 from workbench.store.pg_status import pg_lock_is_held, read_pg_status, write_pg_status

@@ -51,6 +51,7 @@ from workbench.domain.errors import (
     InvalidInput,
     NotFound,
     StoreCorrupted,
+    StoreUnavailable,
 )
 from workbench.domain.models import AuditRecord
 from workbench.domain.text import printable
@@ -252,7 +253,8 @@ class AuditLog(AuditReader):
             )
         except DeviceFailure as failure:
             raise _WriteFailed(failure.device, failure.target, failure.reason, skip) from None
-        except sqlite3.Error as error:
+        except (sqlite3.Error, StoreUnavailable) as error:
+            # The store's own table could not take it (a locked or lost database).
             raise _WriteFailed(STORE_DEVICE, "", str(error), skip) from None
 
     def _record_failure(

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from workbench.domain.errors import Conflict, InvalidInput, NotFound, StoreCorrupted
 from workbench.domain.text import printable
 from workbench.store.audit_rows import SqliteAudit
-from workbench.store.crypto import Cipher, KdfParams, new_data_key, unwrap_key
+from workbench.store.crypto import Cipher, KdfParams, new_data_key, new_store_id, unwrap_key
 from workbench.store.engines import SqliteEngines
 from workbench.store.keyslots import KeySlot, check_operator_name, new_slot
 from workbench.store.leases import SqliteLeases
@@ -328,3 +328,25 @@ def _as_bytes(blob: Any) -> bytes | None:
     if isinstance(blob, memoryview | bytearray):
         return bytes(blob)
     return blob  # type: ignore[no-any-return]  # damaged: Cipher.decrypt names the record
+
+
+def schema_version(where: object, meta: dict[str, str]) -> int:
+    """The schema version a store records; damage named (never "apply every migration")."""
+    text = meta.get("schema_version")
+    if text is None:
+        raise damaged(where, "schema version (meta.schema_version)", "missing")
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
+        raise damaged(where, "schema version (meta.schema_version)", f"{text[:20]!r}")
+    return int(text)
+
+
+def initial_meta(data_key: bytes) -> dict[str, str]:
+    """A new store's meta rows: its sealed audit HMAC key, ids and schema version 0."""
+    hmac_blob = Cipher(data_key).encrypt("meta", "hmac_key", "value", secrets.token_hex(32))
+    assert hmac_blob is not None
+    return {
+        "hmac_key": base64.b64encode(hmac_blob).decode(),
+        "store_id": new_store_id(),
+        DATA_KEY_ID: secrets.token_hex(16),
+        "schema_version": "0",
+    }

@@ -64,7 +64,7 @@ class StoreLocation:
             return Store.open(self.home, passphrase, operator=operator)
         from workbench.store.pg import PgStore
 
-        return PgStore.open(self.url, passphrase, operator=operator)
+        return PgStore.open(self.url, passphrase, operator=operator, home=self.home)
 
     def create(
         self, passphrase: str, *, operator: str | None = None, kdf: KdfParams | None = None
@@ -76,7 +76,7 @@ class StoreLocation:
             return Store.create(self.home, passphrase, kdf, operator=operator)
         from workbench.store.pg import PgStore
 
-        return PgStore.create(self.url, passphrase, kdf, operator=operator)
+        return PgStore.create(self.url, passphrase, kdf, operator=operator, home=self.home)
 
 
 def parse_location(store: str | None, home: Path) -> StoreLocation:

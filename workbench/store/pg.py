@@ -21,7 +21,14 @@ import psycopg
 
 from workbench.domain.errors import Conflict, StoreCorrupted, StoreMissing, StoreUnavailable
 from workbench.store import files, pg_schema
-from workbench.store.base import StoreBase, damaged, read_slots, unlock
+from workbench.store.base import (
+    StoreBase,
+    damaged,
+    initial_meta,
+    read_slots,
+    schema_version,
+    unlock,
+)
 from workbench.store.crypto import KdfParams, new_data_key, new_store_id
 from workbench.store.keyslots import default_operator, new_slot
 from workbench.store.pg_conn import CONNECT_TIMEOUT_SECONDS, PgConnection, connection_kwargs
@@ -53,15 +60,6 @@ def _meta(conn: PgConnection) -> dict[str, str]:
     if not conn.query(_HAS_META)[0][0]:
         raise StoreMissing(f"no workbench store in {conn.where}", hint="create_store")
     return {str(key): str(value) for key, value in conn.query("SELECT key, value FROM meta")}
-
-
-def _schema_version(where: str, meta: dict[str, str]) -> int:
-    text = meta.get("schema_version")
-    if text is None:
-        raise damaged(where, "schema version (meta.schema_version)", "missing")
-    if not (text.isascii() and text.isdigit() and len(text) <= 6):
-        raise damaged(where, "schema version (meta.schema_version)", f"{text[:20]!r}")
-    return int(text)
 
 
 class PgStore(StoreBase):
@@ -101,8 +99,6 @@ class PgStore(StoreBase):
         """Create the store with one operator's key slot; refuses a database holding one."""
         if not passphrase:
             raise Conflict("the passphrase is empty; choose one of at least 8 characters")
-        from workbench.store.sqlite import initial_meta
-
         operator = operator or default_operator()
         data_key = new_data_key()
         slot = new_slot(operator, passphrase, data_key, now=time.time(), created_by=None, kdf=kdf)
@@ -154,7 +150,7 @@ class PgStore(StoreBase):
                 url=url,
                 home=home,
             )
-            store._migrate(_schema_version(conn.where, meta))
+            store._migrate(schema_version(conn.where, meta))
             if not store.store_id:
                 store.store_id = new_store_id()
                 store.set_meta("store_id", store.store_id)

@@ -45,7 +45,7 @@ import threading
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
-from workbench.domain.errors import InvalidInput, WorkbenchError
+from workbench.domain.errors import InvalidInput, StoreUnavailable, WorkbenchError
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -77,10 +77,6 @@ _HOLDER_SQL = (
     " host(a.client_addr), a.client_port, l.pid"
     f" FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE {_LOCK_MATCH}"
 )
-
-
-class StoreUnavailable(WorkbenchError):
-    """The PostgreSQL server of a store cannot be reached (the message has no password)."""
 
 
 # -- connections -----------------------------------------------------------------

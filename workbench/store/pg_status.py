@@ -16,10 +16,9 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from workbench.domain.errors import WorkbenchError
+from workbench.domain.errors import StoreUnavailable, WorkbenchError
 from workbench.store.pg_coord import (
     WORKER_KEY,
-    StoreUnavailable,
     describe_store,
     error_text,
     find_holder,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import secrets
 import sqlite3
 import threading
 import time
@@ -16,8 +14,15 @@ import sqlite_utils
 
 from workbench.domain.errors import Conflict, StoreCorrupted, StoreMissing
 from workbench.store import files
-from workbench.store.base import DATA_KEY_ID, StoreBase, damaged, read_slots, unlock
-from workbench.store.crypto import Cipher, KdfParams, new_data_key, new_store_id
+from workbench.store.base import (
+    StoreBase,
+    damaged,
+    initial_meta,
+    read_slots,
+    schema_version,
+    unlock,
+)
+from workbench.store.crypto import KdfParams, new_data_key, new_store_id
 from workbench.store.keyslots import default_operator, new_slot
 from workbench.store.registry import ProcessRegistry
 from workbench.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -146,17 +151,6 @@ def _probe_slots(conn: Connection) -> list[Any]:
         raise StoreCorrupted(f"{conn.path}: the key slots cannot be read ({error})") from None
 
 
-def _schema_version(path: Path, meta: dict[str, str]) -> int:
-    # Every store records it from creation on: missing, it is damage, not "apply
-    # every migration again" over tables that exist.
-    text = meta.get("schema_version")
-    if text is None:
-        raise damaged(path, "schema version (meta.schema_version)", "missing")
-    if not (text.isascii() and text.isdigit() and len(text) <= 6):
-        raise damaged(path, "schema version (meta.schema_version)", f"{text[:20]!r}")
-    return int(text)
-
-
 class Store(StoreBase):
     """An unlocked SQLite store: repositories, transactions and the store's keys."""
 
@@ -250,7 +244,7 @@ class Store(StoreBase):
             meta = _meta(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             store = cls(conn, data_key, meta, operator=operator, private_key=private_key)
-            store._migrate(_schema_version(path, meta))
+            store._migrate(schema_version(path, meta))
             if not store.store_id:
                 store.store_id = new_store_id()
                 store.set_meta("store_id", store.store_id)
@@ -306,15 +300,3 @@ class Store(StoreBase):
     def checkpoint(self) -> None:
         """Fold the WAL into the main file (used before scanning or copying it)."""
         self._sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-def initial_meta(data_key: bytes) -> dict[str, str]:
-    """A new store's meta rows: its sealed audit HMAC key, ids and schema version 0."""
-    hmac_blob = Cipher(data_key).encrypt("meta", "hmac_key", "value", secrets.token_hex(32))
-    assert hmac_blob is not None
-    return {
-        "hmac_key": base64.b64encode(hmac_blob).decode(),
-        "store_id": new_store_id(),
-        DATA_KEY_ID: secrets.token_hex(16),
-        "schema_version": "0",
-    }
