@@ -13,7 +13,8 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,31 @@ def count_users(iam: Any, path: str) -> int:
     """IAM users under `path` (one paginated listing)."""
     pages = iam.get_paginator("list_users").paginate(PathPrefix=path)
     return sum(len(page.get("Users", [])) for page in pages)
+
+
+# -- PostgreSQL ------------------------------------------------------------------------
+
+
+@contextmanager
+def postgres() -> Iterator[Any]:
+    """The tests' throwaway PostgreSQL server (tests/pg_server.py): a cluster in a temporary
+    folder on a Unix socket only (no TCP port), stopped and removed at the end."""
+    from tests.pg_server import PgServer
+
+    try:
+        server = PgServer()
+    except RuntimeError as error:
+        raise SystemExit(f"cannot start PostgreSQL for the bench: {error}") from None
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def pg_settings(server: Any) -> str:
+    """The server's version and the settings tests/pg_server.py starts it with."""
+    version = server.psql("SHOW server_version")
+    return f"PostgreSQL {version}, Unix socket, fsync=off, synchronous_commit=off (as the tests')"
 
 
 # -- the service side ------------------------------------------------------------------
