@@ -164,3 +164,16 @@ def test_a_store_from_before_key_slots_opens_and_gets_a_slot(home: Path, aws: Mo
         keys = {key for (key,) in conn.execute("SELECT key FROM meta")}
     conn.close()
     assert "wrapped_key" not in keys  # the old single key is gone from the file
+
+
+def test_another_operators_damaged_slot_locks_nobody_else_out(
+    home: Path, aws: MotoServer, tmp_path: Path
+) -> None:
+    _team(home, aws, {}, tmp_path)
+    with sqlite3.connect(home / "workbench.db") as conn:
+        conn.execute("UPDATE key_slots SET kdf = '{not json' WHERE operator = 'bob'")
+    conn.close()
+    assert alice(home, {}, "lease", "list").returncode == 0
+    refused = bob(home, {}, "lease", "list")
+    assert refused.returncode == 1
+    assert "key slot of operator 'bob' is damaged (key_slots.kdf" in refused.stderr

@@ -60,8 +60,10 @@ AHEAD_SECONDS = 7200.0
 LEASES = (("web", "1h"), ("web", "1h"), ("db", "1h"), ("db", "10h"), ("web", "10h"))
 # Tables whose damage may stop everything: the keys and schema (meta), the trail (audit,
 # its devices, its sequence) and the one engine whose root credentials revoke users.
-MAY_STOP_REVOCATION = {"meta", "engines", "audit", "audit_devices", "sqlite_sequence"}
-MAY_FAIL_VERIFY = {"meta", "audit", "audit_devices", "sqlite_sequence"}
+# The key material (meta, the operator's key slot) may stop the unlock itself.
+KEY_TABLES = {"meta", "key_slots"}
+MAY_STOP_REVOCATION = KEY_TABLES | {"engines", "audit", "audit_devices", "sqlite_sequence"}
+MAY_FAIL_VERIFY = KEY_TABLES | {"audit", "audit_devices", "sqlite_sequence"}
 ENDED = {"revoked", "expired", "failed", "irrevocable"}
 
 
@@ -338,7 +340,7 @@ def check_damaged_store(template: Template, home: Path, aws: MotoServer, damage:
     if code == 0:
         listed = {row["id"] for row in json.loads(out)}
         assert {lease.lease_id for lease in spared} <= listed, (where, listed)
-    elif damage.table != "meta":
+    elif damage.table not in KEY_TABLES:
         raise AssertionError(f"{where}: the store refused to list leases: {err}")
 
     code, _out, err = run_main(home, ["audit", "tail", "-n", "50"])
@@ -352,7 +354,7 @@ def check_damaged_store(template: Template, home: Path, aws: MotoServer, damage:
     due = [lease for lease in spared if lease.due]
     states = run_revoker(home, due, where)
     if states is None:
-        assert damage.table == "meta", f"{where}: the store no longer opens"
+        assert damage.table in KEY_TABLES, f"{where}: the store no longer opens"
         states = {}
     present = users(aws)
     for lease in spared:
@@ -360,7 +362,7 @@ def check_damaged_store(template: Template, home: Path, aws: MotoServer, damage:
         if lease.user_name in present:
             # Never recorded as ended while its user still holds keys in AWS.
             assert state not in {"revoked", "expired"}, (where, lease, state)
-        if damage.table == "meta" and not states:
+        if damage.table in KEY_TABLES and not states:
             continue
         assert state is not None, f"{where}: lease {lease.lease_id} lost"
         if lease.due and damage.table not in MAY_STOP_REVOCATION:
@@ -468,11 +470,11 @@ def test_the_tui_survives_every_table_damaged(
         asyncio.run(mount_tui(home, where))
         assert not unexpected_errors, (where, unexpected_errors)
 
-    # Each mount costs seconds: every table but meta damaged at once, then meta alone
-    # (damaged meta mostly stops the unlock, which would hide the rest).
-    everything_else = [table for table in template.tables if table != "meta"]
+    # Each mount costs seconds: every table but the key material damaged at once, then
+    # that alone (damaged keys mostly stop the unlock, which would hide the rest).
+    everything_else = [table for table in template.tables if table not in KEY_TABLES]
     assert fuzz_tables(template, tmp_path, everything_else, check, examples=4)
-    assert fuzz_tables(template, tmp_path, ["meta"], check, examples=2)
+    assert fuzz_tables(template, tmp_path, sorted(KEY_TABLES), check, examples=2)
 
 
 # -- what the fuzzing found: each case on its own -----------------------------------------

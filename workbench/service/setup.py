@@ -42,7 +42,7 @@ def open_workbench(
     """
     store = _location(where).open(passphrase, operator=operator)
     try:
-        shown = _display_name(store.operator, label, [slot.operator for slot in store.operators()])
+        shown = _display_name(store.operator, label, store.operator_names())
     except BaseException:
         store.close()
         raise

@@ -57,30 +57,52 @@ def damaged(where: object, what: str, detail: str) -> StoreCorrupted:
     )
 
 
+def slot_names(conn: StoreConnection) -> list[str]:
+    """The operators with a key slot (names only: cheap, and damage elsewhere cannot stop it)."""
+    return [str(row[0]) for row in conn.query("SELECT operator FROM key_slots ORDER BY operator")]
+
+
+def read_slot(conn: StoreConnection, operator: str) -> KeySlot | None:
+    """One operator's slot (StoreCorrupted naming the field if it is damaged), or None."""
+    rows = conn.query(f"SELECT {SLOT_COLUMNS} FROM key_slots WHERE operator = ?", (operator,))
+    return KeySlot.from_row(tuple(rows[0])) if rows else None
+
+
 def read_slots(conn: StoreConnection) -> list[KeySlot]:
-    """Every operator's key slot, by name ([] in a store from before key slots)."""
-    return [
-        KeySlot.from_row(tuple(row))
-        for row in conn.query(f"SELECT {SLOT_COLUMNS} FROM key_slots ORDER BY operator")
-    ]
+    """Every readable slot; a damaged one is left out (it opens nothing; others still work)."""
+    slots = []
+    for row in conn.query(f"SELECT {SLOT_COLUMNS} FROM key_slots ORDER BY operator"):
+        try:
+            slots.append(KeySlot.from_row(tuple(row)))
+        except StoreCorrupted:
+            continue
+    return slots
 
 
 def unlock(
-    where: object, meta: dict[str, str], slots: list[KeySlot], operator: str, passphrase: str
+    where: object,
+    meta: dict[str, str],
+    conn: StoreConnection,
+    operator: str,
+    passphrase: str,
+    *,
+    names: list[str] | None = None,
 ) -> tuple[bytes, bytes | None]:
     """(data key, private key) for `operator`; private key None for a store without slots.
 
     A store from before key slots has one passphrase-wrapped key in meta; it
     opens with that passphrase whoever asks, and gets its first slot then.
+    Only the operator's own slot is read: another's damaged slot locks nobody out.
     """
-    if not slots:
+    names = slot_names(conn) if names is None else names
+    if not names:
         return _legacy_unlock(where, meta, passphrase), None
-    for slot in slots:
-        if slot.operator == operator:
-            return slot.unlock(passphrase)
-    names = ", ".join(printable(slot.operator) for slot in slots)
+    slot = read_slot(conn, operator)
+    if slot is not None:
+        return slot.unlock(passphrase)
+    shown = ", ".join(repr(printable(name)) for name in names)
     raise NotFound(
-        f"operator {printable(operator)!r} has no key slot in this store (operators: {names})",
+        f"operator {printable(operator)!r} has no key slot in this store (operators: {shown})",
         hint="unlock_as_operator",
         hint_args={"operator": printable(operator)},
     )
@@ -184,8 +206,12 @@ class StoreBase:
     # -- operators ---------------------------------------------------------------
 
     def operators(self) -> list[KeySlot]:
-        """Every operator's key slot (names, when and by whom added; nothing secret)."""
+        """Every readable operator's key slot (names, when and by whom added; nothing secret)."""
         return read_slots(self._conn)
+
+    def operator_names(self) -> list[str]:
+        """Every operator's name, a damaged slot's too."""
+        return slot_names(self._conn)
 
     def _write_slot(self, slot: KeySlot) -> None:
         self._conn.execute(
@@ -203,7 +229,7 @@ class StoreBase:
             self.operator, passphrase, self._data_key, now=now, created_by=None, kdf=kdf
         )
         with self.transaction():
-            if read_slots(self._conn):
+            if slot_names(self._conn):
                 return  # another process converted it meanwhile; its slots stand
             self._write_slot(slot)
             self._conn.execute("DELETE FROM meta WHERE key IN ('wrapped_key', 'kdf')")
@@ -218,7 +244,7 @@ class StoreBase:
             name, passphrase, self._data_key, now=now, created_by=self.operator, kdf=kdf
         )
         with self.transaction():
-            if any(existing.operator == name for existing in read_slots(self._conn)):
+            if name in slot_names(self._conn):
                 raise Conflict(
                     f"operator {printable(name)!r} exists already", hint="list_operators"
                 )
@@ -240,10 +266,11 @@ class StoreBase:
         new_cipher = Cipher(new_key)
         key_id = secrets.token_hex(16)
         with self.transaction():
+            names = slot_names(self._conn)
+            if name not in names:
+                shown = ", ".join(repr(printable(n)) for n in names)
+                raise NotFound(f"operator {printable(name)!r} not found (operators: {shown})")
             slots = read_slots(self._conn)
-            if not any(slot.operator == name for slot in slots):
-                names = ", ".join(printable(slot.operator) for slot in slots)
-                raise NotFound(f"operator {printable(name)!r} not found (operators: {names})")
             resealed = self._reseal_all(new_cipher)
             for slot in slots:
                 if slot.operator != name:
@@ -306,10 +333,10 @@ class StoreBase:
             raise Conflict("this store has no key slot to change; unlock it again first")
         kdf = kdf or KdfParams.fresh()
         with self.transaction():
-            mine = [s for s in read_slots(self._conn) if s.operator == self.operator]
-            if not mine:
+            mine = read_slot(self._conn, self.operator)
+            if mine is None:
                 raise NotFound(f"operator {printable(self.operator)!r} was removed meanwhile")
-            self._write_slot(mine[0].with_passphrase(self._private_key, new_passphrase, kdf))
+            self._write_slot(mine.with_passphrase(self._private_key, new_passphrase, kdf))
 
     # -- plumbing ----------------------------------------------------------------
 

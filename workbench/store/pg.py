@@ -25,7 +25,6 @@ from workbench.store.base import (
     StoreBase,
     damaged,
     initial_meta,
-    read_slots,
     schema_version,
     unlock,
 )
@@ -140,7 +139,7 @@ class PgStore(StoreBase):
         conn = PgConnection(url, connect_timeout=connect_timeout)
         try:
             meta = _meta(conn)
-            data_key, private_key = unlock(conn.where, meta, read_slots(conn), operator, passphrase)
+            data_key, private_key = unlock(conn.where, meta, conn, operator, passphrase)
             store = cls(
                 conn,
                 data_key,

@@ -18,8 +18,8 @@ from workbench.store.base import (
     StoreBase,
     damaged,
     initial_meta,
-    read_slots,
     schema_version,
+    slot_names,
     unlock,
 )
 from workbench.store.crypto import KdfParams, new_data_key, new_store_id
@@ -141,10 +141,10 @@ def _meta(conn: Connection) -> dict[str, str]:
     return {str(key): str(value) for key, value in rows}
 
 
-def _probe_slots(conn: Connection) -> list[Any]:
-    """Key slots, or [] in a store from before them (no key_slots table)."""
+def _probe_slots(conn: Connection) -> list[str]:
+    """Operators with key slots, or [] in a store from before them (no key_slots table)."""
     try:
-        return read_slots(conn)
+        return slot_names(conn)
     except sqlite3.OperationalError as error:
         if "no such table" in str(error):
             return []
@@ -234,8 +234,9 @@ class Store(StoreBase):
         files.check_private_home(home)
         probe = Connection(path, read_only=True)
         try:
+            names = _probe_slots(probe)
             data_key, private_key = unlock(
-                path, _meta(probe), _probe_slots(probe), operator, passphrase
+                path, _meta(probe), probe, operator, passphrase, names=names
             )
         finally:
             probe.close()
