@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from workbench.cli.common import CliState, pass_state
@@ -43,4 +45,10 @@ def web(state: CliState, port: int) -> None:
         ) from None
     from workbench.tui.web import serve
 
+    # Each browser session is a new `workbench` process: it inherits the store and the
+    # operator through the environment (a URL on a command line would show in `ps`).
+    if state.store:
+        os.environ["WORKBENCH_STORE"] = state.store
+    if state.operator:
+        os.environ["WORKBENCH_OPERATOR"] = state.operator
     serve(home=state.home_path, port=port, operator=state.operator)

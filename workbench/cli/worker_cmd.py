@@ -92,15 +92,27 @@ def _print_status(report: dict[str, Any]) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value))
         return f"{stamp} ({now - value:.1f} s ago)"
 
-    if report["running"]:
+    holder = report.get("holder")
+    if not report["running"]:
+        click.echo("revoker: not running")
+    elif isinstance(holder, dict):
+        # A shared store: who holds the revoker lock, as the database sees it; ages by
+        # the database's clock, so machines whose clocks differ agree.
+        client = f" ({printable(str(holder['client']))})" if holder.get("client") else ""
+        where = printable(f"pid {holder.get('pid')} on {holder.get('host')}")
+        click.echo(f"revoker: running, {where}{client}")
+        click.echo(f"store: {printable(str(report.get('home')))}")
+        age = report.get("last_pass_age")
+        last_pass = f"{age:.1f} s ago" if isinstance(age, int | float) else "never"
+    else:
         host = printable(str(report.get("host")))
         click.echo(f"revoker: running, pid {report.get('pid')} on {host}")
+        last_pass = ago(report.get("last_pass"))
+    if report["running"]:
         click.echo(f"since: {ago(report.get('started'))}")
-        click.echo(f"last pass: {ago(report.get('last_pass'))}")
+        click.echo(f"last pass: {last_pass}")
         click.echo(f"leases due: {report.get('due', 0)}, in flight: {report.get('in_flight', 0)}")
         click.echo(f"revoked since start: {report.get('revoked', 0)}")
-    else:
-        click.echo("revoker: not running")
     for row in report.get("unreadable") or []:
         click.echo(
             printable(f"unreadable lease {row.get('lease_id')}: {row.get('error')} (set aside)")
