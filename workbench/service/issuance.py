@@ -88,8 +88,9 @@ class Credentials(ServicePart):
     def _withdraw(self, lease: Lease) -> str:
         """End a credential whose issuance could not be audited; say what became of it.
 
-        Unaudited on purpose: the audit devices just failed. A credential
-        nobody has on record must not stay alive until its TTL.
+        A credential nobody has on record must not stay alive until its TTL. Its
+        revocation is audited if the devices take entries again, else not (see
+        `LeaseLifecycle.withdraw`).
         """
         try:
             ended = self._lifecycle.withdraw(lease.lease_id)

@@ -21,6 +21,7 @@ from workbench.aws.errors import AwsCallError
 from workbench.domain import lifecycle
 from workbench.domain.durations import format_duration, parse_duration
 from workbench.domain.errors import (
+    AuditFailure,
     AwsError,
     Conflict,
     InvalidInput,
@@ -151,7 +152,16 @@ class LeaseLifecycle:
         return lease
 
     def withdraw(self, lease_id: str) -> Lease:
-        """Revoke a credential just issued, without auditing (the audit devices failed)."""
+        """Revoke a credential just issued whose response the audit devices refused.
+
+        Audited (source `withdraw`) if they take entries again: a team store's
+        connection cut off mid-entry is replaced at the next transaction. Only if
+        the revocation's own entry is refused too does it go on unaudited.
+        """
+        try:
+            return self.revoke(lease_id, source="withdraw")
+        except AuditFailure:
+            pass  # the devices still fail: withdrawn all the same, below
         lease = self._claim(self.get(lease_id))
         if lease.state is LeaseState.REVOKING:
             lease = self.finish(lease)
