@@ -177,3 +177,38 @@ def test_another_operators_damaged_slot_locks_nobody_else_out(
     refused = bob(home, {}, "lease", "list")
     assert refused.returncode == 1
     assert "key slot of operator 'bob' is damaged (key_slots.kdf" in refused.stderr
+
+
+def _tamper(home: Path, where: dict[str, str], sql: str, params: tuple[Any, ...]) -> None:
+    """Write the store's tables behind the workbench's back (a database administrator)."""
+    url = where.get("WORKBENCH_STORE")
+    if url is None:
+        with sqlite3.connect(home / "workbench.db") as conn:
+            conn.execute(sql, params)
+        conn.close()
+        return
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.replace("?", "%s"), params)
+
+
+def test_a_public_key_slipped_into_a_slot_gets_no_data_key(
+    home: Path, aws: MotoServer, where: dict[str, str], tmp_path: Path
+) -> None:
+    """Whoever writes the database without the data key cannot have a new key sealed to them."""
+    from workbench.store.keyslots import new_slot
+
+    _team(home, aws, where, tmp_path)
+    carol = run_cli(home, "operator", "add", "carol", "--new-passphrase-file", "/dev/stdin",
+                    input="carol passphrase 7\n", WORKBENCH_OPERATOR="alice", **where)  # fmt: skip
+    assert carol.returncode == 0, carol.stderr
+    # The intruder's own key pair, made with a data key of their own.
+    theirs = new_slot("bob", "intruder passphrase", b"\x00" * 32, now=0.0, created_by=None)
+    _tamper(home, where, "UPDATE key_slots SET public_key = ? WHERE operator = 'bob'",
+            (theirs.public_key,))  # fmt: skip
+    removed = alice(home, where, "operator", "remove", "carol")
+    assert removed.returncode == 1
+    assert "key slot of operator 'bob' is damaged (key_slots.binding" in removed.stderr
+    listed = alice(home, where, "operator", "list", "--format", "json")
+    assert [o["name"] for o in json.loads(listed.stdout)] == ["alice", "bob", "carol"]

@@ -76,6 +76,8 @@ def _copy(source: Repositories, target_location: StoreLocation) -> CopyReport:
         for listed in source.static_roles.list()
         if (sealed := source.static_roles.get(listed.engine, listed.name, secrets=True)) is not None
     ]
+    slots = source.operators()
+    source.check_slot_bindings(slots)
     source_log = AuditLog(source, operator=source.operator)
     head_seq, head_hash = source.audit.head()
     head_meta = source.get_meta(HEAD_META_KEY)
@@ -99,7 +101,7 @@ def _copy(source: Repositories, target_location: StoreLocation) -> CopyReport:
             target.take_identity(
                 store_id=source.store_id,
                 hmac_key=source.hmac_key,
-                slots=source.operators(),
+                slots=slots,
                 meta={HEAD_META_KEY: head_meta} if head_meta else {},
             )
     except BaseException:

@@ -26,7 +26,8 @@ from workbench.store.roles import SqliteRoles
 from workbench.store.static_roles import SqliteStaticRoles
 
 SLOT_COLUMNS = (
-    "operator, kdf, public_key, wrapped_private_key, wrapped_data_key, created_time, created_by"
+    "operator, kdf, public_key, wrapped_private_key, wrapped_data_key, created_time, created_by, "
+    "binding"
 )
 DATA_KEY_ID = "data_key_id"
 
@@ -215,11 +216,11 @@ class StoreBase:
 
     def _write_slot(self, slot: KeySlot) -> None:
         self._conn.execute(
-            f"INSERT INTO key_slots ({SLOT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            f"INSERT INTO key_slots ({SLOT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(operator) DO UPDATE SET kdf = excluded.kdf, "
             "public_key = excluded.public_key, "
             "wrapped_private_key = excluded.wrapped_private_key, "
-            "wrapped_data_key = excluded.wrapped_data_key",
+            "wrapped_data_key = excluded.wrapped_data_key, binding = excluded.binding",
             slot.row(),
         )
 
@@ -271,6 +272,7 @@ class StoreBase:
                 shown = ", ".join(repr(printable(n)) for n in names)
                 raise NotFound(f"operator {printable(name)!r} not found (operators: {shown})")
             slots = read_slots(self._conn)
+            self.check_slot_bindings(slots)
             resealed = self._reseal_all(new_cipher)
             for slot in slots:
                 if slot.operator != name:
@@ -303,6 +305,11 @@ class StoreBase:
         assert blob is not None
         self._set_meta("hmac_key", base64.b64encode(blob).decode())
         return count
+
+    def check_slot_bindings(self, slots: list[KeySlot]) -> None:
+        """Refuse slots whose public key the data key's holders did not put there."""
+        for slot in slots:
+            slot.check_binding(self._data_key)
 
     def take_identity(
         self, *, store_id: str, hmac_key: bytes, slots: list[KeySlot], meta: dict[str, str]

@@ -13,13 +13,19 @@ X25519 exchange, HKDF-SHA256, AES-256-GCM). So:
   the removed operator's copy of the old key opens nothing written later.
 
 Each sealed value's associated data names the operator, so a slot's pieces
-cannot be swapped between operators unnoticed.
+cannot be swapped between operators unnoticed. Each slot also carries a
+binding: an HMAC of its operator and public key under a key derived from the
+data key. Someone who can write the database but holds no data key (a
+database administrator) cannot make one, so a public key of theirs slipped
+into a slot is refused before a new data key is ever sealed to it.
 """
 
 from __future__ import annotations
 
 import base64
 import getpass
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -39,6 +45,7 @@ OPERATOR_ENV = "WORKBENCH_OPERATOR"
 MAX_OPERATOR_LENGTH = 64
 _NONCE = 12
 _PRIVATE_AAD = "workbench/slot-private/v1"
+_BINDING_INFO = b"workbench/slot-binding/v1"
 _DATA_AAD = "workbench/slot-data-key/v1"
 _RAW = serialization.Encoding.Raw
 _RAW_PUBLIC = serialization.PublicFormat.Raw
@@ -103,8 +110,9 @@ class KeySlot:
     wrapped_data_key: str  # base64 ephemeral public + nonce + AES-GCM(data key)
     created_time: float
     created_by: str | None = None
+    binding: str | None = None  # base64 HMAC(operator, public key) under the data key
 
-    def row(self) -> tuple[str, str, str, str, str, float, str | None]:
+    def row(self) -> tuple[str, str, str, str, str, float, str | None, str | None]:
         """Values in the key_slots table's column order."""
         return (
             self.operator,
@@ -114,12 +122,13 @@ class KeySlot:
             self.wrapped_data_key,
             self.created_time,
             self.created_by,
+            self.binding,
         )
 
     @classmethod
     def from_row(cls, row: tuple[object, ...]) -> KeySlot:
         """A slot read back from the store; damage named, never a TypeError."""
-        operator, kdf_text, public, private, data, created_time, created_by = row
+        operator, kdf_text, public, private, data, created_time, created_by, binding = row
         name = str(operator)
         texts = {"operator": operator, "kdf": kdf_text, "public_key": public}
         texts |= {"wrapped_private_key": private, "wrapped_data_key": data}
@@ -142,6 +151,7 @@ class KeySlot:
             wrapped_data_key=data,
             created_time=float(created_time),
             created_by=created_by if isinstance(created_by, str) else None,
+            binding=binding if isinstance(binding, str) else None,
         )
 
     def unlock(self, passphrase: str) -> tuple[bytes, bytes]:
@@ -178,6 +188,17 @@ class KeySlot:
         except InvalidTag:
             raise _damaged(self.operator, "wrapped_data_key", "it does not open") from None
 
+    def check_binding(self, data_key: bytes) -> None:
+        """Refuse a slot whose public key was not put there by a holder of the data key."""
+        expected = slot_binding(data_key, self.operator, self.public_key)
+        if self.binding is None or not hmac.compare_digest(self.binding, expected):
+            raise _damaged(
+                self.operator,
+                "binding",
+                "its public key is not bound to this store's data key, so it was changed "
+                "outside the workbench; no key is sealed to it",
+            )
+
     def with_data_key(self, data_key: bytes) -> KeySlot:
         """The same slot with a new data key sealed to its public key (no passphrase needed)."""
         public = _unb64(self.public_key, self.operator, "public_key", 32)
@@ -189,6 +210,7 @@ class KeySlot:
             wrapped_data_key=seal_to(public, self.operator, data_key),
             created_time=self.created_time,
             created_by=self.created_by,
+            binding=slot_binding(data_key, self.operator, self.public_key),
         )
 
     def with_passphrase(self, private: bytes, passphrase: str, kdf: KdfParams) -> KeySlot:
@@ -201,7 +223,15 @@ class KeySlot:
             wrapped_data_key=self.wrapped_data_key,
             created_time=self.created_time,
             created_by=self.created_by,
+            binding=self.binding,
         )
+
+
+def slot_binding(data_key: bytes, operator: str, public_key: str) -> str:
+    """HMAC-SHA256 of the operator and public key under a key derived from the data key."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_BINDING_INFO).derive(data_key)
+    digest = hmac.new(key, f"{operator}\x1f{public_key}".encode(), hashlib.sha256).digest()
+    return _b64(digest)
 
 
 def _hkdf(shared: bytes, ephemeral: bytes, operator: str) -> bytes:
@@ -251,4 +281,5 @@ def new_slot(
         wrapped_data_key=seal_to(public, operator, data_key),
         created_time=now,
         created_by=created_by,
+        binding=slot_binding(data_key, operator, _b64(public)),
     )

@@ -168,7 +168,8 @@ def _m4_team(conn: Scripted) -> None:
             wrapped_private_key {KEY},
             wrapped_data_key {KEY},
             created_time double precision NOT NULL,
-            created_by {TEXT}
+            created_by {TEXT},
+            binding {TEXT}
         )"""
     )
     conn.script(notify_on("key_slots"))

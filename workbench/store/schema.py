@@ -116,7 +116,8 @@ def _m4_team(db: sqlite_utils.Database) -> None:
             wrapped_private_key TEXT NOT NULL,
             wrapped_data_key TEXT NOT NULL,
             created_time REAL NOT NULL,
-            created_by TEXT
+            created_by TEXT,
+            binding TEXT
         )"""
     )
     db.execute("ALTER TABLE leases ADD COLUMN issued_by TEXT")
