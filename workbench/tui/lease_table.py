@@ -43,9 +43,9 @@ COLUMNS = (
     Column("credential_type", "Type", 16),
     Column("access_key_id", "Access key ID", 20),
     Column("issue_time", "Issued (UTC)", 12),
-    Column("issued_by", "Issued by", 10),
     Column("expire_time", "Expires in", 12),
     Column("state", "State", 11),
+    Column("issued_by", "Issued by", 10),
 )
 MIN_ID_WIDTH = 32
 # When the table is narrow (a side panel is open), these go first, in this order.
