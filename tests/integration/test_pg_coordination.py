@@ -252,27 +252,56 @@ def test_a_closed_registry_leaves_and_its_owner_is_dead(
     wait_for(lambda: observer.is_dead(owner), "a closed registry's owner is seen dead")
 
 
-def test_a_process_whose_session_is_killed_registers_again(
+def _registry_backend(dba: psycopg.Connection[Any], owner: str) -> int | None:
+    """The server pid whose session holds `owner`'s registry lock, if any."""
+    key = registry_key(owner.rsplit(":", 1)[1])
+    (backend,) = dba.execute(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1"
+        " AND classid = %s::bigint::oid AND objid = %s::bigint::oid AND granted",
+        (key >> 32, key & 0xFFFFFFFF),
+    ).fetchone() or (None,)
+    return backend
+
+
+def test_a_process_whose_session_is_killed_takes_its_lock_again_and_stays_alive(
+    pg_url: str, observer: PgProcessRegistry
+) -> None:
+    # A live process's session ended under it (a DBA, a server restart) must not make
+    # the leases it holds mid-issue or mid-revoke look orphaned: another process would
+    # take them over while it still works on them (the PostgreSQL soak's
+    # kill_connections saw a lease revoked by two processes, its row written twice).
+    registry = PgProcessRegistry(pg_url)
+    owner = registry.owner()
+    with psycopg.connect(pg_url, autocommit=True) as dba:  # a DBA killing its connection
+        backend = _registry_backend(dba, owner)
+        assert backend is not None
+        dba.execute("SELECT pg_terminate_backend(%s, 60000)", (backend,))
+
+        # Its keeper takes the same lock again on a new session, without being asked.
+        wait_for(
+            lambda: _registry_backend(dba, owner) not in (None, backend),
+            "the registry lock taken again on a new session",
+        )
+    assert observer.is_dead(owner) is False
+    assert registry.owner() == owner
+    registry.close()
+    assert observer.is_dead(owner) is True
+
+
+def test_an_owner_whose_lock_is_free_for_a_moment_only_is_not_dead(
     pg_url: str, observer: PgProcessRegistry
 ) -> None:
     registry = PgProcessRegistry(pg_url)
     owner = registry.owner()
     key = registry_key(owner.rsplit(":", 1)[1])
-    with psycopg.connect(pg_url, autocommit=True) as dba:  # a DBA killing its connection
-        (backend,) = dba.execute(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1"
-            " AND classid = %s::bigint::oid AND objid = %s::bigint::oid",
-            (key >> 32, key & 0xFFFFFFFF),
-        ).fetchone() or (None,)
-        assert backend is not None
-        dba.execute("SELECT pg_terminate_backend(%s, 60000)", (backend,))
-
-    # What it wrote as `owner` is recoverable now; what it writes next is alive.
-    wait_for(lambda: observer.is_dead(owner), "the killed session's owner is seen dead")
-    again = registry.owner()
-    assert again != owner and again.rsplit(":", 1)[0] == owner.rsplit(":", 1)[0]
-    assert observer.is_dead(again) is False
-    registry.close()
+    registry.close()  # free: the observer looks now...
+    with psycopg.connect(pg_url, autocommit=True) as other:
+        timer = threading.Timer(0.3, lambda: other.execute("SELECT pg_advisory_lock(%s)", (key,)))
+        timer.start()  # ...and the lock is held again a moment later
+        try:
+            assert observer.is_dead(owner) is False
+        finally:
+            timer.join()
 
 
 def test_a_forked_child_registers_as_itself_and_leaves_its_parent_registered(

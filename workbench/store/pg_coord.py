@@ -8,6 +8,12 @@ session ends, however it ends:
 
 - a holder process killed (kill -9) or exiting: its socket closes, the server
   ends the session and frees its locks at once;
+- a live process whose registry session ends under it (a DBA's
+  pg_terminate_backend, a server restart): a keeper thread sees the session go
+  and takes the same lock again on a new one, at once, so the owner it wrote on
+  leases mid-issue or mid-revoke stays alive. So that nobody takes over such a
+  lease in that moment, an owner is dead only if its lock is still free
+  DEAD_AFTER_SECONDS after it was first seen free;
 - a holder machine that vanishes from the network: the lock connection asks
   the server for TCP keepalives (`tcp_keepalives_idle` 5 s, `_interval` 2 s,
   `_count` 3) and `tcp_user_timeout` 10000 ms, so the server ends the session,
@@ -42,6 +48,7 @@ import secrets
 import select
 import socket
 import threading
+import time
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +72,14 @@ SERVER_KEEPALIVE_SQL = (
 WORKER_APP_PREFIX = "lease-workbench worker "
 PROCESS_APP_PREFIX = "lease-workbench process "
 _APP_NAME_MAX = 63  # NAMEDATALEN - 1: the server truncates longer names
+# A free registry lock means its owner died only if it is still free this long after it
+# was first seen free: a live owner's keeper takes it again within milliseconds.
+DEAD_AFTER_SECONDS = 1.0
+# How long a lost session's lock may still be held by its ending backend (pg_terminate_backend
+# returns before the backend has gone): the keeper retries taking it this long.
+RELOCK_SECONDS = 3.0
+KEEPER_RETRY_SECONDS = 0.1
+KEEPER_POLL_SECONDS = 1.0
 _TOKEN_CHARS = frozenset("0123456789abcdef")
 
 _LOCK_MATCH = (
@@ -203,8 +218,10 @@ class PgProcessRegistry:
     """This process's entry in a store's registry: a session advisory lock held for life.
 
     One connection per process (made on first use, again after fork) holds the
-    lock and answers `is_dead`. If that connection breaks, the server has
-    dropped the lock: the next `owner()` registers again under a new token.
+    lock and answers `is_dead`. If that connection breaks while the process
+    runs, a keeper thread connects again at once and takes the same lock (same
+    token, same owner); only if another session holds it meanwhile does the
+    next `owner()` register under a new token.
     """
 
     def __init__(self, url: str) -> None:
@@ -213,6 +230,8 @@ class PgProcessRegistry:
         self._pid: int | None = None
         self._conn: Connection[Any] | None = None
         self._owner = ""
+        self._keeper: threading.Thread | None = None
+        self._dead: set[str] = set()  # tokens seen free twice, DEAD_AFTER_SECONDS apart
 
     def owner(self) -> str:
         """`host:pid:token` of this process, registering it if need be."""
@@ -223,21 +242,41 @@ class PgProcessRegistry:
             return self._owner
 
     def _session(self) -> Connection[Any]:
-        """This process's connection, made anew after a fork or a break."""
+        """This process's connection, made anew after a fork or a break (a break keeps
+        this process's token: its lock is taken again on the new session)."""
         if self._pid == os.getpid() and _usable(self._conn):
             assert self._conn is not None
             return self._conn
         if self._pid == os.getpid():
             _close_quietly(self._conn)
-        # After a fork the parent's connection is only dropped: psycopg does not end
-        # a session from a process that did not open it, so the parent keeps its lock.
-        self._conn, self._pid, self._owner = None, None, ""
+            self._conn = None
+        else:
+            # After a fork the parent's connection is only dropped: psycopg does not end
+            # a session from a process that did not open it, so the parent keeps its lock.
+            self._conn, self._pid, self._owner = None, None, ""
         host = socket.gethostname()
         self._conn = pg_connect(
             self.url, application_name=_app_name(PROCESS_APP_PREFIX, host, os.getpid())
         )
         self._pid = os.getpid()
+        if self._owner:
+            self._relock(self._conn)
         return self._conn
+
+    def _relock(self, conn: Connection[Any]) -> None:
+        """Take this process's lock again on a new session; its ending session may hold it
+        a moment longer. Given up (a new token at the next `owner()`) if still held then."""
+        token = self._owner.rsplit(":", 1)[1]
+        deadline = time.monotonic() + RELOCK_SECONDS
+        while True:
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (registry_key(token),)).fetchone()
+            if row and row[0]:
+                return
+            if time.monotonic() >= deadline:
+                log.debug("the registry lock of %s stayed taken; registering anew", self._owner)
+                self._owner = ""
+                return
+            time.sleep(KEEPER_RETRY_SECONDS)
 
     def _register(self, conn: Connection[Any]) -> None:
         for _attempt in range(8):
@@ -245,28 +284,91 @@ class PgProcessRegistry:
             row = conn.execute("SELECT pg_try_advisory_lock(%s)", (registry_key(token),)).fetchone()
             if row and row[0]:
                 self._owner = f"{socket.gethostname()}:{os.getpid()}:{token}"
+                self._start_keeper()
                 return
         raise StoreUnavailable("cannot register this process in the store's registry")
 
+    # -- the keeper ------------------------------------------------------------------
+
+    def _start_keeper(self) -> None:
+        """A keeper for this registration (one before it, if any, ends on seeing it)."""
+        self._keeper = threading.Thread(
+            target=self._keep, name="lease-workbench registry", daemon=True
+        )
+        self._keeper.start()
+
+    def _keep(self) -> None:
+        """While this process is registered: wait on its session's socket (the server
+        speaks on an idle session only to end it), and when it ends take the lock again."""
+        import psycopg  # deferred: only team mode pays for it
+
+        me = threading.current_thread()
+        while True:
+            # Read without the lock (it is taken only when the session speaks, so a fork
+            # elsewhere in the process rarely finds it held).
+            if self._keeper is not me or not self._owner or self._pid != os.getpid():
+                return  # closed, or registered anew with a keeper of its own
+            conn = self._conn
+            try:
+                if conn is not None and not conn.closed:
+                    if not select.select([conn.fileno()], [], [], KEEPER_POLL_SECONDS)[0]:
+                        continue
+                else:
+                    time.sleep(KEEPER_RETRY_SECONDS)  # the last reconnect failed
+            except (OSError, ValueError, psycopg.Error):
+                pass  # closed under us: _session() below decides
+            with self._lock:
+                if self._keeper is not me or not self._owner or self._pid != os.getpid():
+                    return
+                try:
+                    self._session()  # nothing if it is fine; else connect and take the lock
+                except (psycopg.Error, WorkbenchError) as error:
+                    # Quiet: the store's own reads and writes say the server is gone.
+                    log.debug(
+                        "cannot keep this process registered: %s", error_text(error, self.url)
+                    )
+                    conn = None
+            if conn is None:
+                time.sleep(KEEPER_RETRY_SECONDS)
+
+    # -- others ----------------------------------------------------------------------
+
     def is_dead(self, owner: str | None) -> bool:
-        """True if `owner` no longer runs (its registry lock is free, or it has none)."""
+        """True if `owner` no longer runs: its registry lock is free, and still free
+        DEAD_AFTER_SECONDS later (or it has none). A live owner whose session was cut
+        takes its lock again within that time."""
         if not owner:
             return True
         token = _token_of(owner)
         if token is None:
             # `host:pid`, from before the registry: never registered in a shared store.
             return True
+        held = self._held(owner, token)
+        if held is not False:
+            return False
+        if token not in self._dead:
+            time.sleep(DEAD_AFTER_SECONDS)
+            if self._held(owner, token) is not False:
+                return False
+            self._dead.add(token)
+        return True
+
+    def _held(self, owner: str, token: str) -> bool | None:
+        """Whether `owner`'s lock is held now; None if that cannot be told (taken as alive,
+        as for an unreadable registry file)."""
         import psycopg  # deferred: only team mode pays for it
 
         with self._lock:
             if owner == self._owner and self._pid == os.getpid():
-                return False
+                return True
             try:
-                return not is_granted(self._session(), registry_key(token))
+                held = is_granted(self._session(), registry_key(token))
             except (psycopg.Error, WorkbenchError) as error:
-                # Cannot tell: assume alive, as for an unreadable registry file.
                 log.warning("cannot check owner %s: %s", owner, error_text(error, self.url))
-                return False
+                return None
+        if held:
+            self._dead.discard(token)
+        return held
 
     def sweep(self) -> int:
         """Nothing to remove: the server drops a lock when its session ends."""
@@ -279,6 +381,7 @@ class PgProcessRegistry:
                 _close_quietly(self._conn)
             self._conn = self._pid = None
             self._owner = ""
+            self._keeper = None
 
 
 # -- the worker lock -----------------------------------------------------------------
