@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -182,3 +184,16 @@ def pg_url(pg_server: Any) -> Iterator[str]:
     url = pg_server.new_database()
     yield url
     pg_server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def aws_cli(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real AWS CLI, in a venv of its own (as an operator's machine has it)."""
+    venv = tmp_path_factory.mktemp("awscli") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "awscli"],
+        check=True,
+        timeout=600,
+    )
+    return venv / "bin" / "aws"

@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,19 +111,6 @@ def trail(home: Path, lease_id: str) -> list[dict[str, Any]]:
         ok(cli(home, "lease", "trail", lease_id, "--format", "json"))
     )["events"]
     return events
-
-
-@pytest.fixture(scope="session")
-def aws_cli(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real AWS CLI, in a venv of its own (as an operator's machine has it)."""
-    venv = tmp_path_factory.mktemp("awscli") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "awscli"],
-        check=True,
-        timeout=600,
-    )
-    return venv / "bin" / "aws"
 
 
 def test_the_trail_shows_what_a_key_did_and_what_was_refused(

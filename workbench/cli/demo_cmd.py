@@ -24,12 +24,34 @@ from workbench.domain.formatting import expires_in
 )
 @click.option("--keep", is_flag=True, help="Keep the temporary store and print where it is.")
 @click.option(
+    "--lease",
+    "lease",
+    default="2m",
+    show_default=True,
+    help="The engine's default TTL, short so expiry happens while people watch.",
+)
+@click.option(
+    "--lease-max",
+    "lease_max",
+    default="5m",
+    show_default=True,
+    help="The engine's max TTL (the banner's try-it key lives this long, renewed before).",
+)
+@click.option(
     "--no-auth",
     is_flag=True,
     help="Leave moto's authorization off (keys are not checked; the expiry guard is on).",
 )
 @pass_state
-def demo(state: CliState, headless: bool, duration: str, keep: bool, no_auth: bool) -> None:
+def demo(
+    state: CliState,
+    headless: bool,
+    duration: str,
+    keep: bool,
+    lease: str,
+    lease_max: str,
+    no_auth: bool,
+) -> None:
     """Run the workbench on an embedded AWS (moto), no account needed.
 
     Starts moto on 127.0.0.1, a temporary store, engine `aws` with the sample
@@ -51,7 +73,11 @@ def demo(state: CliState, headless: bool, duration: str, keep: bool, no_auth: bo
     _exit_on_hangup()
     click.echo("Starting the embedded AWS account...", err=True)
     session = Demo(
-        keep=keep, authorization=not no_auth, operator=state.operator_name, seeded=seeded
+        keep=keep,
+        authorization=not no_auth,
+        operator=state.operator_name,
+        seeded=seeded,
+        lease=(lease, lease_max),
     )
     try:
         service = session.start()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +20,14 @@ SEEDED_LEASES = (
     ("webapp", "30s"),
     ("analytics", "60s"),
     ("backup", "90s"),
-    ("webapp", "2m"),
     ("deploy", "15m"),
 )
 DEMO_LEASE, DEMO_LEASE_MAX = "2m", "5m"
+# The trainees' key: a webapp lease at the engine's max TTL, replaced by a fresh one
+# when less than this share of it is left (or when someone revokes it), so the
+# banner always shows a key that works for a while yet.
+TRAINEE_ROLE = "webapp"
+TRAINEE_RENEW_SHARE = 0.3
 DEMO_ROTATION = "3m"  # the demo's static role rotates this often (real ones: 720h...)
 
 
@@ -33,6 +39,16 @@ class DemoInfo:
     home: Path
     notes: list[str] = field(default_factory=list)
     example: str = ""
+    # The trainees' command now (a live key: a new one once the last runs low or ended).
+    current_example: Callable[[], str] | None = field(default=None, compare=False, repr=False)
+
+
+def trainee_command(endpoint: str, access_key: str, secret_key: str) -> str:
+    """`aws sts get-caller-identity` against the embedded account with a key, on one line."""
+    return (
+        f"AWS_ACCESS_KEY_ID={access_key} AWS_SECRET_ACCESS_KEY={secret_key} "
+        f"aws --endpoint-url {endpoint} --region us-east-1 sts get-caller-identity"
+    )
 
 
 def sample_roles_dir() -> Path:
@@ -52,8 +68,10 @@ class Demo:
         authorization: bool = True,
         operator: str = "trainer",
         seeded: tuple[tuple[str, str], ...] = SEEDED_LEASES,
+        lease: tuple[str, str] = (DEMO_LEASE, DEMO_LEASE_MAX),
     ) -> None:
         self.keep = keep
+        self.lease, self.lease_max = lease
         self.authorization = authorization
         self.operator = operator
         self.seeded = seeded
@@ -62,6 +80,8 @@ class Demo:
         self.aws: EmbeddedAws | None = None
         self.service: Workbench | None = None
         self.info: DemoInfo | None = None
+        self._trainee: tuple[str, str, str] | None = None  # lease id, access key, secret
+        self._trainee_lock = threading.Lock()
 
     def start(self) -> Workbench:
         self.aws = aws = EmbeddedAws()
@@ -79,7 +99,7 @@ class Demo:
             max_retries=2,
             readiness_probe=False,
         )
-        service.engines.write_lease("aws", DEMO_LEASE, DEMO_LEASE_MAX)
+        service.engines.write_lease("aws", self.lease, self.lease_max)
         service.roles.import_files("aws", [str(sample_roles_dir())])
         # A static role on the pre-existing user: its key rotates live, every few minutes.
         service.static_roles.write(
@@ -88,12 +108,10 @@ class Demo:
             {"username": LEGACY_USER, "rotation_period": DEMO_ROTATION},
             take_over=True,
         )
-        issued = []
         for role, ttl in self.seeded:
-            issued.append(service.creds.issue("aws", role, ttl=ttl))
+            service.creds.issue("aws", role, ttl=ttl)
         notes = [
-            f"Embedded AWS (moto) at {aws.url}; account {'123456789012'}.",
-            f"Leases default to {DEMO_LEASE} (max {DEMO_LEASE_MAX}) so expiry happens live; "
+            f"Leases default to {self.lease} (max {self.lease_max}) so expiry happens live; "
             f"static role {LEGACY_USER} rotates its user's key every {DEMO_ROTATION}.",
         ]
         if self.authorization:
@@ -101,17 +119,36 @@ class Demo:
                 "Keys and policies are checked as IAM does: a revoked key or a denied "
                 "session is refused."
             )
-        example = ""
-        live = [c for c in issued if c.lease.credential_type.value == "iam_user"]
-        if live:
-            sample = max(live, key=lambda c: c.lease.expire_time)
-            example = (
-                f"AWS_ACCESS_KEY_ID={sample.lease.access_key_id} "
-                f"AWS_SECRET_ACCESS_KEY={sample.lease.secret_key} "
-                f"aws --endpoint-url {aws.url} --region us-east-1 sts get-caller-identity"
-            )
-        self.info = DemoInfo(endpoint=aws.url, home=self.home, notes=notes, example=example)
+        self.info = DemoInfo(
+            endpoint=aws.url,
+            home=self.home,
+            notes=notes,
+            example=self.trainee_example(),
+            current_example=self.trainee_example,
+        )
         return service
+
+    def trainee_example(self) -> str:
+        """The trainees' command with a live key, issuing a fresh key when the last one
+        has less than TRAINEE_RENEW_SHARE of its TTL left or has ended."""
+        service, aws = self.service, self.aws
+        if service is None or aws is None:
+            return ""
+        with self._trainee_lock:
+            if self._trainee is None or not self._trainee_fresh(service, self._trainee[0]):
+                issued = service.creds.issue("aws", TRAINEE_ROLE, ttl=self.lease_max)
+                lease = issued.lease
+                self._trainee = (lease.lease_id, lease.access_key_id or "", lease.secret_key or "")
+            _lease_id, access_key, secret_key = self._trainee
+        return trainee_command(aws.url, access_key, secret_key)
+
+    @staticmethod
+    def _trainee_fresh(service: Workbench, lease_id: str) -> bool:
+        lease = service.leases.current(lease_id)
+        if lease is None or lease.state.value != "active":
+            return False
+        left = lease.expire_time - service.clock()
+        return left > TRAINEE_RENEW_SHARE * lease.lease_duration
 
     def stop(self) -> None:
         """Close the store, stop the server, remove the store unless --keep."""

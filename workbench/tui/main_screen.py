@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -26,21 +27,61 @@ if TYPE_CHECKING:
     from workbench.tui.app import DemoInfo, WorkbenchApp
 
 IAM_REFRESH_TICKS = 2
+COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30  # below either, the banner drops its notes
+TRAINEE_CHECK_TICKS = 5  # the demo's trainee key is checked (and replaced if low) this often
 
 
 class DemoBanner(Static):
-    """Says the app runs on an embedded AWS, and how to reach it from another terminal."""
+    """Says the app runs on an embedded AWS, and how to reach it from another terminal.
+
+    The command is broken between its arguments only (one per line), so it reads
+    whole at 80 columns; `y` copies it on one line.
+    """
 
     def __init__(self, demo: DemoInfo) -> None:
+        self.demo = demo
+        self.example = demo.example
+        self._compact = False
+        super().__init__(self._text(), id="demo-banner")
+
+    def on_resize(self) -> None:
+        """A small terminal keeps the endpoint and the command (the notes are in `?`)."""
+        compact = self.size.width < COMPACT_WIDTH or self.screen.size.height < COMPACT_HEIGHT
+        if compact != self._compact:
+            self._compact = compact
+            self.update(self._text())
+
+    def _text(self) -> Text:
         text = Text()
         text.append("DEMO", style="bold")
-        text.append(plain(f"  embedded AWS at {demo.endpoint}"))
-        for note in demo.notes:
-            text.append(plain(f"\n{note}"))
-        if demo.example:
-            text.append("\nTry in another terminal:\n", style="bold")
-            text.append(plain(demo.example))
-        super().__init__(text, id="demo-banner")
+        text.append(plain(f"  embedded AWS (moto) at {self.demo.endpoint}"))
+        if not self._compact:
+            for note in self.demo.notes:
+                text.append(plain(f"\n{note}"))
+        if self.example:
+            text.append("\nTry in another terminal (y copies it):\n", style="bold")
+            text.append(plain(" \\\n  ".join(_arguments(self.example))))
+        return text
+
+    def show_example(self, example: str) -> None:
+        """Show a new trainee command (the last key ran low or was revoked)."""
+        if example and example != self.example:
+            self.example = example
+            self.update(self._text())
+
+
+def _arguments(command: str) -> list[str]:
+    """The trainee command's lines: each NAME=value, then `aws` and its options, then the call."""
+    words = command.split()
+    lines = []
+    while words and _ASSIGNMENT.fullmatch(words[0]):
+        lines.append(words.pop(0))
+    call = words.index("sts") if "sts" in words[1:] else len(words)
+    lines += [" ".join(part) for part in (words[:call], words[call:]) if part]
+    return lines
+
+
+_ASSIGNMENT = re.compile(r"[A-Z_][A-Z0-9_]*=\S*")
 
 
 class MainScreen(Screen[None]):
@@ -72,6 +113,14 @@ class MainScreen(Screen[None]):
             "Banner",
             id="app.banner",
             tooltip="Show or hide the demo banner (demo only)",
+        ),
+        Binding(
+            "y",
+            "copy_trainee_command",
+            "Copy try-it",
+            id="app.copy-trainee",
+            show=False,
+            tooltip="Copy the demo banner's command, with its live key (demo only)",
         ),
     ]
 
@@ -163,6 +212,8 @@ class MainScreen(Screen[None]):
         self._polling = False
         self._tick_error = ""
         self._ticks += 1
+        if self._demo is not None and self._ticks % TRAINEE_CHECK_TICKS == 0:
+            self._check_trainee_key()
         changed = self._token is not None and token != self._token
         self._token = token
         active = self.active_pane
@@ -214,6 +265,37 @@ class MainScreen(Screen[None]):
     def action_toggle_banner(self) -> None:
         for banner in self.query(DemoBanner):
             banner.display = not banner.display
+
+    def action_copy_trainee_command(self) -> None:
+        """Put the demo's try-it command on the clipboard, on one line (OSC 52)."""
+        for banner in self.query(DemoBanner):
+            if banner.example:
+                self.app.copy_to_clipboard(banner.example)
+                self.notify("Copied the try-it command (its key is live); paste it in a terminal.")
+                return
+        self.notify("Only the demo has a try-it command.", severity="warning")
+
+    def _check_trainee_key(self) -> None:
+        """Off the UI thread: the demo's live key (a fresh one if the last ran low)."""
+        current = getattr(self._demo, "current_example", None)
+        if current is None:
+            return
+
+        def check() -> None:
+            try:
+                example = current()
+            except Exception as error:  # the demo's AWS or store: shown, the tick goes on
+                self.app.call_from_thread(show_error, self, error, "Renewing the try-it key")
+            else:
+                self.app.call_from_thread(self._show_trainee_example, example)
+
+        self.run_worker(
+            check, thread=True, group="trainee-key", exclusive=True, exit_on_error=False
+        )
+
+    def _show_trainee_example(self, example: str) -> None:
+        for banner in self.query(DemoBanner):
+            banner.show_example(example)
 
     def action_toggle_trainee(self) -> None:
         self.query_one(TraineePanel).toggle_class("-shown")
