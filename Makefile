@@ -2,41 +2,49 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# `make demo` installs only what the demo runs (the embedded AWS); `make test` adds
+# the test tools, the web face and PostgreSQL's client. Each stamp says what is in.
+DEMO_STAMP := $(VENV)/.installed-demo
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test lint typecheck unit soak screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
+$(DEMO_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
+	touch $(DEMO_STAMP)
+
+$(TEST_STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,web]'
-	touch $(STAMP)
+	touch $(DEMO_STAMP) $(TEST_STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/workbench demo
 
-test: $(STAMP) lint typecheck unit
+test: $(TEST_STAMP) lint typecheck unit
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check workbench tests bench
 	$(BIN)/ruff format --check workbench tests bench
 	$(BIN)/lint-imports
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(TEST_STAMP)
 	$(BIN)/pytest -q
 
-soak: $(STAMP)
+soak: $(TEST_STAMP)
 	$(BIN)/python bench/soak.py --duration $${DURATION:-600}
 
-screenshots: $(STAMP)
+screenshots: $(TEST_STAMP)
 	$(BIN)/python screenshots/make_screenshots.py
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	for b in store issue revoke audit policy tui; do $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
