@@ -48,6 +48,8 @@ class WorkbenchApp(App[None]):
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave the workbench"),
+        # `q` as in k9s and lazygit; a text field takes the letter instead (Esc leaves it).
+        Binding("q", "quit", "Quit", id="app.quit-q", show=False, tooltip="Leave the workbench"),
         Binding("f1", "help", "Help", id="app.help", tooltip="What each pane and key does"),
         Binding(
             "ctrl+t",
