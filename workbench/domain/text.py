@@ -16,4 +16,6 @@ _CONTROL_KEEP_NEWLINES = {code: text for code, text in _CONTROL.items() if code 
 
 def printable(text: str, *, keep_newlines: bool = False) -> str:
     """`text` with every control character shown escaped (`\\x1b`), so it prints as itself."""
+    if text.isprintable():  # the usual case, checked in C: no character here is escaped
+        return text
     return text.translate(_CONTROL_KEEP_NEWLINES if keep_newlines else _CONTROL)
