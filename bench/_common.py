@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -84,6 +87,32 @@ def count_users(iam: Any, path: str) -> int:
     return sum(len(page.get("Users", [])) for page in pages)
 
 
+@contextmanager
+def embedded_aws(latency_ms: float) -> Iterator[tuple[int, dict[str, str]]]:
+    """`workbench embedded-aws --no-auth` in its own process: its pid and its JSON line.
+
+    `latency_ms` is slept before each IAM call is served (a far-away endpoint).
+    """
+    command = [str(Path(sys.executable).with_name("workbench")), "embedded-aws", "--no-auth"]
+    command += ["--iam-latency-ms", f"{latency_ms:g}"]
+    with (
+        tempfile.TemporaryFile() as log,
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True) as process,
+    ):
+        try:
+            first = process.stdout.readline() if process.stdout else ""
+            if not first:
+                log.seek(0)
+                raise SystemExit(f"embedded-aws did not start: {log.read().decode()[-2000:]}")
+            yield process.pid, json.loads(first)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 # -- PostgreSQL ------------------------------------------------------------------------
 
 
@@ -112,14 +141,26 @@ def pg_settings(server: Any) -> str:
 # -- the service side ------------------------------------------------------------------
 
 
-def make_service(home: Path, url: str) -> Any:
-    """A Workbench with a fresh store, engine `aws` on `url` and an iam_user role."""
+def make_service(
+    where: Any,
+    url: str,
+    *,
+    keys: tuple[str, str] = (ROOT_ACCESS_KEY, ROOT_SECRET_KEY),
+    operator: str | None = None,
+) -> Any:
+    """A Workbench with a fresh store, engine `aws` on `url` and an iam_user role.
+
+    `where`: a home folder (SQLite) or a StoreLocation (a PostgreSQL database too).
+    """
     from workbench.service import create_workbench
     from workbench.store import KdfParams
 
-    service = create_workbench(home, PASSPHRASE, label="bench", kdf=KdfParams.fresh(**FAST_KDF))
+    service = create_workbench(
+        where, PASSPHRASE, operator=operator, label="bench", kdf=KdfParams.fresh(**FAST_KDF)
+    )
+    access_key, secret_key = keys
     service.engines.point_at(
-        "aws", url, access_key=ROOT_ACCESS_KEY, secret_key=ROOT_SECRET_KEY, max_retries=MAX_RETRIES
+        "aws", url, access_key=access_key, secret_key=secret_key, max_retries=MAX_RETRIES
     )
     service.roles.write("aws", ROLE, {"credential_type": "iam_user", "policy_document": POLICY})
     return service
@@ -205,6 +246,16 @@ def bare_delete(iam: Any, name: str) -> None:
     for group in iam.list_groups_for_user(**user)["Groups"]:
         _gone(iam.remove_user_from_group, **user, GroupName=group["GroupName"])
     _gone(iam.delete_user, **user)
+
+
+def bare_revoke(iam: Any, name: str, access_key_id: str) -> None:
+    """workbench.aws.iam_revoke.revoke_user's calls for a lease that records its inline policy:
+    the key made Inactive first, then deleted, then the policy, then the user."""
+    user = {"UserName": name}
+    iam.update_access_key(**user, AccessKeyId=access_key_id, Status="Inactive")
+    iam.delete_access_key(**user, AccessKeyId=access_key_id)
+    iam.delete_user_policy(**user, PolicyName=INLINE_POLICY_NAME)
+    iam.delete_user(**user)
 
 
 # -- instrumentation -------------------------------------------------------------------

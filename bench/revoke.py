@@ -36,9 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
-import signal
-import subprocess
-import sys
 import tempfile
 import textwrap
 import threading
@@ -58,6 +55,7 @@ from _common import (
     bare_delete,
     bare_iam,
     count_users,
+    embedded_aws,
     guarded_policy,
     line,
     make_service,
@@ -237,29 +235,6 @@ def prefix_rounds(service: Any, bare: Any, total: int, rounds: int, policy: str)
 
 
 # -- (c) and (d): old order vs new order, embedded AWS in its own process ----------------
-
-
-@contextmanager
-def embedded_aws(latency_ms: float) -> Iterator[tuple[int, dict[str, str]]]:
-    """`workbench embedded-aws --no-auth` in its own process: its pid and its JSON line."""
-    command = [str(Path(sys.executable).with_name("workbench")), "embedded-aws", "--no-auth"]
-    command += ["--iam-latency-ms", f"{latency_ms:g}"]
-    with (
-        tempfile.TemporaryFile() as log,
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True) as process,
-    ):
-        try:
-            first = process.stdout.readline() if process.stdout else ""
-            if not first:
-                log.seek(0)
-                raise SystemExit(f"embedded-aws did not start: {log.read().decode()[-2000:]}")
-            yield process.pid, json.loads(first)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def aws_clients(info: dict[str, str]) -> AwsClients:
