@@ -27,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,10 +95,15 @@ def seed(home: Path, count: int) -> Any:
     return service
 
 
-async def measure_app(service: Any, home: Path, ticks: int) -> dict[str, float]:
-    from textual.geometry import Region
+@asynccontextmanager
+async def painted(
+    service: Any, home: Path, size: tuple[int, int] = (140, 40)
+) -> AsyncIterator[tuple[float, Any, Any]]:
+    """The app on an unlocked `service`, headless, once the lease table drew its first row.
 
-    from workbench.tui.activity import ActivityGraph
+    Yields (first paint: seconds from creating the app to that row, app, pilot);
+    the lease list is read in the pane's worker, as always.
+    """
     from workbench.tui.app import WorkbenchApp
     from workbench.tui.lease_table import LeaseTable
 
@@ -109,14 +116,26 @@ async def measure_app(service: Any, home: Path, ticks: int) -> dict[str, float]:
         return original(self, y)
 
     LeaseTable.render_line = render_line  # type: ignore[method-assign]
-    pauses = watch_gc()
-    started = time.perf_counter()
-    app = WorkbenchApp(home, "bench", service=service, start_worker=False)
-    async with app.run_test(size=(140, 40)) as pilot:
-        while not first_row:
-            await pilot.pause(0.002)
-        first_paint = first_row[0] - started
+    try:
+        started = time.perf_counter()
+        app = WorkbenchApp(home, "bench", service=service, start_worker=False)
+        async with app.run_test(size=size) as pilot:
+            while not first_row:
+                await pilot.pause(0.002)
+            LeaseTable.render_line = original  # type: ignore[method-assign]
+            yield first_row[0] - started, app, pilot
+    finally:
         LeaseTable.render_line = original  # type: ignore[method-assign]
+
+
+async def measure_app(service: Any, home: Path, ticks: int) -> dict[str, float]:
+    from textual.geometry import Region
+
+    from workbench.tui.activity import ActivityGraph
+    from workbench.tui.lease_table import LeaseTable
+
+    pauses = watch_gc()
+    async with painted(service, home) as (first_paint, app, pilot):
         await app.workers.wait_for_complete()
         await pilot.pause()
         screen: Any = app.screen
