@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Static
 
 from tests.tui.conftest import SIZE
 from tests.tui.tui_helpers import screen_text, settle
@@ -115,14 +115,67 @@ async def test_revoke_prefix_confirms_with_the_count(tui_service: Any, make_app:
         assert isinstance(app.screen, PromptScreen)
         app.screen.query_one(Input).value = "aws/creds/webapp/"
         await pilot.pause()
-        assert "3 live lease(s)" in str(app.screen.query_one("#prompt-hint", Static).render())
+        assert "3 live leases match" in str(app.screen.query_one("#prompt-hint", Static).render())
         await pilot.press("enter")
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        assert "Revoke 3 live lease(s) under aws/creds/webapp/?" in screen_text(app)
+        assert "Revoke 3 live leases under aws/creds/webapp/?" in screen_text(app)
         await pilot.press("y")
         await settle(pilot)
         assert all(tui_service.leases.lookup(i).state is LeaseState.REVOKED for i in doomed)
         assert shown_ids(app) == [other]
+
+
+async def test_revoke_prefix_types_after_the_engine_and_offers_nothing_on_no_match(
+    tui_service: Any, make_app: Any
+) -> None:
+    kept = tui_service.creds.issue("aws", "webapp").lease.lease_id
+    app = make_app(tui_service)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("P")
+        prompt = app.screen
+        assert isinstance(prompt, PromptScreen)
+        await pilot.press(*"nobody/")  # typed after the pre-filled aws/creds/, not over it
+        assert prompt.query_one(Input).value == "aws/creds/nobody/"
+        hint = str(prompt.query_one("#prompt-hint", Static).render())
+        assert "No live lease matches this prefix" in hint
+        assert prompt.query_one("#ok", Button).disabled
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is prompt  # no "Revoke 0" to say yes to
+        await pilot.press("escape")
+        await settle(pilot)
+        assert tui_service.leases.lookup(kept).state is LeaseState.ACTIVE
+
+
+async def test_revoke_prefix_says_what_happens_to_each_type_before_asking(
+    tui_service: Any, make_app: Any
+) -> None:
+    tui_service.roles.write("aws", "tok", {"credential_type": "session_token"})
+    users = [tui_service.creds.issue("aws", "webapp").lease.lease_id for _ in range(2)]
+    token = tui_service.creds.issue("aws", "tok").lease.lease_id
+    app = make_app(tui_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("P")
+        hint = str(app.screen.query_one("#prompt-hint", Static).render())
+        assert "3 live leases match (2 iam_user, 1 session_token)" in hint
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        question = str(app.screen.query_one("#confirm-message", Static).render())
+        assert "Revoke 3 live leases under aws/creds/?" in question
+        assert "2 iam_user: each key is made inactive at once, then its IAM user is deleted" in (
+            question
+        )
+        assert "1 session_token: AWS cannot end a token; each is denied by a policy" in question
+        assert "stays valid until it expires" in question  # when AWS may not be told
+        assert app.screen.query_one("#yes", Button).label.plain == "Revoke 3 (y)"
+        await pilot.press("n")
+        await settle(pilot)
+        assert all(tui_service.leases.lookup(i).state is LeaseState.ACTIVE for i in users)
+        assert tui_service.leases.lookup(token).state is LeaseState.ACTIVE
 
 
 async def test_revoke_role_revokes_every_lease_of_the_selected_role(
@@ -136,7 +189,8 @@ async def test_revoke_role_revokes_every_lease_of_the_selected_role(
         await settle(pilot)
         assert table(app).selected.role == "webapp"
         await pilot.press("X")
-        assert "Revoke 2 live lease(s) under aws/creds/webapp/?" in screen_text(app)
+        await settle(pilot)
+        assert "Revoke 2 live leases under aws/creds/webapp/?" in screen_text(app)
         await pilot.press("y")
         await settle(pilot)
         assert shown_ids(app) == [other]

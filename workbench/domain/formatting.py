@@ -56,3 +56,8 @@ def in_words(seconds: float) -> str:
     import humanize  # deferred: only messages need it
 
     return str(humanize.naturaldelta(max(0.0, seconds)))
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """A count with its noun agreeing: `1 lease`, `3 leases`, `0 IAM users`."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"

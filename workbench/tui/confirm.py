@@ -49,7 +49,12 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class PromptScreen(ModalScreen[str | None]):
-    """Ask for one line of text; `describe` (optional) comments on it as it is typed."""
+    """Ask for one line of text; `describe` (optional) comments on it as it is typed.
+
+    A pre-filled value is there to be extended, so the cursor starts after it
+    (nothing selected). With `accepts`, OK is disabled, and Enter does nothing,
+    while the text is not worth acting on (the hint says why).
+    """
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="prompt.cancel", tooltip="Close without acting"),
@@ -62,17 +67,24 @@ class PromptScreen(ModalScreen[str | None]):
         placeholder: str = "",
         value: str = "",
         describe: Callable[[str], str] | None = None,
+        accepts: Callable[[str], bool] | None = None,
     ) -> None:
         super().__init__(classes="dialog-screen")
         self._dialog_title = title
         self._placeholder = placeholder
         self._value = value
         self._describe = describe
+        self._accepts = accepts
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(plain(self._dialog_title), classes="dialog-title")
-            yield Input(value=self._value, placeholder=self._placeholder, id="prompt-input")
+            yield Input(
+                value=self._value,
+                placeholder=self._placeholder,
+                select_on_focus=False,
+                id="prompt-input",
+            )
             yield Static("", id="prompt-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK (enter)", variant="primary", id="ok")
@@ -88,10 +100,15 @@ class PromptScreen(ModalScreen[str | None]):
     def _update_hint(self, value: str) -> None:
         if self._describe is not None:
             self.query_one("#prompt-hint", Static).update(plain(self._describe(value)))
+        self.query_one("#ok", Button).disabled = not self._acceptable(value)
+
+    def _acceptable(self, value: str) -> bool:
+        return self._accepts is None or self._accepts(value)
 
     @on(Input.Submitted, "#prompt-input")
     def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        if self._acceptable(event.value):
+            self.dismiss(event.value)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -139,6 +139,11 @@ class LeaseTable(ScrollView, can_focus=True):
         return self._rows
 
     @property
+    def loaded(self) -> Iterable[Lease]:
+        """Every live lease loaded, whatever the filter shows."""
+        return self._leases.values()
+
+    @property
     def selected(self) -> Lease | None:
         return self._rows[self._cursor] if self._rows else None
 

@@ -1,8 +1,10 @@
 """Revoking by prefix from the lease pane: a role's leases, or any typed prefix (asks first).
 
-A mixin of LeasePane: it counts the matches among the leases shown, asks,
-revokes in a worker, and says what happened (failures, unreadable rows, and
-STS credentials AWS keeps valid until their own expiry).
+A mixin of LeasePane: the prompt counts the matches among the leases loaded
+(OK only when there is one), the store's count per credential type is read off
+the UI thread, and the confirm says what revoking does to each type (STS
+sessions are denied in AWS, or stay valid until their expiry) before anything
+is done; then it revokes in a worker and says what happened.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from textual import work
 from textual.message import Message
 from textual.notifications import SeverityLevel
 
+from workbench.domain.formatting import counted
 from workbench.service import PrefixRevocation, role_prefix
 from workbench.tui.confirm import PromptScreen
 from workbench.tui.display import say
@@ -24,6 +27,23 @@ if TYPE_CHECKING:
     from workbench.tui.lease_table import LeaseTable
 
 OPS_GROUP = "lease-ops"  # the lease pane's issue, renew and revoke workers
+
+# What revoking does to each credential type (README: "How a revocation cuts access").
+EFFECTS = {
+    "iam_user": "each key is made inactive at once, then its IAM user is deleted",
+    "assumed_role": "AWS cannot end a session; each is denied by a policy on its IAM role",
+    "federation_token": (
+        "AWS cannot end a session; each is denied by a policy on the engine's root user"
+    ),
+    "session_token": (
+        "AWS cannot end a token; each is denied by a policy on the engine's root user, "
+        "as is any session token it issued from 2 minutes before to 30 s after"
+    ),
+}
+STS_CAVEAT = (
+    "Where the root credentials may not write that policy, an STS credential stays "
+    "valid until it expires; the result counts those."
+)
 
 
 def describe_revoked(lease: Lease) -> tuple[str, SeverityLevel]:
@@ -37,11 +57,11 @@ def describe_revoked(lease: Lease) -> tuple[str, SeverityLevel]:
 
 def describe_outcome(outcome: PrefixRevocation) -> tuple[str, SeverityLevel]:
     """What a prefix revocation did, in a notification's words and severity."""
-    message = f"Revoked {len(outcome.revoked)} lease(s) under {outcome.prefix}."
+    message = f"Revoked {counted(len(outcome.revoked), 'lease')} under {outcome.prefix}."
     if outcome.sts_still_valid:
         message += (
-            f"\n{len(outcome.sts_still_valid)} STS credential(s) could not be denied in "
-            "AWS and stay valid until they expire."
+            f"\n{counted(len(outcome.sts_still_valid), 'STS credential')} could not be "
+            "denied in AWS and stay valid until they expire."
         )
     severity: SeverityLevel = "information"
     if outcome.failed:
@@ -56,6 +76,21 @@ def describe_outcome(outcome: PrefixRevocation) -> tuple[str, SeverityLevel]:
             f"{bad.lease_id}: {bad.error}"
         )
     return message, severity
+
+
+def prefix_question(prefix: str, plan: dict[str, int], unreadable: int) -> str:
+    """The confirm's question: how many of each type, and what revoking does to each."""
+    lines = [f"Revoke {counted(sum(plan.values()), 'live lease')} under {prefix}?", ""]
+    for kind, count in plan.items():
+        if count:
+            effect = EFFECTS.get(kind, "revoked as its type is")
+            lines.append(f"• {count} {kind}: {effect}.")
+    if any(count for kind, count in plan.items() if kind != "iam_user"):
+        lines.append(STS_CAVEAT)
+    if unreadable:
+        lines.append(f"{counted(unreadable, 'unreadable lease row')} under it: set aside, kept.")
+    lines.append("This cannot be undone.")
+    return "\n".join(lines)
 
 
 class PrefixRevoking(Pane):
@@ -88,26 +123,51 @@ class PrefixRevoking(Pane):
                 "Revoke every live lease under a prefix",
                 placeholder="e.g. aws/creds/webapp/",
                 describe=self._describe_prefix,
+                accepts=lambda prefix: bool(self._matching(prefix.strip())),
                 value=f"{self.wb.engine}/creds/",
             ),
             typed,
         )
 
-    def _matching(self, prefix: str) -> int:
-        return sum(1 for lease in self.table.rows if lease.lease_id.startswith(prefix))
+    def _matching(self, prefix: str) -> dict[str, int]:
+        """Live leases loaded under `prefix` (whatever the filter shows), per type."""
+        kinds: dict[str, int] = {}
+        if prefix:
+            for lease in self.table.loaded:
+                if lease.lease_id.startswith(prefix):
+                    kind = lease.credential_type.value
+                    kinds[kind] = kinds.get(kind, 0) + 1
+        return dict(sorted(kinds.items()))
 
     def _describe_prefix(self, prefix: str) -> str:
-        if not prefix.strip():
+        prefix = prefix.strip()
+        if not prefix:
             return "Type a prefix: an engine (aws/), a role (aws/creds/webapp/) or a lease id."
-        return f"{self._matching(prefix.strip())} live lease(s) shown match this prefix."
+        kinds = self._matching(prefix)
+        if not kinds:
+            return "No live lease matches this prefix: nothing to revoke."
+        counts = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
+        total = counted(sum(kinds.values()), "live lease")
+        return f"{total} match ({counts}). Enter shows what revoking does to each, then asks."
 
     def _confirm_prefix(self, prefix: str) -> None:
-        count = self._matching(prefix)
+        """Count the store's live leases under `prefix` per type, then ask."""
+        self.call_service(
+            lambda service: (service.incident.plan(prefix), len(service.leases.unreadable(prefix))),
+            lambda counts: self._ask_prefix(prefix, *counts),
+            doing="Counting what to revoke",
+        )
+
+    def _ask_prefix(self, prefix: str, plan: dict[str, int], unreadable: int) -> None:
+        total = sum(plan.values())
+        if not total:
+            say(self, f"No live lease under {prefix}: nothing to revoke.", severity="warning")
+            return
         self.confirm_then(
             "Revoke by prefix",
-            f"Revoke {count} live lease(s) under {prefix}?",
+            prefix_question(prefix, plan, unreadable),
             lambda: self.revoke_prefix(self.service, prefix),
-            yes_label=f"Revoke {count}",
+            yes_label=f"Revoke {total}",
         )
 
     @work(thread=True, group=OPS_GROUP, exit_on_error=False, description="Revoke by prefix")
