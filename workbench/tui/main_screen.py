@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import AwaitMount
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
 
 from workbench.domain.text import printable
 from workbench.tui.audit_stream import AuditStream
@@ -113,6 +113,14 @@ class MainScreen(Screen[None]):
             "Banner",
             id="app.banner",
             tooltip="Show or hide the demo banner (demo only)",
+        ),
+        Binding(
+            "escape",
+            "leave_field",
+            "Leave field",
+            id="app.leave-field",
+            show=False,
+            tooltip="Leave a text field, so single keys act on the pane again",
         ),
         Binding(
             "y",
@@ -265,6 +273,18 @@ class MainScreen(Screen[None]):
     def action_toggle_banner(self) -> None:
         for banner in self.query(DemoBanner):
             banner.display = not banner.display
+
+    def action_leave_field(self) -> None:
+        """Esc in a text field (a filter, a form field, the editor) hands the keys back to
+        the pane: focus its main widget, as k9s and lazygit do."""
+        focused = self.app.focused
+        if focused is None or not isinstance(focused, Input | TextArea):
+            return
+        for widget in self.query(pane_class(self.active_pane).PANE_FOCUS):
+            if widget is not focused:
+                widget.focus()
+                return
+        self.set_focus(None)
 
     def action_copy_trainee_command(self) -> None:
         """Put the demo's try-it command on the clipboard, on one line (OSC 52)."""
