@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from workbench.domain.errors import WorkbenchError
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.display import ControlCharacterFilter, say, show_error
+from workbench.tui.screenshot import ScreenshotDelivery
 
 if TYPE_CHECKING:
     from workbench.domain.models import Engine
@@ -40,7 +41,7 @@ class LeaseWorkerEvent(Message):
         self.message = message
 
 
-class WorkbenchApp(App[None]):
+class WorkbenchApp(ScreenshotDelivery, App[None]):
     """Lease Workbench: engines, roles, leases, audit and IAM, keyboard-first."""
 
     CSS_PATH = "app.tcss"
