@@ -85,7 +85,8 @@ class UnlockScreen(Screen["Workbench"]):
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="unlock-box"):
             yield Label("Lease Workbench", id="unlock-title")
-            yield Static(Text(f"Looking for the store in {self.home}…"), id="unlock-intro")
+            where = self.location.describe() if self.location else str(self.home)
+            yield Static(Text(f"Looking for the store in {where}…"), id="unlock-intro")
             yield Input(password=True, placeholder="Passphrase", id="passphrase")
             yield Input(password=True, placeholder="Same passphrase again", id="confirm")
             yield Static("", id="unlock-error")
