@@ -1,9 +1,13 @@
-"""A team store's connection cut off under an issuance's response entry (a real PostgreSQL).
+"""A team store's connection cut off under a write (a real PostgreSQL; the soak's kill_connections
+found each of these).
 
-The response is refused, so the new credential is withdrawn; the store takes
-entries again on a fresh connection, so the withdrawal is on the audit trail
-like any revocation. (Found by the soak's kill_connections on PostgreSQL: a
-lease ended with no revoke entry at all.)
+- under an issuance's response entry: the response is refused, so the new
+  credential is withdrawn; the store takes entries again on a fresh connection,
+  so the withdrawal is on the audit trail like any revocation (it was ended with
+  no revoke entry at all);
+- under a revocation, after its claim (the worker's request entry, an operator's
+  final write): the revocation is refused, and the lease is due again at once
+  rather than held by its claim for two minutes (it was revoked 6 s late).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import pytest
 
 from tests.conftest import PASSPHRASE, MotoServer, fast_kdf, make_service
 from tests.helpers import user_names
-from workbench.domain.errors import AuditFailure
+from workbench.domain.errors import AuditFailure, StoreUnavailable
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
 
@@ -89,3 +93,82 @@ def test_a_credential_withdrawn_for_a_cut_off_response_entry_is_audited(
     assert revoked[1]["error"] == ""
     assert revoked[1]["response"]["data"]["state"] == "revoked"
     assert service.audit.verify().ok
+
+
+def _cut_off_once(
+    monkeypatch: pytest.MonkeyPatch, store: Any, url: str, repository: str, hit: Any
+) -> None:
+    """Cut off the write transaction of the first `store.REPOSITORY.insert/update` call `hit`
+    accepts (its connection ended by the server, mid-transaction)."""
+    target = getattr(store, repository)
+    name = "insert" if repository == "audit" else "update"
+    original = getattr(target, name)
+    armed = [True]
+
+    def cut_off(row: Any, *args: Any, **kwargs: Any) -> Any:
+        if not (armed and hit(row)):
+            return original(row, *args, **kwargs)
+        armed.clear()
+        with store.transaction():  # the write's own transaction (joined if one is open)
+            _terminate(url, store._pg._pinned().info.backend_pid)
+            return original(row, *args, **kwargs)
+
+    monkeypatch.setattr(target, name, cut_off)
+
+
+def test_a_worker_revocation_whose_request_entry_is_cut_off_is_due_again_at_once(
+    pg_service: Workbench, pg_url: str, iam: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = pg_service
+    now = [time.time()]
+    service._ctx.clock = lambda: now[0]
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
+    lease = service.creds.issue("aws", "webapp", ttl="1m").lease
+    now[0] += 61  # due
+    _cut_off_once(
+        monkeypatch,
+        service._store,
+        pg_url,
+        "audit",
+        lambda row: row["type"] == "request" and row["path"] == "sys/leases/revoke",
+    )
+
+    with pytest.raises(AuditFailure, match="lost the connection") as raised:
+        service.leases.revoke_due(lease.lease_id)
+    assert "\n" not in str(raised.value)
+    held = service.leases.lookup(lease.lease_id)
+    assert held.state is LeaseState.REVOKING  # claimed, nothing done in AWS...
+    assert held.next_attempt_time is not None and held.next_attempt_time <= now[0]  # ...due now
+
+    ended = service.leases.revoke_due(lease.lease_id)  # the worker's next pass
+    assert ended is not None and ended.state is LeaseState.REVOKED
+    assert user_names(iam) == []
+    assert service.audit.verify().ok
+
+
+def test_an_operator_revocation_whose_last_write_is_cut_off_is_due_again_at_once(
+    pg_service: Workbench, pg_url: str, iam: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = pg_service
+    now = [time.time()]
+    service._ctx.clock = lambda: now[0]
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
+    lease = service.creds.issue("aws", "webapp", ttl="1h").lease
+    _cut_off_once(
+        monkeypatch,
+        service._store,
+        pg_url,
+        "leases",
+        lambda row: row.state is LeaseState.REVOKED,
+    )
+
+    with pytest.raises(StoreUnavailable, match="lost the connection") as raised:
+        service.leases.revoke(lease.lease_id)
+    assert "\n" not in str(raised.value)
+    held = service.leases.lookup(lease.lease_id)
+    assert held.state is LeaseState.REVOKING  # the revoked state was refused whole
+    assert held.next_attempt_time is not None and held.next_attempt_time <= now[0]
+
+    ended = service.leases.revoke_due(lease.lease_id)  # a worker takes it at once
+    assert ended is not None and ended.state is LeaseState.REVOKED
+    assert user_names(iam) == []

@@ -12,7 +12,9 @@ on the RetryPolicy's schedule; after the last attempt the lease is
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 
 from workbench.aws import iam_revoke
 from workbench.aws import iam_user as aws_iam
@@ -136,7 +138,8 @@ class LeaseLifecycle:
             if lease.state in LIVE:
                 lease = self._claim(lease)
                 if lease.state is LeaseState.REVOKING:
-                    lease = self.finish(lease, probe=probe)
+                    with self._released_if_cut_off(lease):
+                        lease = self.finish(lease, probe=probe)
             op.respond(data={"state": lease.state.value}, lease_id=lease_id)
         return lease
 
@@ -183,10 +186,38 @@ class LeaseLifecycle:
         if claimed is None:
             return None
         data = {"lease_id": lease_id, "source": "worker"}
-        with self.ctx.audit.operation("update", "sys/leases/revoke", data) as op:
+        with (
+            self._released_if_cut_off(claimed),
+            self.ctx.audit.operation("update", "sys/leases/revoke", data) as op,
+        ):
             lease = self.finish(claimed)
             op.respond(data={"state": lease.state.value}, lease_id=lease_id)
         return lease
+
+    @contextmanager
+    def _released_if_cut_off(self, claimed: Lease) -> Iterator[None]:
+        """A claim whose revocation stopped before its outcome was written (its audit entry
+        or a store write refused: a team store's connection cut off) is due again at once,
+        not after its CLAIM_HOLD_SECONDS. An AWS failure has written its retry time and let
+        the claim go already: then this changes nothing."""
+        # As claimed (the revocation changes the Lease it is given).
+        lease_id, owner, until = claimed.lease_id, claimed.owner, claimed.next_attempt_time
+        try:
+            yield
+        except WorkbenchError:
+            with suppress(WorkbenchError):  # the store still failing: the hold ends it later
+                store = self.ctx.store
+                with store.transaction():
+                    current = store.leases.get(lease_id)
+                    if (
+                        current is not None
+                        and current.state is LeaseState.REVOKING
+                        and current.owner == owner
+                        and current.next_attempt_time == until
+                    ):
+                        current.next_attempt_time = self.ctx.clock()
+                        store.leases.update(current)
+            raise
 
     def finish(self, lease: Lease, *, probe: bool | None = None) -> Lease:
         """Cut a claimed lease's access in AWS, clean up, probe, and record the outcome."""
