@@ -2,7 +2,18 @@
 
 Run: .venv/bin/python bench/soak.py [--duration 600] [--processes 3] [--fault-rate 0.05]
      [--seed N] [--cli-runners 1] [--kill-every 6] [--corruptions N] [--keep]
-     (`make soak` runs it for $DURATION seconds, default 600; `make test` runs 60 s.)
+     [--store sqlite|postgresql] [--kill-connections-every 4] [--kill-share 0.25]
+     (`make soak` runs it for $DURATION seconds, default 600; `make test` runs 60 s
+     on each backend.)
+
+--store postgresql runs it all on a team store: the soak starts its own PostgreSQL
+server (tests/pg_server.py's PgServer: initdb/pg_ctl, a Unix socket in a temporary
+folder), creates the store in a fresh database, and gives every process it starts
+(clients, CLI runs, workers) WORKBENCH_STORE=<the URL> besides WORKBENCH_HOME (which
+still holds the audit file device). What the soak reads and damages behind the
+workbench's back it then reads and damages with psycopg (under the store's write
+lock where SQLite's BEGIN IMMEDIATE was), and one more fault kind runs there:
+kill_connections.
 
 Against one moto server (its own process), for --duration seconds:
 - --processes long-lived clients on the service API (bench/soak_agent.py) issue
@@ -21,13 +32,31 @@ Against one moto server (its own process), for --duration seconds:
 - corrupt_row (a --fault-kinds kind, on by default): at random moments mid-run
   (--corruptions of them, one per 30 s of load by default, at least one) a random
   live lease row is damaged behind the workbench's back, straight through
-  sqlite3 (waiting out writers): an unknown credential_type ('iam_user_v2'), a
-  non-numeric expire_time, bytes that are not a ciphertext in secret_key (all
-  three make the row unreadable), or a tampered ciphertext (the row stays
-  readable; only its secret fails its integrity check). The kinds are taken in
-  a seeded order; the row is a seeded pick among the settled live rows (rather
-  one that falls due before the load ends, so the worker meets it while it has
-  other leases to revoke; expire_time only on leases the soak never renews).
+  sqlite3 or psycopg (waiting out writers). The kinds, by backend:
+    credential_type  both        an unknown type ('iam_user_v2'): the row is unreadable
+    expire_time      SQLite      text where a number goes: unreadable (PostgreSQL's
+                                 double precision column refuses it)
+    secret_text      SQLite      bytes that are not a ciphertext, typed TEXT in
+                                 secret_key: unreadable (a bytea column cannot hold text)
+    secret_bytes     PostgreSQL  bytes that are not a ciphertext in the bytea secret_key:
+                                 the row stays readable (its types are right); only its
+                                 secret fails its integrity check
+    secret_tampered  both        a ciphertext with one bit flipped: readable, its secret
+                                 fails its integrity check
+  The backend's kinds are taken in a seeded order; the row is a seeded pick among
+  the settled live rows (rather one that falls due before the load ends, so the
+  worker meets it while it has other leases to revoke; expire_time only on leases
+  the soak never renews).
+- kill_connections (PostgreSQL only, on by default there): at random moments (one
+  per --kill-connections-every seconds on average) the server ends a random subset
+  of the clients' sessions, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+  WHERE application_name LIKE 'lease-workbench%' AND pid <> pg_backend_pid()` for
+  the pids picked: pool connections, the LISTEN feed's, the worker lock's and the
+  process registry's of every client, CLI run and worker (never the soak's own).
+  The workbench must recover: a read is retried, a write cut off is refused whole
+  (the client sees a one-line error), a worker whose lock connection died stands
+  by until it (or another) holds the lock again. The invariants below are the
+  same; nothing is excused for a killed connection.
 
 Then it stops the load, restarts a worker, waits for the due revocations,
 and checks the invariants (each printed with its count of violations):
@@ -43,7 +72,9 @@ and checks the invariants (each printed with its count of violations):
 - audit-complete: every request entry has its response (unless its process was
   SIGKILLed), every issuance a client received and every revocation has both;
 - no-secret-on-disk: no secret (issued keys, session tokens, the root key, the
-  passphrase) appears in any file of the run (store, WAL, audit file, logs);
+  passphrase) appears in any file of the run (store, WAL, audit file, logs); on
+  PostgreSQL, none appears in any table of the store read raw with psycopg (every
+  column of every row, bytea as its bytes), nor in the server's log;
 - revoked-once: nothing revoked twice: after its first successful revocation no
   lease is written again or seen live again, and no live lease has one (revokes of
   an already ended lease change nothing; they are counted apart as no-ops);
@@ -51,7 +82,8 @@ and checks the invariants (each printed with its count of violations):
 - revoked-on-time: no lease stayed expired and unrevoked for more than --threshold
   seconds (default 5) of worker-alive time. A worker polls every 0.5 s and a
   revocation is ~12 IAM calls; 5 s is ten polls plus a loaded 2-core machine's
-  slack. Time with no worker (killed, restarting) is excluded, and so is the
+  slack. Time with no worker (killed, restarting) is excluded (a worker standing by
+  after its lock connection was ended still counts as alive), and so is the
   backoff botocore may take after each fault injected into that user's
   revocation calls (up to 2^(attempt-1) s for Throttling, 0.05 x that otherwise);
   nothing else (in particular not the workbench's own 10-30 s retry schedule);
@@ -144,17 +176,33 @@ INVARIANTS = [
     "corrupted-reported",
 ]
 HOST = socket.gethostname()
-ROW_FAULT = "corrupt_row"  # the harness's own fault; the others are the agents' AWS faults
-FAULT_KINDS = (*agent.FAULT_KINDS, ROW_FAULT)
+ROOT = Path(__file__).resolve().parents[1]
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
+ROW_FAULT = "corrupt_row"  # the harness's own faults; the others are the agents' AWS faults
+CONN_FAULT = "kill_connections"  # PostgreSQL only
+FAULT_KINDS = (*agent.FAULT_KINDS, ROW_FAULT, CONN_FAULT)
+BACKEND_FAULTS = {SQLITE: (*agent.FAULT_KINDS, ROW_FAULT), POSTGRESQL: FAULT_KINDS}
 # kind -> the column it damages (which the workbench's report must name)
 CORRUPTIONS = {
     "credential_type": "credential_type",  # 'iam_user_v2': a type this version does not know
     "expire_time": "expire_time",  # text where a number goes
     "secret_text": "secret_key",  # bytes that are not UTF-8, typed TEXT: not a ciphertext
+    "secret_bytes": "secret_key",  # bytes that are not a ciphertext, in a bytea column
     "secret_tampered": "secret_key",  # still a BLOB, one bit flipped: fails its integrity check
 }
-READABLE_CORRUPTIONS = frozenset({"secret_tampered"})  # the row still passes the store's checks
+# The kinds each backend can hold: PostgreSQL enforces the column types, so a
+# number's column cannot hold text, nor a bytea column text.
+BACKEND_CORRUPTIONS = {
+    SQLITE: ("credential_type", "expire_time", "secret_text", "secret_tampered"),
+    POSTGRESQL: ("credential_type", "secret_bytes", "secret_tampered"),
+}
+# the row still passes the store's checks; only its secret fails to open
+READABLE_CORRUPTIONS = frozenset({"secret_tampered", "secret_bytes"})
 NOT_A_CIPHERTEXT = b"\xff\xfenot a ciphertext\x80\xc3("
+# The soak's own sessions on the server: not 'lease-workbench...', so kill_connections
+# never picks them.
+HARNESS_APP = "soak harness"
+CLIENT_APPS = "lease-workbench%"
 
 
 def policy(*actions: str) -> dict[str, Any]:
@@ -199,6 +247,88 @@ class Corruption:
     @property
     def readable(self) -> bool:
         return self.kind in READABLE_CORRUPTIONS
+
+
+class StoreDb:
+    """The soak's own way into the store's database, behind the workbench's back.
+
+    SQL is written with `?` placeholders, as SQLite takes them; the PostgreSQL side
+    turns them into psycopg's. `write()` is a transaction that first waits out the
+    workbench's writers: BEGIN IMMEDIATE on SQLite, the store's write lock (the
+    advisory lock every PgConnection write transaction takes) on PostgreSQL.
+    """
+
+    def __init__(self, backend: str, home: Path, url: str) -> None:
+        self.backend = backend
+        self.home = home
+        self.url = url
+        self._conn: Any = None
+        self._in_write = False
+
+    @property
+    def postgres(self) -> bool:
+        return self.backend == POSTGRESQL
+
+    def _connect(self) -> Any:
+        if self.postgres:
+            import psycopg
+
+            return psycopg.connect(self.url, autocommit=True, application_name=HARNESS_APP)
+        conn = sqlite3.connect(self.home / "workbench.db", timeout=30, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        return conn
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """A read on the soak's connection (made again if it was lost)."""
+        if self._conn is None:
+            self._conn = self._connect()
+        try:
+            return list(self._conn.execute(self._sql(sql), params).fetchall())
+        except Exception:
+            if not self._in_write:
+                self.close()  # made anew at the next read
+            raise
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        self._conn.execute(self._sql(sql), params)
+
+    @contextlib.contextmanager
+    def write(self) -> Any:
+        """A transaction holding the store's write lock; committed unless it raises."""
+        if self._conn is None:
+            self._conn = self._connect()
+        if self.postgres:
+            from workbench.store.pg_conn import STORE_WRITE_LOCK
+
+            self._conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({STORE_WRITE_LOCK})".encode())
+        else:
+            self._conn.execute("BEGIN IMMEDIATE")  # waits for the writer of the moment
+        self._in_write = True
+        try:
+            yield self
+        except BaseException:
+            with contextlib.suppress(*self.errors()):
+                self._conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._in_write = False
+        self._conn.execute("COMMIT")
+
+    def errors(self) -> tuple[type[Exception], ...]:
+        if self.postgres:
+            import psycopg
+
+            return (psycopg.Error, sqlite3.Error)
+        return (sqlite3.Error,)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
 
 
 @dataclass
@@ -256,12 +386,20 @@ class Soak:
         self.aws_fault_kinds = [kind for kind in kinds if kind in agent.FAULT_KINDS]
         self.corrupt_rng = random.Random(f"{args.seed}-{ROW_FAULT}")
         # the kinds in a seeded order, taken in turn (so a few corruptions differ)
-        self.corrupt_order = sorted(CORRUPTIONS)
+        self.corrupt_order = sorted(BACKEND_CORRUPTIONS[args.store])
         self.corrupt_rng.shuffle(self.corrupt_order)
         self.corruptions: list[Corruption] = []
         self.load_started = time.time()
         self.final_status: Any = None
         self.final_status_problem = ""
+        # the store: a SQLite file in home, or a database on the soak's own PostgreSQL
+        self.backend: str = args.store
+        self.pg: Any = None  # tests/pg_server.py's PgServer
+        self.store_url = ""
+        # kill_connections: its own generator too
+        self.conn_rng = random.Random(f"{args.seed}-{CONN_FAULT}")
+        self.conn_kills: Counter[str] = Counter()
+        self.conn_kill_moments = 0
 
     # -- plumbing ----------------------------------------------------------------
 
@@ -281,6 +419,8 @@ class Soak:
             AWS_SECRET_ACCESS_KEY="testing",
             AWS_DEFAULT_REGION="us-east-1",
         )
+        if self.store_url:
+            env["WORKBENCH_STORE"] = self.store_url
         env.update(extra)
         return env
 
@@ -330,6 +470,22 @@ class Soak:
 
     # -- setup -------------------------------------------------------------------
 
+    def start_postgres(self) -> None:
+        """The soak's own PostgreSQL server (the tests' PgServer) and a fresh database."""
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        from tests.pg_server import PgServer
+
+        try:
+            self.pg = PgServer()
+        except RuntimeError as error:  # not installed, or it would not start: say why
+            raise SystemExit(f"cannot start PostgreSQL for the soak: {error}") from None
+        self.store_url = self.pg.new_database()
+
+    def db(self) -> StoreDb:
+        """A connection of the soak's own to the store's database (not the workbench's)."""
+        return StoreDb(self.backend, self.home, self.store_url)
+
     def start_moto(self) -> None:
         self.moto = subprocess.Popen(
             [PYTHON, AGENT, "moto"],
@@ -356,7 +512,7 @@ class Soak:
         )
 
     def setup(self) -> None:
-        from workbench.service import create_workbench
+        from workbench.service import create_workbench, parse_location
         from workbench.store import KdfParams
 
         iam = self.iam()
@@ -376,7 +532,9 @@ class Soak:
         }
         iam.create_role(RoleName="soak-deploy", AssumeRolePolicyDocument=json.dumps(trust))
         fast = KdfParams.fresh(memory_cost_kib=1024, iterations=1, lanes=1)
-        service = create_workbench(self.home, PASSPHRASE, label="soak", kdf=fast)
+        self.home.mkdir(mode=0o700, exist_ok=True)  # the audit file device's folder
+        location = parse_location(self.store_url or None, self.home)
+        service = create_workbench(location, PASSPHRASE, label="soak", kdf=fast)
         service.engines.point_at(
             "aws", self.url, access_key=ROOT_ACCESS_KEY, secret_key=ROOT_SECRET, max_retries=4
         )
@@ -655,14 +813,12 @@ class Soak:
 
     def poller(self) -> None:
         """Watch lease states: an ended lease seen live again was resurrected."""
-        conn = sqlite3.connect(f"file:{self.home / 'workbench.db'}?mode=ro", uri=True, timeout=30)
+        conn = self.db()
         try:
             while not self.poll_done.is_set():
                 try:
-                    rows = conn.execute(
-                        "SELECT lease_id, state, owner, next_attempt_time FROM leases"
-                    ).fetchall()
-                except sqlite3.OperationalError:
+                    rows = conn.rows("SELECT lease_id, state, owner, next_attempt_time FROM leases")
+                except conn.errors():
                     time.sleep(0.2)
                     continue
                 now = time.time()
@@ -707,6 +863,48 @@ class Soak:
             return False
         return False
 
+    # -- kill_connections ---------------------------------------------------------------
+
+    def connection_killer(self) -> None:
+        """End a random subset of the clients' sessions at random moments of the load."""
+        db = self.db()
+        mean = self.args.kill_connections_every
+        try:
+            while not self.stopping.wait(self.conn_rng.uniform(0.25, 1.75) * mean):
+                try:
+                    self.kill_connections(db)
+                except db.errors() as error:  # the harness must not die silently
+                    self.unclear.append(f"{CONN_FAULT}: {type(error).__name__}: {error}")
+        finally:
+            db.close()
+
+    def kill_connections(self, db: StoreDb) -> None:
+        # Every client's session to this store's database (never the soak's own: its
+        # service is idle during the load and its reads are the judge's).
+        sessions = db.rows(
+            "SELECT pid, application_name, query FROM pg_stat_activity "
+            "WHERE application_name LIKE ? AND pid <> pg_backend_pid() "
+            "AND datname = current_database() AND application_name NOT LIKE ? ORDER BY pid",
+            (CLIENT_APPS, f"%:{os.getpid()}"),
+        )
+        if not sessions:
+            return
+        picked = [row for row in sessions if self.conn_rng.random() < self.args.kill_share]
+        picked = picked or [self.conn_rng.choice(sessions)]
+        ended = {
+            pid
+            for pid, terminated in db.rows(
+                "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name LIKE ? AND pid <> pg_backend_pid() AND pid = ANY(?)",
+                (CLIENT_APPS, [row[0] for row in picked]),
+            )
+            if terminated
+        }
+        self.conn_kill_moments += 1
+        for pid, app, query in picked:
+            if pid in ended:
+                self.conn_kills[session_kind(app, query)] += 1
+
     # -- corrupt_row ------------------------------------------------------------------
 
     def corruption_count(self) -> int:
@@ -730,44 +928,41 @@ class Soak:
                     return
 
     def corrupt_one(self) -> bool:
-        """Damage one random live lease row with sqlite3 itself; False if none could be."""
+        """Damage one random live lease row with sqlite3 / psycopg; False if none could be."""
         damaged = {c.lease_id for c in self.corruptions}
+        db = self.db()
         try:
-            conn = sqlite3.connect(self.home / "workbench.db", timeout=30, isolation_level=None)
-        except sqlite3.Error as error:  # the harness must not die silently
-            self.unclear.append(f"{ROW_FAULT}: {type(error).__name__}: {error}")
-            return False
-        try:
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("BEGIN IMMEDIATE")  # waits for the writer of the moment
-            try:
-                corruption = self._corrupt_in(conn, damaged)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        except sqlite3.Error as error:
+            with db.write():
+                corruption = self._corrupt_in(db, damaged)
+        except db.errors() as error:  # the harness must not die silently
             self.unclear.append(f"{ROW_FAULT}: {type(error).__name__}: {error}")
             return False
         finally:
-            conn.close()
+            db.close()
         if corruption is None:
             return False
         with self.lock:
             self.corruptions.append(corruption)
         return True
 
-    def _corrupt_in(self, conn: sqlite3.Connection, damaged: set[str]) -> Corruption | None:
+    def _corrupt_in(self, conn: StoreDb, damaged: set[str]) -> Corruption | None:
         # Only settled live rows: a pending or revoking row is held by a process that
         # writes the whole row back from memory, which would undo the damage.
-        rows = conn.execute(
-            "SELECT lease_id, role, credential_type, iam_user_name, "
-            "secret_key IS NOT NULL AND typeof(secret_key) = 'blob', expire_time FROM leases "
-            "WHERE state IN ('active', 'propagating') "
-            "AND typeof(expire_time) IN ('integer', 'real') AND expire_time > ? "
-            "ORDER BY lease_id",
+        # (PostgreSQL enforces the types SQLite's typeof() checks here.)
+        typed = (
+            ("secret_key IS NOT NULL", "")
+            if conn.postgres
+            else (
+                "secret_key IS NOT NULL AND typeof(secret_key) = 'blob'",
+                "AND typeof(expire_time) IN ('integer', 'real') ",
+            )
+        )
+        rows = conn.rows(
+            f"SELECT lease_id, role, credential_type, iam_user_name, {typed[0]}, expire_time "
+            f"FROM leases WHERE state IN ('active', 'propagating') {typed[1]}"
+            "AND expire_time > ? ORDER BY lease_id",
             (time.time(),),
-        ).fetchall()
+        )
         rows = [row for row in rows if row[0] not in damaged]
         # Rather one that falls due before the load ends: the worker then meets the
         # damaged row while it has other leases to revoke on time.
@@ -782,6 +977,7 @@ class Soak:
                 row for row in rows if row[2] != "iam_user" or row[1] == agent.INCIDENT_ROLE
             ],
             "secret_text": [row for row in rows if row[4]],
+            "secret_bytes": [row for row in rows if row[4]],
             "secret_tampered": [row for row in rows if row[4]],
         }
         turn = len(self.corruptions) % len(self.corrupt_order)
@@ -802,10 +998,11 @@ class Soak:
                 "UPDATE leases SET secret_key = CAST(? AS TEXT)" + where,
                 (NOT_A_CIPHERTEXT, lease_id),
             )
+        elif kind == "secret_bytes":
+            conn.execute("UPDATE leases SET secret_key = ?" + where, (NOT_A_CIPHERTEXT, lease_id))
         else:
-            (blob,) = conn.execute(
-                "SELECT secret_key FROM leases WHERE lease_id = ?", (lease_id,)
-            ).fetchone()
+            ((blob,),) = conn.rows("SELECT secret_key FROM leases WHERE lease_id = ?", (lease_id,))
+            blob = bytes(blob)
             flipped = blob[:-1] + bytes([blob[-1] ^ 0x01])  # in the AEAD tag
             conn.execute("UPDATE leases SET secret_key = ?" + where, (flipped, lease_id))
         return Corruption(lease_id, kind, time.time(), credential_type, role, user)
@@ -814,6 +1011,8 @@ class Soak:
 
     def run(self) -> int:
         started = time.time()
+        if self.backend == POSTGRESQL:
+            self.start_postgres()
         self.start_moto()
         self.setup()
         self.poll_done = threading.Event()
@@ -829,8 +1028,11 @@ class Soak:
         ]
         killer = threading.Thread(target=self.killer, daemon=True)
         corrupter = threading.Thread(target=self.corrupter, daemon=True)
+        chaos = [killer, corrupter]
+        if CONN_FAULT in self.args.fault_kinds.split(","):
+            chaos.append(threading.Thread(target=self.connection_killer, daemon=True))
         self.load_started = time.time()
-        for thread in [*runners, killer, corrupter]:
+        for thread in [*runners, *chaos]:
             thread.start()
         load_until = self.load_started + self.args.duration
         while time.time() < load_until:
@@ -840,6 +1042,8 @@ class Soak:
         self.stop_file.touch()
         killer.join(timeout=30)
         corrupter.join(timeout=60)
+        for thread in chaos[2:]:
+            thread.join(timeout=30)
         if self.corruption_count() and not self.corruptions:
             self.corrupt_one()  # none was live at its moments: one now, before the last worker
         for thread in runners:
@@ -875,20 +1079,20 @@ class Soak:
         return 1 if failed else 0
 
     def wait_settled(self, timeout: float) -> bool:
-        conn = sqlite3.connect(f"file:{self.home / 'workbench.db'}?mode=ro", uri=True, timeout=30)
+        conn = self.db()
         deadline = time.monotonic() + timeout
         # Unreadable rows are set aside, never revoked: nothing to wait for there.
         aside = [c.lease_id for c in self.corruptions if not c.readable]
+        not_aside = f"AND lease_id NOT IN ({', '.join('?' * len(aside))})" if aside else ""
         try:
             while time.monotonic() < deadline:
                 now = time.time()
-                (count,) = conn.execute(
+                ((count,),) = conn.rows(
                     "SELECT count(*) FROM leases WHERE (state IN ('pending', 'revoking') "
                     "OR (state IN ('active', 'propagating', 'irrevocable') "
-                    "AND coalesce(next_attempt_time, expire_time) <= ?)) "
-                    f"AND lease_id NOT IN ({', '.join('?' * len(aside))})",
+                    f"AND coalesce(next_attempt_time, expire_time) <= ?)) {not_aside}",
                     (now, *aside),
-                ).fetchone()
+                )
                 if count == 0:
                     time.sleep(1.0)  # let anything that just came due be picked up
                     return True
@@ -911,6 +1115,11 @@ class Soak:
             except subprocess.TimeoutExpired:
                 self.moto.kill()
                 self.moto.wait()
+        if self.pg is not None:
+            if keep:  # the database goes with the server; its log is kept with the run
+                with contextlib.suppress(OSError):
+                    shutil.copy(self.pg.root / "log", self.logs / "postgresql.log")
+            self.pg.stop()
         if keep:
             print(f"run folder kept: {self.tmp}")
         else:
@@ -1222,7 +1431,8 @@ class Soak:
         figures["delays"] = delays
 
         # -- secrets on disk -----------------------------------------------------------------
-        store.checkpoint()
+        if self.backend == SQLITE:
+            store.checkpoint()
         for lease in leases.values():
             try:
                 full = store.leases.get(lease.lease_id, secrets=True)
@@ -1236,6 +1446,12 @@ class Soak:
             findings.add("no-secret-on-disk", f"{path}: a secret ({secret[:4]}...)")
         figures["secrets"] = len(self.secrets)
         figures["scanned"] = sum(1 for p in self.tmp.rglob("*") if p.is_file())
+        if self.pg is not None:
+            # The store's tables read raw, and the server's log.
+            tables, cells = self.scan_tables(findings)
+            figures["scanned_tables"] = (tables, cells)
+            for _path, secret in scan_for_secrets(self.pg.root, self.secrets, only=["log"]):
+                findings.add("no-secret-on-disk", f"the server's log: a secret ({secret[:4]}...)")
 
         # -- errors ---------------------------------------------------------------------------
         for event in events:
@@ -1256,6 +1472,40 @@ class Soak:
         figures["revocations"] = revocations
         figures["audit_entries"] = len(records)
         return findings, figures
+
+    def scan_tables(self, findings: Findings) -> tuple[int, int]:
+        """no-secret-on-disk on PostgreSQL: every column of every row of the store's
+        tables as the server holds it (bytea as its bytes, the rest as text). The
+        number of tables and of values read."""
+        db = self.db()
+        cells = 0
+        try:
+            tables = [
+                name
+                for (name,) in db.rows(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' "
+                    "ORDER BY table_name"
+                )
+            ]
+            for table in tables:
+                values: list[bytes] = []
+                for row in db.rows(f'SELECT * FROM "{table}"'):
+                    cells += len(row)
+                    values.extend(
+                        bytes(value)
+                        if isinstance(value, bytes | memoryview)
+                        else str(value).encode("utf-8")
+                        for value in row
+                        if value is not None
+                    )
+                for secret in find_secrets(b"\0".join(values), self.secrets):
+                    findings.add(
+                        "no-secret-on-disk", f"table {table} (raw): a secret ({secret[:4]}...)"
+                    )
+        finally:
+            db.close()
+        return len(tables), cells
 
     def _check_corrupted(self, findings: Findings, store: Any) -> tuple[dict[str, str], list[str]]:
         """corrupted-reported; the IAM users an unreadable lease is reported with
@@ -1372,7 +1622,11 @@ class Soak:
                 fault_where[event["_proc"].rstrip("0123456789")] += 1
         if self.corruptions:
             faults[ROW_FAULT] += len(self.corruptions)
-            fault_where["soak (sqlite3, lease rows)"] += len(self.corruptions)
+            tool = "psycopg" if self.backend == POSTGRESQL else "sqlite3"
+            fault_where[f"soak ({tool}, lease rows)"] += len(self.corruptions)
+        if self.conn_kills:
+            faults[CONN_FAULT] += sum(self.conn_kills.values())
+            fault_where["soak (pg_terminate_backend)"] += sum(self.conn_kills.values())
         worker_revocations = sum(
             1
             for records in figures["revocations"].values()
@@ -1384,7 +1638,8 @@ class Soak:
         delays = sorted(figures["delays"])
         states = Counter(lease.state.value for lease in figures["leases"].values())
         out = [
-            f"soak: {self.args.duration:.0f} s of load, {self.args.processes} API client(s), "
+            f"soak: {self.args.duration:.0f} s of load, store {self.backend}, "
+            f"{self.args.processes} API client(s), "
             f"{self.args.cli_runners} CLI runner(s), fault rate {self.args.fault_rate}, "
             f"seed {self.args.seed}, wall {figures['wall']:.0f} s",
             "",
@@ -1398,6 +1653,12 @@ class Soak:
         out += ["", f"faults injected: {sum(faults.values())}"]
         out += [f"  {name:<44} {count:>7}" for name, count in sorted(faults.items())]
         out += [f"  in {name:<41} {count:>7}" for name, count in sorted(fault_where.items())]
+        if self.conn_kills:
+            out.append(
+                f"connections terminated: {sum(self.conn_kills.values())} "
+                f"at {self.conn_kill_moments} moments"
+            )
+            out += [f"  {name:<44} {count:>7}" for name, count in sorted(self.conn_kills.items())]
         out += [
             "",
             "leases by final state: " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())),
@@ -1414,7 +1675,14 @@ class Soak:
             f"{figures['erased_ended']} have their secret erased from the store)",
             f"revokes of leases already ended (no-ops): {figures['noop_revokes']}",
             f"audit entries: {figures['audit_entries']}; secrets looked for on disk: "
-            f"{figures['secrets']} in {figures['scanned']} files",
+            f"{figures['secrets']} in {figures['scanned']} files"
+            + (
+                " and the server's log, in {} tables' {} values read raw".format(
+                    *figures["scanned_tables"]
+                )
+                if "scanned_tables" in figures
+                else ""
+            ),
         ]
         if delays:
             out.append(
@@ -1438,17 +1706,29 @@ class Soak:
             print("\n".join(details), flush=True)
 
 
+def session_kind(application_name: str, query: str | None) -> str:
+    """Which of a client's connections a session is, by its application_name (pg_coord's,
+    pg_conn's) and, for the change feed's, its LISTEN."""
+    if application_name.startswith("lease-workbench worker "):
+        return "worker lock"
+    if application_name.startswith("lease-workbench process "):
+        return "process registry"
+    if (query or "").lstrip().upper().startswith("LISTEN"):
+        return "change feed (LISTEN)"
+    return "pool"
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     rank = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
     return ordered[rank]
 
 
-def scan_for_secrets(root: Path, secrets: set[str]) -> list[tuple[Path, str]]:
-    """Every (file, secret) with the secret's bytes in the file.
+def find_secrets(data: bytes, secrets: set[str]) -> list[str]:
+    """The secrets whose bytes are in `data`.
 
-    A secret on disk lies inside a run of characters drawn from the secrets'
-    alphabet, so only those runs are cut into windows of each secret length.
+    A secret lies inside a run of characters drawn from the secrets' alphabet,
+    so only those runs are cut into windows of each secret length.
     """
     wanted = {secret.encode("utf-8") for secret in secrets if len(secret) >= 8}
     if not wanted:
@@ -1458,20 +1738,29 @@ def scan_for_secrets(root: Path, secrets: set[str]) -> list[tuple[Path, str]]:
     lengths = sorted({len(secret) for secret in wanted})
     char_class = b"".join(re.escape(bytes([byte])) for byte in alphabet)
     runs = re.compile(b"[" + char_class + b"]{%d,}" % shortest)
+    hits: set[bytes] = set()
+    for match in runs.finditer(data):
+        run = match.group()
+        for length in lengths:
+            for offset in range(len(run) - length + 1):
+                window = run[offset : offset + length]
+                if window in wanted:
+                    hits.add(window)
+    return [hit.decode() for hit in sorted(hits)]
+
+
+def scan_for_secrets(
+    root: Path, secrets: set[str], only: list[str] | None = None
+) -> list[tuple[Path, str]]:
+    """Every (file, secret) with the secret's bytes in the file (every file under
+    `root`, or the files `only` names there)."""
     found: list[tuple[Path, str]] = []
-    for path in sorted(root.rglob("*")):
+    paths = sorted(root.rglob("*")) if only is None else [root / name for name in only]
+    for path in paths:
         if not path.is_file():
             continue
-        data = path.read_bytes()
-        hits: set[bytes] = set()
-        for match in runs.finditer(data):
-            run = match.group()
-            for length in lengths:
-                for offset in range(len(run) - length + 1):
-                    window = run[offset : offset + length]
-                    if window in wanted:
-                        hits.add(window)
-        found.extend((path.relative_to(root), hit.decode()) for hit in sorted(hits))
+        hits = find_secrets(path.read_bytes(), secrets)
+        found.extend((path.relative_to(root), hit) for hit in hits)
     return found
 
 
@@ -1482,9 +1771,29 @@ def main() -> int:
     parser.add_argument("--cli-runners", type=int, default=1, help="CLI invocations at once")
     parser.add_argument("--fault-rate", type=float, default=0.05, help="AWS attempts failed")
     parser.add_argument(
+        "--store",
+        choices=[SQLITE, POSTGRESQL],
+        default=SQLITE,
+        help="the store's backend: a SQLite file, or a database on a PostgreSQL server the "
+        "soak starts (Debian's postgresql package)",
+    )
+    parser.add_argument(
         "--fault-kinds",
-        default=",".join(FAULT_KINDS),
-        help=f"comma-separated, of {','.join(FAULT_KINDS)} (default: all)",
+        default=None,
+        help=f"comma-separated, of {','.join(FAULT_KINDS)} (default: all the store's; "
+        f"{CONN_FAULT} is PostgreSQL's only)",
+    )
+    parser.add_argument(
+        "--kill-connections-every",
+        type=float,
+        default=4.0,
+        help=f"mean seconds between {CONN_FAULT} moments",
+    )
+    parser.add_argument(
+        "--kill-share",
+        type=float,
+        default=0.25,
+        help=f"the share of the clients' sessions {CONN_FAULT} ends at each moment (at least 1)",
     )
     parser.add_argument(
         "--corruptions",
@@ -1498,9 +1807,13 @@ def main() -> int:
     parser.add_argument("--details", type=int, default=5, help="violations shown per invariant")
     parser.add_argument("--keep", action="store_true", help="keep the run's folder")
     args = parser.parse_args()
+    if args.fault_kinds is None:
+        args.fault_kinds = ",".join(BACKEND_FAULTS[args.store])
     unknown = set(args.fault_kinds.split(",")) - set(FAULT_KINDS)
     if unknown:
         parser.error(f"unknown fault kinds {sorted(unknown)}; choose from {FAULT_KINDS}")
+    if CONN_FAULT in args.fault_kinds.split(",") and args.store != POSTGRESQL:
+        parser.error(f"{CONN_FAULT} ends PostgreSQL sessions: it needs --store {POSTGRESQL}")
     soak = Soak(args)
     status = 1
     try:

@@ -4,7 +4,8 @@
     soak_agent.py load INDEX        a client on the service API: issue, renew, revoke in a loop
     soak_agent.py cli ARGS...       the real `workbench ARGS...` CLI, its AWS calls fault-injected
 
-Every process appends JSON lines to its own file under $SOAK_EVENTS: each
+Every process opens the store the CLI would ($WORKBENCH_STORE, else the SQLite
+file in $WORKBENCH_HOME). Every process appends JSON lines to its own file under $SOAK_EVENTS: each
 credential right after the client received it (lease id, access key id and
 the SHA-256 of the secret, never the secret), each renew and revoke, each
 injected AWS fault. The raw secrets go to the checker over stdout only
@@ -228,16 +229,18 @@ class Load:
     )
 
     def __init__(self, index: int) -> None:
-        from workbench.service import Workbench
-        from workbench.store import Store
+        from workbench.service import Workbench, parse_location
 
         self.index = index
         self.events = events_for(f"load{index}")
         self.faults = NetworkFaults.from_env(self.events, f"load{index}")
         self.rng = random.Random(f"{os.environ.get('SOAK_SEED', '0')}-load{index}-{os.getpid()}")
-        home = Path(os.environ["WORKBENCH_HOME"])
+        # $WORKBENCH_STORE (a postgresql:// URL) if set, else the SQLite file in the home folder
+        location = parse_location(
+            os.environ.get("WORKBENCH_STORE"), Path(os.environ["WORKBENCH_HOME"])
+        )
         self.service = Workbench(
-            Store.open(home, os.environ["WORKBENCH_PASSPHRASE"]), operator=f"load{index}"
+            location.open(os.environ["WORKBENCH_PASSPHRASE"]), operator=f"load{index}"
         )
         clients = self.service._ctx.clients(self.service.engines.get("aws"))
         self.faults.install(clients.iam)
