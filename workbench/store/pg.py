@@ -22,6 +22,7 @@ import psycopg
 from workbench.domain.errors import Conflict, StoreCorrupted, StoreMissing, StoreUnavailable
 from workbench.store import files, pg_schema
 from workbench.store.base import (
+    DATA_KEY_ID,
     StoreBase,
     damaged,
     initial_meta,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["PgConnection", "PgStore", "pg_store_exists"]
 
 _HAS_META = "SELECT to_regclass('meta') IS NOT NULL"
+_DATA_KEY_QUERY = f"SELECT value FROM meta WHERE key = '{DATA_KEY_ID}'"
 
 
 def pg_store_exists(url: str) -> bool:
@@ -162,7 +164,15 @@ class PgStore(StoreBase):
         return store
 
     def _watch_key(self) -> None:
-        self._pg.on_begin = self.check_data_key
+        # The data key's id is read with BEGIN and the write lock, in their round trip.
+        self._pg.begin_query = _DATA_KEY_QUERY
+        self._pg.on_begin = self._check_begun_key
+
+    def _check_begun_key(self, rows: list[tuple[Any, ...]]) -> None:
+        """`check_data_key` on the id read under the lock; a changed one is read again there
+        (the same, as the lock is held) and refused as `check_data_key` refuses it."""
+        if (rows[0][0] if rows else None) != self._key_id:
+            self.check_data_key()
 
     def _migrate(self, current: int) -> None:
         if current > pg_schema.SCHEMA_VERSION:

@@ -107,8 +107,10 @@ class PgConnection:
     ) -> None:
         self._url = url
         self.where = redact_url(url)
-        # Run at the start of every outermost write transaction, under the write lock.
-        self.on_begin: Callable[[], None] | None = None
+        # Run at the start of every outermost write transaction, under the write lock, with
+        # the rows of `begin_query`: a read sent with BEGIN and the lock, in the same round trip.
+        self.on_begin: Callable[[list[tuple[Any, ...]]], None] | None = None
+        self.begin_query: str | None = None
         self._kwargs = connection_kwargs(connect_timeout)
         self._local = threading.local()
         self._cursor_names = itertools.count(1)
@@ -298,11 +300,11 @@ class PgConnection:
             finally:
                 local.depth -= 1
             return
-        conn = self._begin()
+        conn, begun = self._begin()
         local.conn, local.depth = conn, 1
         try:
             if self.on_begin is not None:
-                self.on_begin()
+                self.on_begin(begun)
             yield
             try:
                 conn.execute("COMMIT")
@@ -322,16 +324,25 @@ class PgConnection:
             local.conn, local.depth = None, 0
             self._give_back(conn)
 
-    def _begin(self) -> psycopg.Connection[Any]:
-        """A pooled connection in a new transaction holding the write lock.
+    def _begin(self) -> tuple[psycopg.Connection[Any], list[tuple[Any, ...]]]:
+        """A pooled connection in a new transaction holding the write lock, and the rows of
+        `begin_query` read under the lock (one round trip for the three statements).
 
         Nothing of the caller's has run yet, so a connection the server dropped
         while idle in the pool is replaced once.
         """
+        sql = f"BEGIN; SELECT pg_advisory_xact_lock({STORE_WRITE_LOCK})"
+        if self.begin_query:
+            sql += f"; {self.begin_query}"
         for attempt in (1, 2):
             conn = self._borrow()
             try:
-                conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({STORE_WRITE_LOCK})".encode())
+                cursor = conn.execute(sql.encode())
+                rows: list[tuple[Any, ...]] = []
+                if self.begin_query:
+                    cursor.nextset()  # the lock's row
+                    cursor.nextset()
+                    rows = cursor.fetchall()
             except psycopg.Error as error:
                 lost = _lost(conn)
                 self._give_back(conn)  # the pool rolls back what began
@@ -339,7 +350,7 @@ class PgConnection:
                     self._pool.check()
                     continue
                 raise self.error(error) from error
-            return conn
+            return conn, rows
         raise AssertionError("unreachable")
 
     @contextmanager
