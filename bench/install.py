@@ -42,8 +42,8 @@ def install(kind: str, work: Path) -> tuple[float, float]:
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, "--upgrade", "pip"], check=True, env=env, cwd=clone)
-    subprocess.run([*pip, "-e", EXTRAS[kind]], check=True, env=env, cwd=clone)
+    for step in (["--upgrade", "pip"], ["-e", EXTRAS[kind]]):  # pip's chatter kept off the table
+        subprocess.run([*pip, *step], check=True, env=env, cwd=clone, capture_output=True)
     subprocess.run(
         [str(venv / "bin" / "workbench"), "demo", "--help"],
         check=True,
