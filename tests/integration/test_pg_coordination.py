@@ -28,6 +28,7 @@ import pytest
 from tests.helpers import HANG_GUARD_SECONDS, wait_for
 from workbench.domain.errors import InvalidInput, StoreUnavailable, WorkbenchError
 from workbench.store.pg_coord import (
+    DEAD_AFTER_SECONDS,
     PgProcessRegistry,
     PgWorkerLock,
     registry_key,
@@ -302,6 +303,54 @@ def test_an_owner_whose_lock_is_free_for_a_moment_only_is_not_dead(
             assert observer.is_dead(owner) is False
         finally:
             timer.join()
+
+
+def test_a_session_ended_while_registering_is_replaced_once_then_a_clear_error(
+    pg_url: str, observer: PgProcessRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The soak's kill_connections met a `workbench creds` dying with psycopg's traceback:
+    # its registry session was ended between connecting and taking its lock.
+    registry = PgProcessRegistry(pg_url)
+    register = registry._register
+    ended: list[int] = []
+
+    def ended_first(conn: psycopg.Connection[Any]) -> None:
+        if len(ended) < limit:
+            ended.append(conn.info.backend_pid)
+            with psycopg.connect(pg_url, autocommit=True) as dba:
+                dba.execute("SELECT pg_terminate_backend(%s, 60000)", (ended[-1],))
+        register(conn)
+
+    monkeypatch.setattr(registry, "_register", ended_first)
+    limit = 1
+    owner = registry.owner()  # on a second session
+    assert len(ended) == 1 and observer.is_dead(owner) is False
+    registry.close()
+
+    registry = PgProcessRegistry(pg_url)
+    register = registry._register
+    monkeypatch.setattr(registry, "_register", ended_first)
+    ended.clear()
+    limit = 2  # ended again on the second session: a one-line StoreUnavailable
+    with pytest.raises(StoreUnavailable, match="cannot register this process") as raised:
+        registry.owner()
+    assert "\n" not in str(raised.value)
+    registry.close()
+
+
+def test_owners_dead_together_are_confirmed_in_one_wait(
+    pg_url: str, observer: PgProcessRegistry
+) -> None:
+    registries = [PgProcessRegistry(pg_url) for _ in range(3)]
+    owners = [registry.owner() for registry in registries]
+    for registry in registries:
+        registry.close()  # three processes gone at once (a host lost)
+
+    started = time.monotonic()
+    assert [observer.is_dead(owner) for owner in owners] == [True, True, True]
+    # One DEAD_AFTER_SECONDS wait for all three, not one each: a worker recovering
+    # their leases is not held up a second per dead owner.
+    assert time.monotonic() - started < 2 * DEAD_AFTER_SECONDS
 
 
 def test_a_forked_child_registers_as_itself_and_leaves_its_parent_registered(

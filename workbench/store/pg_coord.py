@@ -79,6 +79,7 @@ DEAD_AFTER_SECONDS = 1.0
 # returns before the backend has gone): the keeper retries taking it this long.
 RELOCK_SECONDS = 3.0
 KEEPER_RETRY_SECONDS = 0.1
+LOOKS_KEPT_SECONDS = 10.0
 KEEPER_POLL_SECONDS = 1.0
 _TOKEN_CHARS = frozenset("0123456789abcdef")
 
@@ -86,6 +87,13 @@ _LOCK_MATCH = (
     "l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
     " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     " AND l.classid = %s::bigint::oid AND l.objid = %s::bigint::oid"
+)
+# Every registry lock held in this database, as its bigint key.
+_HELD_REGISTRY_SQL = (
+    "SELECT (l.classid::bigint << 32) | l.objid::bigint FROM pg_locks l"
+    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    f" AND l.classid::bigint >> 16 = {REGISTRY_NAMESPACE}"
 )
 _HOLDER_SQL = (
     "SELECT a.application_name, extract(epoch FROM a.backend_start)::float8,"
@@ -231,15 +239,27 @@ class PgProcessRegistry:
         self._conn: Connection[Any] | None = None
         self._owner = ""
         self._keeper: threading.Thread | None = None
-        self._dead: set[str] = set()  # tokens seen free twice, DEAD_AFTER_SECONDS apart
+        self._seen: list[tuple[float, frozenset[int]]] = []  # is_dead's recent looks
 
     def owner(self) -> str:
-        """`host:pid:token` of this process, registering it if need be."""
+        """`host:pid:token` of this process, registering it if need be (once more on a new
+        session if the server ends this one meanwhile); StoreUnavailable if it cannot."""
+        import psycopg  # deferred: only team mode pays for it
+
         with self._lock:
-            conn = self._session()
-            if not self._owner:
-                self._register(conn)
-            return self._owner
+            for attempt in (1, 2):
+                try:
+                    conn = self._session()
+                    if not self._owner:
+                        self._register(conn)
+                    return self._owner
+                except psycopg.Error as error:
+                    if attempt == 2:
+                        raise StoreUnavailable(
+                            f"cannot register this process with the store "
+                            f"{describe_store(self.url)} ({error_text(error, self.url)})"
+                        ) from None
+        raise AssertionError("unreachable")
 
     def _session(self) -> Connection[Any]:
         """This process's connection, made anew after a fork or a break (a break keeps
@@ -334,41 +354,53 @@ class PgProcessRegistry:
     # -- others ----------------------------------------------------------------------
 
     def is_dead(self, owner: str | None) -> bool:
-        """True if `owner` no longer runs: its registry lock is free, and still free
-        DEAD_AFTER_SECONDS later (or it has none). A live owner whose session was cut
-        takes its lock again within that time."""
+        """True if `owner` no longer runs: its registry lock is free, and has been free
+        for DEAD_AFTER_SECONDS (or it has none). A live owner whose session was cut takes
+        its lock again within that time.
+
+        Each call reads every registry lock held (one query) and keeps what it saw for
+        a few seconds, so an owner found free that was already free in an earlier look
+        (a worker's previous sweep, another owner's wait) is confirmed without waiting.
+        """
         if not owner:
             return True
         token = _token_of(owner)
         if token is None:
             # `host:pid`, from before the registry: never registered in a shared store.
             return True
-        held = self._held(owner, token)
-        if held is not False:
+        if owner == self._owner and self._pid == os.getpid():
             return False
-        if token not in self._dead:
-            time.sleep(DEAD_AFTER_SECONDS)
-            if self._held(owner, token) is not False:
+        key = registry_key(token)
+        while True:
+            seen = self._look(owner)
+            if seen is None or key in seen[-1][1]:
                 return False
-            self._dead.add(token)
-        return True
+            free_since = seen[-1][0]
+            for when, held in reversed(seen):
+                if key in held:
+                    break
+                free_since = when
+            wait = free_since + DEAD_AFTER_SECONDS - time.monotonic()
+            if wait <= 0:
+                return True
+            time.sleep(wait)
 
-    def _held(self, owner: str, token: str) -> bool | None:
-        """Whether `owner`'s lock is held now; None if that cannot be told (taken as alive,
-        as for an unreadable registry file)."""
+    def _look(self, owner: str) -> list[tuple[float, frozenset[int]]] | None:
+        """The registry locks held now, after those of the last few seconds' looks (oldest
+        first, with when); None if the server cannot tell (taken as alive, as for an
+        unreadable registry file)."""
         import psycopg  # deferred: only team mode pays for it
 
         with self._lock:
-            if owner == self._owner and self._pid == os.getpid():
-                return True
             try:
-                held = is_granted(self._session(), registry_key(token))
+                rows = self._session().execute(_HELD_REGISTRY_SQL).fetchall()
             except (psycopg.Error, WorkbenchError) as error:
                 log.warning("cannot check owner %s: %s", owner, error_text(error, self.url))
                 return None
-        if held:
-            self._dead.discard(token)
-        return held
+            now = time.monotonic()
+            self._seen = [look for look in self._seen if now - look[0] <= LOOKS_KEPT_SECONDS]
+            self._seen.append((now, frozenset(int(row[0]) for row in rows)))
+            return list(self._seen)
 
     def sweep(self) -> int:
         """Nothing to remove: the server drops a lock when its session ends."""
