@@ -70,7 +70,12 @@ and checks the invariants (each printed with its count of violations):
 - state-right: its state is right for its expiry; nothing is left pending/revoking;
 - audit-verify: `audit verify` passes;
 - audit-complete: every request entry has its response (unless its process was
-  SIGKILLed), every issuance a client received and every revocation has both;
+  SIGKILLed), every issuance a client received and every revocation has both. A
+  revocation whose response entry was refused (a team store's connection cut off)
+  has the failure entry the workbench records instead, with the outcome ("the
+  operation completed but its result is withheld"); a lease ended by a process
+  SIGKILLed after its last write and before its response has its request only.
+  Both count, and are counted apart in the report;
 - no-secret-on-disk: no secret (issued keys, session tokens, the root key, the
   passphrase) appears in any file of the run (store, WAL, audit file, logs); on
   PostgreSQL, none appears in any table of the store read raw with psycopg (every
@@ -199,6 +204,8 @@ BACKEND_CORRUPTIONS = {
 # the row still passes the store's checks; only its secret fails to open
 READABLE_CORRUPTIONS = frozenset({"secret_tampered", "secret_bytes"})
 NOT_A_CIPHERTEXT = b"\xff\xfenot a ciphertext\x80\xc3("
+# How the audit records an operation whose response entry was refused (workbench.audit.log).
+WITHHELD = "the operation completed but its result is withheld"
 # The soak's own sessions on the server: not 'lease-workbench...', so kill_connections
 # never picks them.
 HARNESS_APP = "soak harness"
@@ -683,6 +690,8 @@ class Soak:
         lines = [line for line in err.splitlines() if not line.startswith(("warning:", "note:"))]
         if code != 1 or "Traceback" in err or len(lines) != 1 or not lines[0].startswith("error:"):
             self.unclear.append(f"{what}: exit {code}: {err.strip()[-400:]}")
+            with (self.logs / "cli-unclear.err").open("a") as log:  # the whole of it
+                log.write(f"--- {what}: exit {code}\n{err}\n")
 
     def _run(self, what: str, args: list[str], fault: str | None) -> tuple[int, str, str]:
         extra = {"WORKBENCH_FAULT": fault} if fault else {}
@@ -1213,6 +1222,7 @@ class Soak:
             and record.entry["request"]["data"].get("source") == "operator"
         }
         revocations: dict[str, list[Any]] = defaultdict(list)
+        withheld = 0
         for record in responses.values():
             entry = record.entry
             path = entry["request"]["path"]
@@ -1222,12 +1232,15 @@ class Soak:
             if re.fullmatch(r"aws/(creds|sts)/[^/]+", path) and not entry["error"]:
                 issued_at[lease_id] = record.time
             state = ((entry.get("response") or {}).get("data") or {}).get("state")
-            if (
-                path == "sys/leases/revoke"
-                and not entry["error"]
-                and state in {"revoked", "expired"}
-            ):
-                revocations[lease_id].append(record)
+            if path == "sys/leases/revoke" and state in {"revoked", "expired"}:
+                if not entry["error"]:
+                    revocations[lease_id].append(record)
+                elif WITHHELD in entry["error"]:
+                    # Done, but its response entry was refused (a team store's connection
+                    # cut off) and then recorded as this failure, with the outcome: the
+                    # client was refused the result; the trail has it.
+                    revocations[lease_id].append(record)
+                    withheld += 1
 
         # -- what the clients received ---------------------------------------------------
         received = [e for e in events if e.get("ev") == "issue"]
@@ -1319,11 +1332,24 @@ class Soak:
         # live again, so it shows as a row written after the first revocation ended,
         # or as a live state seen after an ended one.
         noop_revokes = 0
+        killed_after_end = 0
+        killed_revoking = {
+            record.entry["request"]["data"].get("lease_id")
+            for request_id, record in requests.items()
+            if record.entry["request"]["path"] == "sys/leases/revoke"
+            and request_id not in responses
+            and record.entry["auth"]["metadata"].get("pid") in self.killed_pids
+        }
         for lease_id, lease in leases.items():
             successes = sorted(revocations.get(lease_id, []), key=lambda r: r.seq)
             state = lease.state.value
             forced = "force-revoked" in (lease.error or "")
             if state in {"revoked", "expired"} and not forced:
+                if not successes and lease_id in killed_revoking:
+                    # Ended by a process SIGKILLed after its last write, before its response
+                    # (its request stands alone, as audit-complete allows a killed process).
+                    killed_after_end += 1
+                    continue
                 if not successes:
                     findings.add("audit-complete", f"{lease_id} is {state}: no revoke response")
                     continue
@@ -1466,6 +1492,8 @@ class Soak:
 
         figures["erased_ended"] = erased_ended
         figures["noop_revokes"] = noop_revokes
+        figures["withheld"] = withheld
+        figures["killed_after_end"] = killed_after_end
         figures["received"] = len(received)
         figures["events"] = events
         figures["leases"] = leases
@@ -1674,6 +1702,9 @@ class Soak:
             f"credentials received by clients: {figures['received']} (of those ended, "
             f"{figures['erased_ended']} have their secret erased from the store)",
             f"revokes of leases already ended (no-ops): {figures['noop_revokes']}",
+            f"revocations done with their result withheld (response entry refused, recorded "
+            f"with the outcome): {figures['withheld']}; leases ended by a process SIGKILLed "
+            f"before its response: {figures['killed_after_end']}",
             f"audit entries: {figures['audit_entries']}; secrets looked for on disk: "
             f"{figures['secrets']} in {figures['scanned']} files"
             + (
