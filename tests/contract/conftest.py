@@ -19,6 +19,7 @@ import pytest
 
 from workbench.domain.models import CredentialType, Lease, LeaseState
 from workbench.store.audit_rows import SqliteAudit
+from workbench.store.cache_claims import SqliteCacheClaims
 from workbench.store.crypto import Cipher, new_data_key
 from workbench.store.engines import SqliteEngines
 from workbench.store.leases import SqliteLeases
@@ -44,6 +45,7 @@ class Backend:
         self.leases = SqliteLeases(self.conn, self.cipher)
         self.static_roles = SqliteStaticRoles(self.conn, self.cipher)
         self.audit = SqliteAudit(self.conn)
+        self.cache_claims = SqliteCacheClaims(self.conn)
 
     def other(self) -> Backend:
         """The same store through a second connection (another process's view)."""

@@ -37,7 +37,7 @@ def test_a_store_created_is_opened_again_with_everything_in_it(pg_url: str, tmp_
         assert engine is not None and engine.root.secret_key == "root-s3cret"
         lease = again.leases.get("aws/creds/web/a1", secrets=True)
         assert lease is not None and lease.secret_key == "secret-aws/creds/web/a1"
-        assert again.get_meta("schema_version") == "4"
+        assert again.get_meta("schema_version") == "5"
         assert again.home == tmp_path
     finally:
         again.close()

@@ -193,6 +193,9 @@ class Lease:
     revocation: dict[str, Any] | None = None
     # The operator who issued it (the audit's display name; team mode shows it per lease).
     issued_by: str | None = None
+    # The request the credential cache issued it for (service.cred_cache); None: issued
+    # for one use, never handed out again.
+    cache_key: str | None = None
 
     @property
     def how_revoked(self) -> str:

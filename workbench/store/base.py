@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from workbench.domain.errors import Conflict, InvalidInput, NotFound, StoreCorrupted
 from workbench.domain.text import printable
 from workbench.store.audit_rows import SqliteAudit
+from workbench.store.cache_claims import SqliteCacheClaims
 from workbench.store.crypto import Cipher, KdfParams, new_data_key, new_store_id, unwrap_key
 from workbench.store.engines import SqliteEngines
 from workbench.store.keyslots import KeySlot, check_operator_name, new_slot
@@ -149,6 +150,7 @@ class StoreBase:
         self.leases = SqliteLeases(conn, cipher)  # type: ignore[arg-type]
         self.static_roles = SqliteStaticRoles(conn, cipher)  # type: ignore[arg-type]
         self.audit = SqliteAudit(conn)  # type: ignore[arg-type]
+        self.cache_claims = SqliteCacheClaims(conn)  # type: ignore[arg-type]
         try:
             hmac_blob = base64.b64decode(meta.get("hmac_key", ""), validate=True)
             hmac_hex = cipher.decrypt("meta", "hmac_key", "value", hmac_blob) or ""

@@ -36,6 +36,7 @@ COLUMNS = (
     "created",
     "revocation",
     "issued_by",
+    "cache_key",
 )
 JSON_COLUMNS = ("created", "revocation")
 SECRET_COLUMNS = ("secret_key", "session_token")
@@ -66,6 +67,7 @@ TEXT_COLUMNS = (
     "owner",
     "session_name",
     "issued_by",
+    "cache_key",
     *JSON_COLUMNS,
 )
 # A row this version can read: known enum values and numbers where numbers go.

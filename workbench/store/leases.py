@@ -115,6 +115,7 @@ class SqliteLeases:
             json_text(lease.created),
             json_text(lease.revocation),
             lease.issued_by,
+            lease.cache_key,
         ]
 
     def _lease(self, row: sqlite3.Row | tuple[Any, ...], secrets: bool) -> Lease:
@@ -197,6 +198,31 @@ class SqliteLeases:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [self._lease(row, False) for row in self._conn.query(sql, params)]
+
+    def cached(
+        self,
+        cache_key: str,
+        *,
+        now: float,
+        min_left: float,
+        states: frozenset[LeaseState] = frozenset({ACTIVE}),
+        secrets: bool = False,
+    ) -> Lease | None:
+        """The credential cache's lease for `cache_key` with more than `min_left` of its TTL left.
+
+        Only a lease issued for that key, in one of `states`, with no access cut
+        (no revocation record), and the one with the most time left.
+        """
+        select = ", ".join(COLUMNS) if secrets else PUBLIC_SELECT
+        rows = self._conn.query(
+            f"SELECT {select} FROM leases WHERE cache_key = ? "
+            f"AND state IN ({', '.join('?' * len(states))}) AND {self._readable} "
+            "AND revocation IS NULL AND expire_time > ? "
+            "AND expire_time - ? > ? * (expire_time - issue_time) "
+            "ORDER BY expire_time DESC, lease_id LIMIT 1",
+            [cache_key, *(state.value for state in sorted(states)), now, now, min_left],
+        )
+        return self._lease(rows[0], secrets) if rows else None
 
     def _where(
         self, prefix: str | None, live_only: bool, states: frozenset[LeaseState] | None

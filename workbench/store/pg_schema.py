@@ -176,11 +176,27 @@ def _m4_team(conn: Scripted) -> None:
     conn.script(f"ALTER TABLE leases ADD COLUMN issued_by {TEXT}")
 
 
+def _m5_credential_cache(conn: Scripted) -> None:
+    """The credential cache: the request a lease was issued for, and who is issuing one now."""
+    conn.script(f"ALTER TABLE leases ADD COLUMN cache_key {TEXT}")
+    conn.script("CREATE INDEX idx_leases_cache_key ON leases (cache_key)")
+    conn.script(
+        f"""CREATE TABLE cache_claims (
+            cache_key {TEXT} PRIMARY KEY,
+            owner {KEY},
+            token {KEY},
+            claimed_time double precision NOT NULL
+        )"""
+    )
+    conn.script(notify_on("cache_claims"))
+
+
 MIGRATIONS: list[Callable[[Scripted], None]] = [
     _m1_initial,
     _m2_incident,
     _m3_static_roles,
     _m4_team,
+    _m5_credential_cache,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from workbench.domain.models import Engine, Lease, LeaseState, Role, StaticRole, UnreadableLease
+from workbench.store.cache_claims import CacheClaim
 from workbench.store.crypto import KdfParams
 from workbench.store.keyslots import KeySlot
 
@@ -44,6 +45,15 @@ class LeaseRepository(Protocol):
         limit: int | None = None,
         access_key_id: str | None = None,
     ) -> builtins.list[Lease]: ...
+    def cached(
+        self,
+        cache_key: str,
+        *,
+        now: float,
+        min_left: float,
+        states: frozenset[LeaseState] = ...,
+        secrets: bool = False,
+    ) -> Lease | None: ...
     def count_live(self, prefix: str) -> int: ...
     def due(self, now: float, limit: int = 1000) -> builtins.list[Lease]: ...
     def note_key_inactive(self, lease_id: str, *, at: float) -> bool: ...
@@ -64,6 +74,12 @@ class LeaseRepository(Protocol):
     def unreadable(
         self, *, prefix: str | None = None, lease_id: str | None = None
     ) -> builtins.list[UnreadableLease]: ...
+
+
+class CacheClaimRepository(Protocol):
+    def get(self, cache_key: str) -> CacheClaim | None: ...
+    def put(self, claim: CacheClaim) -> None: ...
+    def release(self, cache_key: str, token: str) -> bool: ...
 
 
 class AuditRepository(Protocol):
@@ -112,6 +128,8 @@ class Repositories(Protocol):
     def static_roles(self) -> StaticRoleRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
+    @property
+    def cache_claims(self) -> CacheClaimRepository: ...
     @property
     def home(self) -> Path:
         """This machine's folder for the store (SQLite: the db's folder, with its file locks)."""

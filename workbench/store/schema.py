@@ -123,10 +123,30 @@ def _m4_team(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE leases ADD COLUMN issued_by TEXT")
 
 
+def _m5_credential_cache(db: sqlite_utils.Database) -> None:
+    """The credential cache: the request a lease was issued for, and who is issuing one now.
+
+    `leases.cache_key` marks a lease the cache issued (NULL: issued by hand, never
+    reused); a `cache_claims` row says one process is issuing the cache's lease
+    for that key, so others wait for it instead of issuing too.
+    """
+    db.execute("ALTER TABLE leases ADD COLUMN cache_key TEXT")
+    db.table("leases").create_index(["cache_key"])
+    db.execute(
+        """CREATE TABLE cache_claims (
+            cache_key TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            token TEXT NOT NULL,
+            claimed_time REAL NOT NULL
+        )"""
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_initial,
     _m2_incident,
     _m3_static_roles,
     _m4_team,
+    _m5_credential_cache,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
