@@ -92,9 +92,13 @@ def test_credential_process_is_accepted_by_botocore(
     assert identity["Arn"].endswith(listed[0]["iam_user"])
 
 
-def test_exec_runs_the_command_with_keys_and_revokes_after(cli_home: Path, aws: MotoServer) -> None:
+def test_exec_no_cache_runs_the_command_with_keys_and_revokes_after(
+    cli_home: Path, aws: MotoServer
+) -> None:
     probe = "import os; print(os.environ['AWS_ACCESS_KEY_ID']); raise SystemExit(7)"
-    result = run_cli(cli_home, "exec", "webapp", "--ttl", "5m", "--", sys.executable, "-c", probe)
+    result = run_cli(
+        cli_home, "exec", "webapp", "--ttl", "5m", "--no-cache", "--", sys.executable, "-c", probe
+    )
     assert result.returncode == 7, result.stderr
     assert result.stdout.strip().startswith("AKIA")
     assert "revoked" in result.stderr
@@ -102,10 +106,10 @@ def test_exec_runs_the_command_with_keys_and_revokes_after(cli_home: Path, aws: 
     assert json.loads(run_cli(cli_home, "lease", "list", "--format", "json").stdout) == []
 
 
-def test_exec_revokes_after_ctrl_c(cli_home: Path, aws: MotoServer) -> None:
+def test_exec_no_cache_revokes_after_ctrl_c(cli_home: Path, aws: MotoServer) -> None:
     child = "import time, sys; print('ready', flush=True); time.sleep(60)"
     proc = subprocess.Popen(
-        [*WORKBENCH, "exec", "webapp", "--", sys.executable, "-c", child],
+        [*WORKBENCH, "exec", "webapp", "--no-cache", "--", sys.executable, "-c", child],
         env=cli_env(cli_home),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

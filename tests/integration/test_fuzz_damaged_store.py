@@ -46,6 +46,7 @@ from workbench.domain.errors import WorkbenchError
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
 from workbench.store import KdfParams, Store
+from workbench.store.cache_claims import CacheClaim
 from workbench.store.schema import SCHEMA_VERSION
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.audit_stream import AuditStream
@@ -104,7 +105,8 @@ def template(tmp_path: Path, aws: MotoServer) -> Template:
     """The store every example starts from: engine, two roles, five leases, a static role,
     a file device."""
     home = tmp_path / "template"
-    service = make_service(Store.create(home, PASSPHRASE, KdfParams.fresh(**FAST_KDF)), aws)
+    store = Store.create(home, PASSPHRASE, KdfParams.fresh(**FAST_KDF))
+    service = make_service(store, aws)
     service.roles.write(
         "aws",
         "web",
@@ -127,7 +129,13 @@ def template(tmp_path: Path, aws: MotoServer) -> Template:
             },
         },
     )
-    issued = [service.creds.issue("aws", role, ttl=ttl).lease for role, ttl in LEASES]
+    issued = [service.creds.issue("aws", role, ttl=ttl).lease for role, ttl in LEASES[:-1]]
+    # The last through the credential cache (its cache_key set), with the claim a process
+    # killed while issuing for the cache leaves behind.
+    issued.append(service.creds.issue_cached("aws", LEASES[-1][0], ttl=LEASES[-1][1]).lease)
+    store.cache_claims.put(
+        CacheClaim(issued[-1].cache_key or "", "fuzz-host:1:0123456789abcdef", "t", time.time())
+    )
     aws.client("iam").create_user(UserName="legacy")
     service.static_roles.write(
         "aws", "legacy", {"username": "legacy", "rotation_period": "720h"}, take_over=True

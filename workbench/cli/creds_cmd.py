@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -23,6 +23,9 @@ from workbench.cli.common import (
 from workbench.domain.durations import format_duration
 from workbench.domain.errors import InvalidInput, WorkbenchError
 from workbench.domain.formatting import in_words
+
+if TYPE_CHECKING:
+    from workbench.service import IssuedCredential, Workbench
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ["table", "json", "env", "credential-process", "profile"]
@@ -49,11 +52,59 @@ def _request_options(function: F) -> F:
     return cast(F, command)
 
 
+def _cache_options(*, default: bool | None, when: str) -> Callable[[F], F]:
+    """--cache/--no-cache and --cache-min-left, handed to the command as `cache` (a share or None).
+
+    `default` None: the cache is on for `--format credential-process` only.
+    """
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def command(
+            *args: Any, cache: bool | None, cache_min_left: float | None, **kwargs: Any
+        ) -> Any:
+            if cache is None:
+                cache = kwargs.get("fmt") == "credential-process"
+            return function(*args, cache=cache, cache_min_left=cache_min_left, **kwargs)
+
+        command = click.option(
+            "--cache-min-left",
+            type=float,
+            metavar="SHARE",
+            help="Reuse a cached lease only while more than this share of its TTL is left "
+            "(0 to just under 1; default 0.25, a quarter).",
+        )(command)
+        command = click.option(
+            "--cache/--no-cache",
+            default=default,
+            help=f"Reuse a live lease the cache issued for the same request ({when}); "
+            "--no-cache issues a fresh one.",
+        )(command)
+        return cast(F, command)
+
+    return decorate
+
+
+def _issue(
+    state: CliState,
+    engine: str,
+    role_name: str,
+    request: dict[str, str | None],
+    cache: bool,
+    cache_min_left: float | None,
+) -> IssuedCredential:
+    creds = state.service().creds
+    if cache:
+        return creds.issue_cached(engine, role_name, min_left=cache_min_left, **request)
+    return creds.issue(engine, role_name, **request)
+
+
 @click.command()
 @engine_option
 @click.argument("role_name", metavar="ROLE")
 @_request_options
 @format_option(*FORMATS)
+@_cache_options(default=None, when="the default for credential-process")
 @pass_state
 def creds(
     state: CliState,
@@ -61,13 +112,23 @@ def creds(
     role_name: str,
     request: dict[str, str | None],
     fmt: str,
+    cache: bool,
+    cache_min_left: float | None,
 ) -> None:
     """Issue a credential from ROLE (Vault: read aws/creds/ROLE).
 
     `--format credential-process` prints the AWS CLI's JSON, so a profile can
     say `credential_process = workbench creds ROLE --format credential-process`.
+    The AWS CLI runs it for every command, so that format uses the credential
+    cache by default: a live lease the cache issued to you for the same
+    engine, role, --ttl and --role-arn is handed out again (audited as a read
+    from the cache) while more than --cache-min-left of its TTL is left, and a
+    fresh one is issued only after that, after it is revoked, or with
+    --no-cache. A cached key lives as long as its lease: revoke it with
+    `workbench lease revoke LEASE_ID` to end it sooner. Leases issued without
+    the cache are never handed out again.
     """
-    issued = state.service().creds.issue(engine, role_name, **request)
+    issued = _issue(state, engine, role_name, request, cache, cache_min_left)
     for warning in issued.warnings:
         click.echo(f"warning: {warning}", err=True)
     if fmt != "table":
@@ -84,6 +145,8 @@ def creds(
     ]
     if lease.iam_user_name:
         rows.append(["iam_user", lease.iam_user_name])
+    if cache:
+        rows.append(["cached", str(issued.cached).lower()])
     emit_table(["KEY", "VALUE"], rows)
 
 
@@ -91,6 +154,7 @@ def creds(
 @engine_option
 @click.argument("role_name", metavar="ROLE")
 @_request_options
+@_cache_options(default=True, when="the default")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @pass_state
 def exec_command(
@@ -98,25 +162,38 @@ def exec_command(
     engine: str,
     role_name: str,
     request: dict[str, str | None],
+    cache: bool,
+    cache_min_left: float | None,
     command: tuple[str, ...],
 ) -> int:
-    """Issue a credential, run COMMAND with AWS_* set, revoke when it exits.
+    """Run COMMAND with AWS_* set to a credential from ROLE.
 
-    The command's exit status is passed through. Ctrl+C reaches the command;
-    the credential is revoked however it ends.
+    As aws-vault's exec: the credential comes from the credential cache (a
+    live lease the cache issued to you for the same engine, role, --ttl and
+    --role-arn, while more than --cache-min-left of its TTL is left; else a
+    fresh one, kept for the next call), and it stays live when COMMAND exits,
+    until its TTL ends or `workbench lease revoke LEASE_ID`. With --no-cache a
+    fresh credential is issued and revoked when COMMAND exits, however it ends.
+
+    The command's exit status is passed through. Ctrl+C reaches the command.
     """
     if not command:
         raise InvalidInput("give a command after --, e.g. workbench exec webapp -- aws s3 ls")
     service = state.service()
-    issued = service.creds.issue(engine, role_name, **request)
+    issued = _issue(state, engine, role_name, request, cache, cache_min_left)
     lease = issued.lease
     for warning in issued.warnings:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(
-        f"workbench: {lease.lease_id} issued, expires in "
-        f"{in_words(lease.expire_time - lease.issue_time)}",
-        err=True,
-    )
+    expires = in_words(lease.expire_time - service.clock())
+    if not cache:
+        click.echo(f"workbench: {lease.lease_id} issued, expires in {expires}", err=True)
+    else:
+        how = "from the cache" if issued.cached else "issued for the cache"
+        click.echo(
+            f"workbench: {lease.lease_id} {how}, expires in {expires}; it stays live after "
+            "the command (--no-cache: a fresh one, revoked at exit)",
+            err=True,
+        )
     env = {**os.environ, **issued.environment()}
     env.pop("WORKBENCH_PASSPHRASE", None)
     # Ctrl+C goes to the whole foreground group: let the child decide, and
@@ -128,22 +205,27 @@ def exec_command(
         child = subprocess.Popen(list(command), env=env)
     except OSError as error:
         signal.signal(signal.SIGINT, previous)
-        service.leases.revoke(lease.lease_id)
+        if not cache:
+            service.leases.revoke(lease.lease_id)
         raise InvalidInput(f"cannot run {command[0]!r}: {error.strerror}") from None
     try:
         status = child.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
-        try:
-            service.leases.revoke(lease.lease_id)
-            click.echo(f"workbench: {lease.lease_id} revoked", err=True)
-        except WorkbenchError as error:
-            click.echo(
-                f"workbench: revoking {lease.lease_id} failed: {cli_message(error)}; "
-                "the worker retries it",
-                err=True,
-            )
+        if not cache:
+            _revoke(service, lease.lease_id)
     if status < 0:  # killed by a signal: report it the way a shell would
         return 128 - status
     sys.stdout.flush()
     return status
+
+
+def _revoke(service: Workbench, lease_id: str) -> None:
+    try:
+        service.leases.revoke(lease_id)
+        click.echo(f"workbench: {lease_id} revoked", err=True)
+    except WorkbenchError as error:
+        click.echo(
+            f"workbench: revoking {lease_id} failed: {cli_message(error)}; the worker retries it",
+            err=True,
+        )

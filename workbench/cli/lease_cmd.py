@@ -47,6 +47,7 @@ def lease_json(lease: Lease) -> dict[str, Any]:
         "revocation": lease.revocation,
         "how_revoked": lease.how_revoked or None,
         "issued_by": lease.issued_by,
+        "cache": lease.cache_key is not None,  # issued for the credential cache, reused by it
     }
 
 

@@ -13,7 +13,7 @@ from workbench.domain.models import Lease
 
 @dataclass
 class IssuedCredential:
-    """A freshly issued credential: the only moment its secret is shown."""
+    """An issued credential: fresh, or (`cached`) a cached lease's read back for its requester."""
 
     lease: Lease
     request_id: str
@@ -21,6 +21,7 @@ class IssuedCredential:
     iam_endpoint: str | None = None
     sts_endpoint: str | None = None
     warnings: list[str] = field(default_factory=list)
+    cached: bool = False
 
     def vault_json(self) -> dict[str, Any]:
         """`vault read -format=json aws/creds/ROLE`."""

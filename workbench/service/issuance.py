@@ -15,10 +15,17 @@ from workbench.policy import PolicyKind
 from workbench.policy.validate import SIZE_LIMITS
 from workbench.service.base import ServicePart
 from workbench.service.context import ServiceContext
+from workbench.service.cred_cache import (
+    DEFAULT_MIN_LEFT,
+    CacheTag,
+    CredentialCache,
+    creds_path,
+    request_data,
+)
 from workbench.service.formats import IssuedCredential
 from workbench.service.guard import inline_policy
 from workbench.service.lifecycle import LeaseLifecycle
-from workbench.service.ttl import decide_ttl
+from workbench.service.ttl import TtlDecision, decide_ttl
 
 INLINE_POLICY_LIMIT = SIZE_LIMITS[PolicyKind.INLINE_USER]
 FEDERATION_NAME_MAX = 32
@@ -31,11 +38,12 @@ PROPAGATING_NOTE = (
 
 
 class Credentials(ServicePart):
-    """`wb.creds`: Vault's `aws/creds/ROLE` and `aws/sts/ROLE`."""
+    """`wb.creds`: Vault's `aws/creds/ROLE` and `aws/sts/ROLE`, fresh or from the cache."""
 
     def __init__(self, ctx: ServiceContext, lifecycle: LeaseLifecycle) -> None:
         super().__init__(ctx)
         self._lifecycle = lifecycle
+        self._cache = CredentialCache(ctx, lifecycle, self._issue)
 
     def issue(
         self,
@@ -49,26 +57,63 @@ class Credentials(ServicePart):
         """Issue one credential; its lease is stored before AWS is called."""
         engine = self._ctx.engine(engine_name)
         role = self._ctx.role(engine_name, role_name)
-        decision = decide_ttl(engine, role, ttl)
-        request = {"ttl": decision.ttl, "role_arn": role_arn, "mfa_code": mfa_code}
-        path = f"{engine.name}/{'sts' if role.credential_type.is_sts else 'creds'}/{role.name}"
+        return self._issue(engine, role, decide_ttl(engine, role, ttl), role_arn, mfa_code, None)
+
+    def issue_cached(
+        self,
+        engine_name: str,
+        role_name: str,
+        *,
+        ttl: str | int | None = None,
+        role_arn: str | None = None,
+        mfa_code: str | None = None,
+        min_left: float | None = None,
+    ) -> IssuedCredential:
+        """A live lease the cache issued for this same request, else a fresh one for the cache.
+
+        Reused while more than `min_left` of its TTL is left (default: a
+        quarter); every use is audited. See `workbench.service.cred_cache`.
+        """
+        return self._cache.issue(
+            engine_name,
+            role_name,
+            ttl=ttl,
+            role_arn=role_arn,
+            mfa_code=mfa_code,
+            min_left=DEFAULT_MIN_LEFT if min_left is None else min_left,
+        )
+
+    def _issue(
+        self,
+        engine: Engine,
+        role: Role,
+        decision: TtlDecision,
+        role_arn: str | None,
+        mfa_code: str | None,
+        cache: CacheTag | None,
+    ) -> IssuedCredential:
+        cache_key = cache.key if cache else None
         issued: list[Lease] = []
         try:
-            with self._audit.operation("read", path, {k: v for k, v in request.items() if v}) as op:
+            with self._audit.operation(
+                "read", creds_path(engine, role), request_data(decision, role_arn, mfa_code, cache)
+            ) as op:
                 if role.credential_type is CredentialType.IAM_USER:
-                    lease = self._issue_iam_user(engine, role, decision.ttl)
+                    lease = self._issue_iam_user(engine, role, decision.ttl, cache_key)
                 else:
-                    lease = self._issue_sts(engine, role, decision.ttl, role_arn, mfa_code)
+                    lease = self._issue_sts(
+                        engine, role, decision.ttl, role_arn, mfa_code, cache_key
+                    )
                 issued.append(lease)
-                op.respond(
-                    data={
-                        "access_key": lease.access_key_id,
-                        "secret_key": lease.secret_key,
-                        "session_token": lease.session_token,
-                        "lease_duration": lease.lease_duration,
-                    },
-                    lease_id=lease.lease_id,
-                )
+                response: dict[str, object] = {
+                    "access_key": lease.access_key_id,
+                    "secret_key": lease.secret_key,
+                    "session_token": lease.session_token,
+                    "lease_duration": lease.lease_duration,
+                }
+                if cache is not None:
+                    response["cached"] = False
+                op.respond(data=response, lease_id=lease.lease_id)
         except AuditFailure as failure:
             if issued:
                 raise AuditFailure(f"{failure}; {self._withdraw(issued[0])}") from None
@@ -109,7 +154,7 @@ class Credentials(ServicePart):
 
     # -- iam_user -------------------------------------------------------------
 
-    def _issue_iam_user(self, engine: Engine, role: Role, ttl: int) -> Lease:
+    def _issue_iam_user(self, engine: Engine, role: Role, ttl: int, cache_key: str | None) -> Lease:
         now = self._ctx.clock()
         expire_time = now + ttl
         policy = inline_policy(
@@ -138,6 +183,7 @@ class Credentials(ServicePart):
             owner=self._ctx.owner(),
             updated_time=now,
             issued_by=self._ctx.operator,
+            cache_key=cache_key,
         )
         if len(role.iam_tags) > IAM_TAGS_MAX - len(OWN_TAGS):
             raise InvalidInput(
@@ -188,7 +234,13 @@ class Credentials(ServicePart):
     # -- STS ------------------------------------------------------------------
 
     def _issue_sts(
-        self, engine: Engine, role: Role, ttl: int, role_arn: str | None, mfa_code: str | None
+        self,
+        engine: Engine,
+        role: Role,
+        ttl: int,
+        role_arn: str | None,
+        mfa_code: str | None,
+        cache_key: str | None,
     ) -> Lease:
         clients = self._ctx.clients(engine)
         session_name: str | None = None
@@ -255,6 +307,7 @@ class Credentials(ServicePart):
             updated_time=now,
             session_name=session_name,
             issued_by=self._ctx.operator,
+            cache_key=cache_key,
         )
         self._ctx.store.leases.insert(lease)
         return lease
