@@ -1,5 +1,5 @@
 """The credential cache in-process against the embedded AWS: which requests reuse which lease,
-how it is audited, and (on a real PostgreSQL) that processes asking at once issue once."""
+how it is audited, and (on a real PostgreSQL) that store connections asking at once issue once."""
 
 from __future__ import annotations
 
@@ -197,7 +197,7 @@ def pg_store_url(pg_url: str, aws: MotoServer, tmp_path: Path) -> Iterator[str]:
     yield pg_url
 
 
-def test_four_processes_asking_at_once_on_postgresql_issue_one_lease(
+def test_four_store_connections_asking_at_once_on_postgresql_issue_one_lease(
     pg_store_url: str, tmp_path: Path, iam: Any
 ) -> None:
     from workbench.store.pg import PgStore
