@@ -43,6 +43,12 @@ if TYPE_CHECKING:
         check_passphrase_text,
         read_text_file,
     )
+    from workbench.service.vault_output import VaultResult
+    from workbench.service.vault_run import run as run_vault_command
+    from workbench.service.vault_syntax import COMMANDS as VAULT_COMMANDS
+    from workbench.service.vault_syntax import SECRET_KEYS as VAULT_SECRET_KEYS
+    from workbench.service.vault_syntax import VaultCommand, VaultUsageError, split_line
+    from workbench.service.vault_syntax import parse as parse_vault_command
     from workbench.store.files import check_private_home, db_path, default_home, store_exists
     from workbench.store.location import StoreLocation, parse_location, redact_url
 
@@ -86,6 +92,14 @@ _WHERE = {
 _WHERE["ROLE_FIELDS_BY_TYPE"] = "workbench.service.roles:FIELDS"
 _WHERE["incident_report_schema"] = "workbench.service.report:schema"
 _WHERE["describe_revocation"] = "workbench.service.cutoff:describe"
+_WHERE["VaultResult"] = "workbench.service.vault_output"
+_WHERE["run_vault_command"] = "workbench.service.vault_run:run"
+_WHERE["VAULT_COMMANDS"] = "workbench.service.vault_syntax:COMMANDS"
+_WHERE["VAULT_SECRET_KEYS"] = "workbench.service.vault_syntax:SECRET_KEYS"
+_WHERE["VaultCommand"] = "workbench.service.vault_syntax"
+_WHERE["VaultUsageError"] = "workbench.service.vault_syntax"
+_WHERE["split_line"] = "workbench.service.vault_syntax"
+_WHERE["parse_vault_command"] = "workbench.service.vault_syntax:parse"
 __getattr__ = lazy_getattr(__name__, _WHERE)
 
 __all__ = [
@@ -93,6 +107,8 @@ __all__ = [
     "OPERATIONS",
     "PASSPHRASE_FILE_LIMIT",
     "ROLE_FIELDS_BY_TYPE",
+    "VAULT_COMMANDS",
+    "VAULT_SECRET_KEYS",
     "Contained",
     "Containment",
     "CopyReport",
@@ -105,6 +121,9 @@ __all__ = [
     "Severity",
     "StaticCredential",
     "StoreLocation",
+    "VaultCommand",
+    "VaultResult",
+    "VaultUsageError",
     "VerifyResult",
     "Workbench",
     "audit_line",
@@ -121,10 +140,13 @@ __all__ = [
     "incident_report_schema",
     "open_workbench",
     "parse_location",
+    "parse_vault_command",
     "read_role_file",
     "read_text_file",
     "redact_url",
     "role_prefix",
+    "run_vault_command",
+    "split_line",
     "store_exists",
     "validate_policy",
 ]
