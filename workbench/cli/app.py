@@ -35,6 +35,7 @@ LAZY_COMMANDS = {
     "static-role": "workbench.cli.static_cmd:static_role",
     "status": "workbench.cli.worker_cmd:status",
     "store": "workbench.cli.store_cmd:store",
+    "vault": "workbench.cli.vault_cmd:vault",
     "web": "workbench.cli.tui_cmd:web",
     "worker": "workbench.cli.worker_cmd:worker",
 }
