@@ -126,3 +126,21 @@ async def test_walking_every_pane_makes_no_service_call_on_the_ui_thread(
     # The static role walk did what it meant to: `other` written, rotated, deleted.
     [kept] = tui_service.static_roles.list()
     assert kept.name == "legacy" and f"={kept.access_key_id}" in app.clipboard
+
+
+async def test_the_command_line_makes_no_service_call_on_the_ui_thread(
+    tui_service: Any, make_app: Any, ui_thread_calls: list[str]
+) -> None:
+    app = make_app(tui_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for line in ("vault read aws/creds/webapp", "list aws/roles", "lease revoke -prefix aws/"):
+            await pilot.press("colon", *line, "enter")
+            await settle(pilot)
+            if isinstance(app.screen, ConfirmScreen):
+                await pilot.press("y")
+                await settle(pilot)
+            await pilot.press("escape")
+            await settle(pilot)
+    assert ui_thread_calls == []
+    assert tui_service.leases.list() == []  # read, listed, then revoked by prefix

@@ -141,6 +141,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         from workbench.tui.app import WorkbenchApp
+        from workbench.tui.command_line import CommandBar, VaultResultScreen
         from workbench.tui.confirm import ConfirmScreen, PromptScreen
         from workbench.tui.contain_dialog import ContainmentScreen
         from workbench.tui.find_dialog import FindLeaseScreen
@@ -178,6 +179,16 @@ class HelpScreen(ModalScreen[None]):
                 "is taken over only after a confirm listing the keys that go.",
                 StaticRoleScreen.BINDINGS,
             ),
+            (
+                "Command line (:)",
+                "Vault's own commands as Vault's docs show them, the `vault` word optional: "
+                "`read aws/creds/webapp`, `write aws/roles/NAME credential_type=iam_user "
+                "policy_document=@policy.json`, `list aws/roles`, `lease renew|revoke [-prefix] "
+                "ID`, `secrets enable aws`, `status` (the same as `workbench vault` on the shell). "
+                "Enter runs it; revoking and deleting ask first.",
+                CommandBar.BINDINGS,
+            ),
+            ("A Vault command's answer", "", VaultResultScreen.BINDINGS),
             ("Confirm dialogs", "", ConfirmScreen.BINDINGS),
             ("Prefix and other one-line prompts (enter: OK)", "", PromptScreen.BINDINGS),
         ]

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPan
 
 from workbench.domain.text import printable
 from workbench.tui.audit_stream import AuditStream
+from workbench.tui.command_line import CommandBar, refresh_panes, trainee_note
 from workbench.tui.display import error_text, plain, show_error
 from workbench.tui.help import TraineePanel, explain
 from workbench.tui.iam_view import IamView
@@ -108,6 +109,14 @@ class MainScreen(Screen[None]):
             tooltip="Show or hide the trainee panel: what this pane shows, what just happened",
         ),
         Binding(
+            "colon",
+            "command_line",
+            "Command",
+            id="app.command-line",
+            show=False,
+            tooltip="Type a Vault command, as Vault's docs show it (vault read aws/creds/webapp)",
+        ),
+        Binding(
             "b",
             "toggle_banner",
             "Banner",
@@ -159,6 +168,7 @@ class MainScreen(Screen[None]):
             for pane in rest:
                 yield TabPane(f"{pane.PANE_KEY} {pane.PANE_TITLE}", id=pane.PANE_ID)
         yield TraineePanel(PANES[0].PANE_HELP, id="trainee")
+        yield CommandBar(id="command-bar")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -316,6 +326,16 @@ class MainScreen(Screen[None]):
     def _show_trainee_example(self, example: str) -> None:
         for banner in self.query(DemoBanner):
             banner.show_example(example)
+
+    def action_command_line(self) -> None:
+        self.query_one(CommandBar).open()
+
+    def on_command_bar_ran(self, event: CommandBar.Ran) -> None:
+        refresh_panes(self, event.result)
+        note = trainee_note(event.result)
+        if note is not None:
+            headline, happened, kind = note
+            self._happened(headline, explain(happened, kind))
 
     def action_toggle_trainee(self) -> None:
         self.query_one(TraineePanel).toggle_class("-shown")
