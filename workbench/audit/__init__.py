@@ -10,6 +10,7 @@ from workbench.audit.entries import (
     canonical,
     chain_hash,
     file_line,
+    lease_of,
     split_line,
 )
 from workbench.audit.filecheck import DeviceCheck
@@ -35,5 +36,6 @@ __all__ = [
     "chain_hash",
     "file_line",
     "is_secret_key",
+    "lease_of",
     "split_line",
 ]

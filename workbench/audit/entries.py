@@ -120,3 +120,11 @@ def split_line(line: str) -> tuple[int, str, str, str]:
     entry_hash = str(record.pop("hash"))
     prev_hash = str(record.pop("prev_hash"))
     return seq, canonical(record), prev_hash, entry_hash
+
+
+def lease_of(entry: dict[str, Any]) -> str | None:
+    """The lease an entry is about: its response's lease id, or the request's `lease_id`."""
+    secret = (entry.get("response") or {}).get("secret") or {}
+    data = (entry.get("request") or {}).get("data") or {}
+    found = secret.get("lease_id") or data.get("lease_id")
+    return str(found) if found else None

@@ -41,6 +41,7 @@ from workbench.audit.entries import (
     auth_block,
     build_entry,
     canonical,
+    lease_of,
 )
 from workbench.audit.redact import Hasher
 from workbench.audit.verify import VerifyResult, verify_chain
@@ -135,6 +136,21 @@ class AuditReader:
             close = getattr(rows, "close", None)
             if close is not None:
                 close()
+
+    def lease_entries(
+        self, lease_id: str, *, after_seq: int = 0, since: float | None = None
+    ) -> list[AuditRecord]:
+        """Entries about one lease (issued, looked up, renewed, revoked), in order.
+
+        `since` (its issue time) skips the older part of the trail in one query;
+        `after_seq` reads only what came after entries already shown.
+        """
+        if since is not None:
+            after_seq = max(after_seq, self._store.audit.seq_before(since))
+        return [
+            record for record in self.entries(after_seq=after_seq)
+            if lease_of(record.entry) == lease_id
+        ]  # fmt: skip
 
     def count(self) -> int:
         return self._store.audit.count()

@@ -14,6 +14,7 @@ import json
 from importlib import resources
 from typing import Any
 
+from workbench.audit import lease_of
 from workbench.domain.errors import WorkbenchError
 from workbench.domain.formatting import iso_utc
 from workbench.domain.lifecycle import LIVE
@@ -45,7 +46,7 @@ def build_report(
         wanted = {lease.lease_id for lease in leases}
         entries: dict[str, list[AuditRecord]] = {lease_id: [] for lease_id in wanted}
         for record in ctx.audit.entries():
-            lease_id = _lease_of(record.entry)
+            lease_id = lease_of(record.entry)
             if lease_id in wanted:
                 entries[lease_id].append(record)
         verified = ctx.audit.verify()
@@ -65,13 +66,6 @@ def build_report(
         }
         op.respond(data={"leases": len(leases)})
     return report
-
-
-def _lease_of(entry: dict[str, Any]) -> str | None:
-    secret = (entry.get("response") or {}).get("secret") or {}
-    data = (entry.get("request") or {}).get("data") or {}
-    found = secret.get("lease_id") or data.get("lease_id")
-    return str(found) if found else None
 
 
 def _lease(incident: Incident, lease: Lease, records: list[AuditRecord]) -> dict[str, Any]:

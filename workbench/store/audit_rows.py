@@ -90,6 +90,11 @@ class SqliteAudit:
         )
         yield from self._conn.iterate(sql, (after_seq,), batch=5000)
 
+    def seq_before(self, time: float) -> int:
+        """The last entry's seq written before `time` (0 if none): where a later read starts."""
+        rows = self._conn.query("SELECT coalesce(max(seq), 0) FROM audit WHERE time < ?", (time,))
+        return int(rows[0][0])
+
     def count(self) -> int:
         return int(self._conn.query("SELECT count(*) FROM audit")[0][0])
 

@@ -22,10 +22,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from workbench.domain.durations import format_duration
-from workbench.domain.formatting import expires_in, utc_stamp
+from workbench.domain.durations import format_duration, parse_duration
+from workbench.domain.errors import InvalidInput
+from workbench.domain.formatting import expires_in, in_words, utc_stamp
 from workbench.domain.lifecycle import LIVE
-from workbench.domain.models import Lease
+from workbench.domain.models import AuditRecord, Lease
 from workbench.domain.text import printable
 from workbench.domain.trail import TRAIL_SCOPE, TrailEvent
 from workbench.tui.display import error_text, plain, say
@@ -181,17 +182,36 @@ class _Reading:
     events: list[TrailEvent] | None
     error: str
     poll: float | None = None  # how often to read again (the engine says: embedded or AWS)
+    audit: list[AuditRecord] = dataclasses.field(default_factory=list)
 
 
-def _read(service: Workbench, lease_id: str, *, audited: bool) -> _Reading:
-    """The lease (live or ended, unaudited) and its trail (the first read audited)."""
+def _read(service: Workbench, lease_id: str, *, audited: bool, after_seq: int) -> _Reading:
+    """The lease (live or ended, unaudited), its new audit entries, its trail (the first read
+    audited)."""
     matches = service.leases.list(lease_id, include_history=True)
     lease = next((found for found in matches if found.lease_id == lease_id), None)
+    since = lease.issue_time - 1 if lease is not None and not after_seq else None
+    audit = service.audit.lease_entries(lease_id, after_seq=after_seq, since=since)
     try:
         poll = service.incident.trail_poll_seconds(lease_id)
-        return _Reading(lease, service.incident.trail(lease_id, audited=audited), "", poll)
+        events = service.incident.trail(lease_id, audited=audited)
+        return _Reading(lease, events, "", poll, audit)
     except Exception as error:  # shown on the status line, read again on the next refresh
-        return _Reading(lease, None, error_text(error))
+        return _Reading(lease, None, error_text(error), audit=audit)
+
+
+def audit_line(record: AuditRecord) -> Text:
+    """One audit entry of a lease: when, who, what, and its error if it has one."""
+    entry = record.entry
+    request = entry.get("request") or {}
+    who = (entry.get("auth") or {}).get("display_name") or "-"
+    line = (
+        f"{utc_stamp(record.time)}  {entry.get('type', ''):<8}  {who}  "
+        f"{request.get('operation', '')} {request.get('path', '')}"
+    )
+    if entry.get("error"):
+        line += f"  error: {entry['error']}"
+    return Text(printable(line))
 
 
 class LeaseDetailScreen(Pane, ModalScreen[None]):
@@ -207,6 +227,13 @@ class LeaseDetailScreen(Pane, ModalScreen[None]):
         Binding("escape", "close", "Close", id="detail.close", tooltip="Close the lease detail"),
         Binding("c", "copy", "Copy id", id="detail.copy", tooltip="Copy the lease id"),
         Binding("t", "trail", "Trail", id="detail.trail", tooltip="Scroll to the AWS calls"),
+        Binding(
+            "r",
+            "renew",
+            "Renew by…",
+            id="detail.renew",
+            tooltip="Renew this lease by a chosen increment (empty: the engine's default TTL)",
+        ),
     ]
 
     AUTO_FOCUS = "#lease-detail-body"
@@ -222,6 +249,7 @@ class LeaseDetailScreen(Pane, ModalScreen[None]):
         self._next_read = 0.0
         self.poll_seconds = self.refresh_seconds
         self._shown_events: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+        self.audit: list[AuditRecord] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="lease-detail"):
@@ -230,12 +258,14 @@ class LeaseDetailScreen(Pane, ModalScreen[None]):
                 yield FieldList(id="lease-detail-fields")
                 yield Label("How it was revoked", classes="section-title", id="revocation-title")
                 yield FieldList(id="lease-detail-revocation")
+                yield Label("Audit entries", classes="section-title", id="audit-title")
+                yield Static("", id="lease-detail-audit")
                 yield Label("AWS calls (trail)", classes="section-title", id="trail-title")
                 yield Static(Text(f"Scope: {TRAIL_SCOPE}."), id="trail-scope")
                 yield Static("", id="trail-status")
                 yield TrailView(id="lease-detail-trail")
             yield Static(
-                Text("esc close · t the AWS calls · c copy the lease id · ↑↓ pgup pgdn scroll"),
+                Text("esc close · r renew by… · t the AWS calls · c copy the id · ↑↓ pgup pgdn"),
                 classes="dialog-hint",
             )
 
@@ -253,8 +283,9 @@ class LeaseDetailScreen(Pane, ModalScreen[None]):
         self._reading = True
         lease_id = self.lease.lease_id
         audited, self._audited = not self._audited, True  # one audit entry per opening
+        after_seq = self.audit[-1].seq if self.audit else 0
         self.call_service(
-            lambda service: _read(service, lease_id, audited=audited),
+            lambda service: _read(service, lease_id, audited=audited, after_seq=after_seq),
             self._read_done,
             doing="Reading the lease and its trail",
         )
@@ -270,6 +301,10 @@ class LeaseDetailScreen(Pane, ModalScreen[None]):
         self._next_read = time.monotonic() + self.poll_seconds - 0.05
         if reading.events is not None:
             self.events = reading.events
+        if reading.audit:
+            self.audit.extend(reading.audit)
+            lines = Text("\n").join(audit_line(record) for record in self.audit)
+            self.query_one("#lease-detail-audit", Static).update(lines)
         self._error = reading.error
         self._show_lease()
         self._show_trail()
@@ -298,6 +333,40 @@ class LeaseDetailScreen(Pane, ModalScreen[None]):
         if self.events is not None and shown != self._shown_events:
             self._shown_events = shown
             self.query_one(TrailView).show(events, self.wb.clock())
+
+    def action_renew(self) -> None:
+        from workbench.tui.confirm import PromptScreen
+
+        lease_id = self.lease.lease_id
+
+        def describe(text: str) -> str:
+            if not text.strip():
+                return "Empty: the engine's default TTL, counted from now (up to the max TTL)."
+            try:
+                return f"Counted from now: {format_duration(parse_duration(text.strip()))}."
+            except InvalidInput as error:
+                return error_text(error)
+
+        def renew(increment: str | None) -> None:
+            if increment is None:
+                return
+            self.call_service(
+                lambda service: service.leases.renew(lease_id, increment.strip() or None),
+                self._renewed,
+                doing="Renewing the lease",
+            )
+
+        prompt = PromptScreen(
+            f"Renew {lease_id} by", placeholder="30m, 1h, 90s…", describe=describe
+        )
+        self.app.push_screen(prompt, renew)
+
+    def _renewed(self, result: tuple[Lease, list[str]]) -> None:
+        lease, warnings = result
+        self.lease = dataclasses.replace(lease, secret_key=None, session_token=None)
+        self._show_lease()
+        left = in_words(lease.expire_time - self.wb.clock())
+        say(self, "\n".join([f"Renewed; it now expires in {left}.", *warnings]), title="Renewed")
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.lease.lease_id)

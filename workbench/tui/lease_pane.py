@@ -124,7 +124,16 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
             id="leases.reverse",
             tooltip="Reverse the sort order",
         ),
+        Binding(
+            "h",
+            "history",
+            "History",
+            id="leases.history",
+            tooltip="Show ended leases too (revoked, expired, failed); again: live ones only",
+        ),
     ]
+    history = False
+    """Whether the table shows ended leases too (`lease list --all`)."""
 
     class Loaded(Message):
         """A fresh list of live leases, and the rows set aside as unreadable, read in a worker."""
@@ -207,7 +216,7 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
             self.reload()
 
     def reload(self) -> None:
-        self.load_leases(self.service)
+        self.load_leases(self.service, self.history)
 
     @work(
         thread=True,
@@ -216,8 +225,8 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
         exit_on_error=False,
         description="Load leases",
     )
-    def load_leases(self, service: Workbench) -> None:
-        leases = service.leases.list()
+    def load_leases(self, service: Workbench, history: bool = False) -> None:
+        leases = service.leases.list(include_history=history)
         unreadable, problem = read_unreadable(service)
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(leases, unreadable, problem))
@@ -233,7 +242,8 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
         self.call_after_refresh(_settle_heap)
         if self._select_on_load and self.table.select(self._select_on_load):
             self._select_on_load = None
-        self.query_one(ActivityGraph).observe(event.leases)
+        if not self.history:  # the graph counts issues and revocations among live leases
+            self.query_one(ActivityGraph).observe(event.leases)
         self._show_count()
         if not self._loaded_once:
             self._loaded_once = True
@@ -245,8 +255,17 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
     def _show_count(self) -> None:
         table = self.table
         shown, total = len(table.rows), table.lease_count
-        text = f"{total} live" if shown == total else f"{shown} of {total} live"
+        kind = "live and ended" if self.history else "live"
+        text = f"{total} {kind}" if shown == total else f"{shown} of {total} {kind}"
         self.query_one("#lease-count", Static).update(Text(text))
+
+    def action_history(self) -> None:
+        self.history = not self.history
+        self.table.empty_message = (
+            "No leases yet." if self.history else "No live leases. Press i to issue one."
+        )
+        self.reload()
+        say(self, "Showing ended leases too (h: live only)" if self.history else "Live leases")
 
     # -- filter and sort ---------------------------------------------------------
 
