@@ -26,6 +26,7 @@ from workbench.store.pg_coord import (
     pg_connect,
     printable_name,
 )
+from workbench.store.worker_lock import judge_health
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -129,14 +130,7 @@ def read_pg_status(url: str, *, now: float | None = None) -> dict[str, Any]:
         same_host = printable_name(str(report.get("host"))).startswith(holder["host"] or "")
         fresh = fresh and same_host and report.get("pid") == holder["pid"]
     running = report["running"]
-    report["healthy"] = bool(running and fresh and not report.get("stopped"))
-    if running and not fresh:
-        report["problem"] = "the revoker holds the lock but has not made a pass recently"
-    elif not running:
-        report["problem"] = "no revoker is running for this store"
-    elif report.get("stopped"):
-        report["problem"] = f"the revoker's loop stopped: {report['stopped']}"
-    return report
+    return judge_health(report, running=running, fresh=fresh)
 
 
 def _status_row(

@@ -100,3 +100,15 @@ def write_status_file(home: Path, body: dict[str, Any]) -> None:
     finally:
         os.close(fd)
     temp.replace(path)
+
+
+def judge_health(report: dict[str, Any], *, running: bool, fresh: bool) -> dict[str, Any]:
+    """Add `healthy` and, when it is not, the `problem` to a status report (either backend)."""
+    report["healthy"] = bool(running and fresh and not report.get("stopped"))
+    if running and not fresh:
+        report["problem"] = "the revoker holds the lock but has not made a pass recently"
+    elif not running:
+        report["problem"] = "no revoker is running for this store"
+    elif report.get("stopped"):
+        report["problem"] = f"the revoker's loop stopped: {report['stopped']}"
+    return report

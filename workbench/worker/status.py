@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.store.location import StoreLocation
-from workbench.store.worker_lock import lock_is_held, status_path
+from workbench.store.worker_lock import judge_health, lock_is_held, status_path
 
 STALE_AFTER_SECONDS = 15.0
 MAX_ERRORS = 10
@@ -75,11 +75,4 @@ def read_status(home: Path, *, now: float | None = None) -> dict[str, Any]:
         report.update({key: last.get(key) for key in WorkerStatus.__dataclass_fields__})
     last_pass = report.get("last_pass")
     fresh = isinstance(last_pass, int | float) and now - last_pass <= STALE_AFTER_SECONDS
-    report["healthy"] = bool(running and fresh and not report.get("stopped"))
-    if running and not fresh:
-        report["problem"] = "the revoker holds the lock but has not made a pass recently"
-    elif not running:
-        report["problem"] = "no revoker is running for this store"
-    elif report.get("stopped"):
-        report["problem"] = f"the revoker's loop stopped: {report['stopped']}"
-    return report
+    return judge_health(report, running=running, fresh=fresh)
