@@ -16,7 +16,6 @@ from typing import Any
 from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer
 from tests.e2e.test_engine_cli import WEBAPP
 from tests.helpers import run_cli
-from tests.tui.conftest import SIZE
 from tests.tui.test_tui_leases import shown_ids
 from tests.tui.tui_helpers import screen_text, settle, wait_until
 from workbench.service import create_workbench, open_workbench, parse_location
@@ -46,7 +45,7 @@ async def test_bob_sees_alices_lease_and_its_revocation_live(
     bob = open_workbench(location, BOB, operator="bob")
     app = WorkbenchApp(home, "bob", service=bob, start_worker=False)
     try:
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=(200, 50)) as pilot:  # wide: Issued by shows
             await settle(pilot)
             assert shown_ids(app) == []
 

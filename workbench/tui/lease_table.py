@@ -16,6 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
+from textual.color import Color
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -49,7 +50,7 @@ COLUMNS = (
 )
 MIN_ID_WIDTH = 32
 # When the table is narrow (a side panel is open), these go first, in this order.
-DROP_ORDER = ("engine", "issued_by", "issue_time", "access_key_id", "credential_type", "role")
+DROP_ORDER = ("issued_by", "engine", "issue_time", "access_key_id", "credential_type", "role")
 
 SORT_KEYS: dict[str, Callable[[Lease], Any]] = {
     "lease_id": lambda lease: lease.lease_id,
@@ -264,12 +265,33 @@ class LeaseTable(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         """Component styles and the widget's own (`base`), computed once per style change."""
         if self._styles is None:
+            _, background = self.background_colors
             self._styles = {
-                component: self.get_component_rich_style(component, partial=True)
+                component: self._component_style(component, background)
                 for component in self.COMPONENT_CLASSES
             }
             self._styles["base"] = self.rich_style  # walks the ancestors: too slow per line
         return self._styles[name]
+
+    def _component_style(self, component: str, background: Color) -> Style:
+        """A component's own rules as a Rich style, its colours as drawn over `background`.
+
+        A partial Rich style leaves out what Textual works out against the
+        background: `$text-muted` is `auto 60%`, which came out white (white on a
+        light theme's grey), and a translucent colour lost its alpha.
+        """
+        styles = self.get_component_styles(component)
+        behind = background + styles.background if styles.has_rule("background") else background
+        color = None
+        if styles.has_rule("color"):
+            color = styles.color
+            if styles.has_rule("auto_color") and styles.auto_color:
+                color = behind.get_contrast_text(color.a)
+            color = behind + color
+        return styles.text_style + Style(
+            color=color.rich_color if color else None,
+            bgcolor=behind.rich_color if styles.has_rule("background") else None,
+        )
 
     def _layout(self, width: int) -> list[tuple[Column, int]]:
         """The columns that fit in `width`, each with its width; the lease id takes the rest."""
