@@ -195,10 +195,6 @@ class LeaseWorker:
         """Recover, revoke what is due, report; the seconds until the next pass."""
         leases = self.service.leases
         tick = time.monotonic()
-        if tick >= timers["sweep"]:
-            # A CLI killed mid-issue or mid-revoke while this worker runs.
-            self.recover()
-            timers["sweep"] = tick + RECOVERY_SWEEP_SECONDS
         if tick >= timers["unreadable"]:
             self._note_unreadable()
             timers["unreadable"] = tick + UNREADABLE_SCAN_SECONDS
@@ -222,6 +218,13 @@ class LeaseWorker:
                 log.exception("making the due keys inactive failed")
         for lease in due:
             self._submit(lease)
+        if tick >= timers["sweep"]:
+            # A CLI killed mid-issue or mid-revoke while this worker runs. After the due
+            # revocations are under way: telling a dead owner from a live one whose team
+            # store session was cut may take a second (pg_coord), and what it recovers is
+            # due at once, for the next pass.
+            self.recover()
+            timers["sweep"] = tick + RECOVERY_SWEEP_SECONDS
         if tick >= timers["static"]:
             timers["static"] = tick + STATIC_SECONDS
             try:  # after the revocations: a static role's trouble never delays them
