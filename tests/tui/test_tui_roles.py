@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Input, OptionList, Select, Static, TextArea
 
 from tests.tui.conftest import POLICY, SIZE
@@ -124,3 +125,68 @@ async def test_delete_offers_to_revoke_the_roles_leases(tui_service: Any, make_a
         await settle(pilot)
         assert tui_service.roles.list("aws") == []
         assert tui_service.leases.lookup(lease_id).state is LeaseState.REVOKED
+
+
+MANY_ERRORS = POLICY.replace(
+    '"s3:ListAllMyBuckets"', ", ".join(f'"s3:ListAllMyBucketz{n}"' for n in range(12))
+)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=["80x24", "200x60"])
+async def test_findings_take_the_room_they_need_and_f8_reaches_them(
+    tui_service: Any, make_app: Any, size: tuple[int, int]
+) -> None:
+    app = make_app(tui_service)
+    async with app.run_test(size=size) as pilot:
+        editor = await open_pane(pilot, RoleEditor)
+        policy = editor.query_one("#policy", TextArea)
+        findings = editor.query_one("#findings", OptionList)
+        await settle(pilot)
+        assert not editor.query_one(RoleFindings).findings
+        assert not findings.display  # no empty list: the editor has the room
+        roomy = policy.outer_size.height
+
+        policy.load_text(BAD_POLICY)
+        await settle(pilot)
+        assert findings.option_count == 1
+        listed = findings.outer_size.height
+        assert 3 <= listed <= 5  # the one finding (it may wrap) and the list's border
+        assert policy.outer_size.height == roomy - listed  # the editor gives up only that
+
+        policy.load_text(MANY_ERRORS)
+        await settle(pilot)
+        assert findings.option_count == 12
+        third = editor.outer_size.height // 3
+        assert findings.outer_size.height <= third  # at most a third of the pane
+        assert findings.outer_size.height == third or findings.max_scroll_y == 0
+        assert policy.outer_size.height >= 5  # the editor keeps a few lines however many
+
+        policy.focus()
+        await pilot.pause()
+        await pilot.press("tab")
+        assert policy.has_focus  # tab indents in the editor
+        assert app.screen.active_bindings["f8"].binding.description == "Findings"
+        assert "Findings" in screen_text(app)  # in the footer
+        await pilot.press("f8")
+        assert findings.has_focus and findings.highlighted == 0
+        assert app.screen.region.contains_region(findings.region)
+        assert app.screen.active_bindings["f8"].binding.description == "Editor"
+        await pilot.press("down", "enter")  # the second finding: the editor goes there
+        second = editor.query_one(RoleFindings).findings[1]
+        assert policy.has_focus
+        assert policy.cursor_location == (second.line - 1, second.column - 1)
+        await pilot.press("f8", "f8")
+        assert policy.has_focus
+
+
+async def test_f8_on_a_policy_without_findings_says_so(tui_service: Any, make_app: Any) -> None:
+    app = make_app(tui_service)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        editor = await open_pane(pilot, RoleEditor)
+        await settle(pilot)
+        editor.query_one("#policy", TextArea).focus()
+        await pilot.pause()
+        await pilot.press("f8")
+        await pilot.pause()
+        assert editor.query_one("#policy", TextArea).has_focus
+        assert any("No findings to jump to" in note.message for note in app._notifications)

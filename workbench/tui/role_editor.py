@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -15,11 +16,10 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from workbench.domain.errors import WorkbenchError
 from workbench.domain.models import Role
-from workbench.tui.confirm import PromptScreen
 from workbench.tui.display import error_text, plain, report_worker_error, say
-from workbench.tui.pane import Pane
 from workbench.tui.role_findings import RoleFindings
 from workbench.tui.role_form import RoleFields
+from workbench.tui.role_list_ops import RoleListOps
 
 if TYPE_CHECKING:
     from workbench.service import Finding, Workbench
@@ -37,7 +37,7 @@ NEW_POLICY = """{
 """
 
 
-class RoleEditor(Pane, Horizontal):
+class RoleEditor(RoleListOps, Horizontal):
     """Write roles with the validator watching; saving is refused while ERRORs remain."""
 
     PANE_ID = "roles"
@@ -58,6 +58,22 @@ class RoleEditor(Pane, Horizontal):
             "Save",
             id="roles.save",
             tooltip="Save the role (refused while the policy has ERRORs)",
+        ),
+        # Tab indents in the policy editor, so this key is the keyboard's way to the findings
+        # (f8, as "next problem" in VS Code; the editor keeps f5-f7 for selecting).
+        Binding(
+            "f8",
+            "jump('findings')",
+            "Findings",
+            id="roles.to-findings",
+            tooltip="Jump to the policy's findings (enter on one moves the editor there)",
+        ),
+        Binding(
+            "f8",
+            "jump('editor')",
+            "Editor",
+            id="roles.to-editor",
+            tooltip="Jump from the findings back to the policy document",
         ),
         Binding("ctrl+n", "new", "New", id="roles.new", tooltip="Start a new role"),
         Binding(
@@ -96,19 +112,6 @@ class RoleEditor(Pane, Horizontal):
             self.role = role
             self.findings = findings
 
-    class RolesImported(Message):
-        def __init__(self, names: list[str]) -> None:
-            super().__init__()
-            self.names = names
-
-    class RoleDeleted(Message):
-        def __init__(self, name: str, revoked: int) -> None:
-            super().__init__()
-            self.name = name
-            self.revoked = revoked
-
-    """How long typing must pause before the validator runs (tests set it to 0)."""
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._roles: dict[str, Role] = {}
@@ -127,7 +130,7 @@ class RoleEditor(Pane, Horizontal):
                 yield Button("New", id="role-new", compact=True)
                 yield Button("Import", id="role-import", compact=True)
                 yield Button("Delete", id="role-delete", variant="error", compact=True)
-        with Vertical(id="role-main"):
+        with VerticalScroll(id="role-main", can_focus=False):
             with Horizontal(classes="form-row"):
                 yield Label("Role name", classes="form-label")
                 yield Input(placeholder="e.g. webapp", id="role-name", compact=True)
@@ -288,6 +291,22 @@ class RoleEditor(Pane, Horizontal):
     def can_save(self) -> bool:
         return self.query_one(RoleFindings).can_save
 
+    def on_resize(self, event: Resize) -> None:
+        self.query_one(RoleFindings).fit(event.size.height)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "jump":  # f8 says where it goes: to the findings, or back
+            in_findings = self.query_one(RoleFindings).has_focus_within
+            return (parameters == ("editor",)) == in_findings
+        return True
+
+    def action_jump(self, to: str) -> None:
+        if to == "editor":
+            editor = self.query_one("#policy", TextArea)
+            (editor if editor.display else self.query_one("#role-name", Input)).focus()
+        elif not self.query_one(RoleFindings).take_focus():
+            say(self, "No findings to jump to: the policy has none.")
+
     def on_role_findings_chosen(self, event: RoleFindings.Chosen) -> None:
         finding = event.finding
         editor = self.query_one("#policy", TextArea)
@@ -327,65 +346,12 @@ class RoleEditor(Pane, Horizontal):
         self.query_one("#role-name", Input).focus()
 
     @on(Button.Pressed, "#role-import")
-    def action_import_roles(self) -> None:
-        def chosen(path: str | None) -> None:
-            if path and path.strip():
-                self.import_roles(self.service, self.engine, path.strip())
-
-        self.app.push_screen(
-            PromptScreen(
-                "Import roles: a role file (NAME.json) or a folder of them",
-                placeholder="e.g. sample-roles/",
-            ),
-            chosen,
-        )
-
-    @work(thread=True, group="role-ops", exit_on_error=False, description="Import roles")
-    def import_roles(self, service: Workbench, engine: str, path: str) -> None:
-        imported = service.roles.import_files(engine, [path])
-        self.post_message(self.RolesImported([role.name for role, _findings in imported]))
-
-    def on_role_editor_roles_imported(self, event: RolesImported) -> None:
-        self.load_roles(self.service, self.engine)
-        say(self, f"Imported {len(event.names)} role(s): {', '.join(event.names)}")
+    def _import_pressed(self) -> None:
+        self.action_import_roles()
 
     @on(Button.Pressed, "#role-delete")
-    def action_delete(self) -> None:
-        name = self._highlighted_name()
-        if name is None:
-            say(self, "No role is highlighted.", severity="warning")
-            return
-        engine = self.engine
-        self.call_service(
-            lambda service: service.roles.live_lease_count(engine, name),
-            lambda live: self._confirm_delete(engine, name, live),
-            doing="Counting the role's leases",
-        )
-
-    def _confirm_delete(self, engine: str, name: str, live: int) -> None:
-        if live:
-            message = (
-                f"Role {name} has {live} live lease(s). Delete the role and revoke "
-                f"all {live} of them?"
-            )
-        else:
-            message = f"Delete role {name}? It has no live leases."
-        self.confirm_then(
-            "Delete role",
-            message,
-            lambda: self.delete_role(self.service, engine, name, live > 0),
-            yes_label="Delete",
-        )
-
-    @work(thread=True, group="role-ops", exit_on_error=False, description="Delete the role")
-    def delete_role(self, service: Workbench, engine: str, name: str, revoke: bool) -> None:
-        revoked = service.roles.delete(engine, name, revoke_leases=revoke)
-        self.post_message(self.RoleDeleted(name, revoked))
-
-    def on_role_editor_role_deleted(self, event: RoleDeleted) -> None:
-        self.load_roles(self.service, self.engine)
-        extra = f" and revoked {event.revoked} lease(s)" if event.revoked else ""
-        say(self, f"Deleted role {event.name}{extra}.")
+    def _delete_pressed(self) -> None:
+        self.action_delete()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "role-list":

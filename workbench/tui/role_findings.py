@@ -15,6 +15,8 @@ from textual.widgets.option_list import Option
 if TYPE_CHECKING:
     from workbench.service import Finding
 
+MIN_LIST_HEIGHT = 3  # one finding and the list's border
+
 SEVERITY_STYLES = {
     "ERROR": "bold red",
     "SECURITY_WARNING": "bold magenta",
@@ -40,16 +42,34 @@ class RoleFindings(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="role-status")
-        yield OptionList(id="findings", markup=False)
+        findings = OptionList(id="findings", markup=False)
+        findings.display = False  # until there are findings to list
+        yield findings
 
     def show(self, findings: list[Finding], form_error: str) -> None:
         """Show a verdict: the role's own error (a bad field), or the policy's findings."""
         self.findings = findings
         self.form_error = form_error
-        self.query_one("#findings", OptionList).set_options(
-            self._option(finding) for finding in findings
-        )
+        listed = self.query_one("#findings", OptionList)
+        listed.set_options(self._option(finding) for finding in findings)
+        listed.display = bool(findings)  # none: the status line says so
         self.query_one("#role-status", Static).update(self._status())
+
+    def fit(self, pane_height: int) -> None:
+        """The list grows with the findings up to about a third of the pane; the editor
+        keeps the rest."""
+        most = max(MIN_LIST_HEIGHT, pane_height // 3)
+        self.query_one("#findings", OptionList).styles.max_height = most
+
+    def take_focus(self) -> bool:
+        """Focus the list on its first finding; False when there is none."""
+        listed = self.query_one("#findings", OptionList)
+        if not listed.option_count:
+            return False
+        if listed.highlighted is None:
+            listed.highlighted = 0
+        listed.focus()
+        return True
 
     @property
     def error_count(self) -> int:
@@ -69,13 +89,10 @@ class RoleFindings(Vertical):
     def _status(self) -> Text:
         if self.form_error:
             return Text(self.form_error, style="bold red")
-        if self.error_count:
+        if self.error_count:  # one line at 80 columns: the findings below say the rest
             others = len(self.findings) - self.error_count
-            return Text(
-                f"{self.error_count} ERROR(s), {others} other finding(s): saving is "
-                "refused until the ERRORs are fixed. Enter on a finding jumps to it.",
-                style="bold red",
-            )
+            also = f", {others} other(s)" if others else ""
+            return Text(f"{self.error_count} ERROR(s){also}: saving is refused.", style="bold red")
         if self.findings:
             return Text(
                 f"{len(self.findings)} finding(s), no ERRORs: the role can be saved.",
