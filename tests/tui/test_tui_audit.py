@@ -10,7 +10,7 @@ from textual.geometry import Region
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from tests.tui.conftest import SIZE
-from tests.tui.tui_helpers import open_pane, settle
+from tests.tui.tui_helpers import open_pane, screen_text, settle
 from workbench.domain.errors import NotFound
 from workbench.store import Store
 from workbench.tui.audit_stream import AuditStream
@@ -58,7 +58,11 @@ async def test_the_tail_is_live_and_filters_by_path_operation_and_errors(
         assert stream.query_one("#audit-errors", Checkbox).value
         assert paths(stream) == ["sys/leases/renew"]
         error_cell = table.get_row_at(0)[4]
-        assert "not found" in str(error_cell) and "red" in str(error_cell.style)
+        assert "red" in str(error_cell.style)
+        assert str(error_cell).endswith("…")  # cut to its column; enter shows the entry whole
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "not found" in screen_text(app)
 
 
 async def test_an_entrys_detail_is_pretty_json(tui_service: Any, make_app: Any) -> None:

@@ -46,6 +46,10 @@ class WorkbenchApp(ScreenshotDelivery, App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "Lease Workbench"
+    # Classes the screen shown takes from the terminal's size: app.tcss reflows the
+    # panes and dialogs below them (80x24 is -narrow and -short).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (40, "-tall")]
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave the workbench"),

@@ -11,6 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 from textual.worker import Worker, get_current_worker
@@ -19,8 +20,10 @@ from workbench.domain.formatting import utc_stamp
 from workbench.domain.models import AuditRecord, Lease
 from workbench.domain.text import printable
 from workbench.service import OPERATIONS, VerifyResult
+from workbench.tui.detail_view import DetailScreen
 from workbench.tui.display import plain, report_worker_error, say
 from workbench.tui.find_dialog import FindLeaseScreen
+from workbench.tui.fitted_table import FitColumn, FittedTable
 from workbench.tui.lease_detail import LeaseDetailScreen
 from workbench.tui.pane import Pane
 
@@ -29,6 +32,15 @@ if TYPE_CHECKING:
 
 INITIAL_ENTRIES = 500
 MAX_ROWS = 2000
+NARROW = 110  # below this the entry's JSON leaves the side (enter shows it) and the
+# filters go compact
+COLUMNS = (
+    FitColumn("time", "Time (UTC)", 14),
+    FitColumn("type", "Type", 8),
+    FitColumn("operation", "Op", 6),
+    FitColumn("path", "Path", least=14, weight=5, middle=True),
+    FitColumn("error", "Error", least=8),
+)
 
 
 class AuditStream(Pane, Vertical):
@@ -70,6 +82,13 @@ class AuditStream(Pane, Vertical):
             id="audit.find",
             tooltip="The lease of a leaked access key or secret (matched by its audit HMAC)",
         ),
+        Binding(
+            "enter",
+            "details",
+            "Details",
+            id="audit.details",
+            tooltip="Show the selected entry in full (its JSON), whatever the width",
+        ),
     ]
 
     class Loaded(Message):
@@ -104,23 +123,19 @@ class AuditStream(Pane, Vertical):
             )
             yield Checkbox("errors only (e)", id="audit-errors")
             yield Button("Verify chain (v)", id="audit-verify-button")
-        yield Static("", id="audit-verify")
+        verdict = Static("", id="audit-verify")
+        verdict.display = False  # a line for the chain's verdict, once there is one
+        yield verdict
         with Horizontal(id="audit-body"):
-            table: DataTable[str | Text] = DataTable(id="audit-table", cursor_type="row")
-            yield table
+            yield FittedTable(COLUMNS, drop=("type", "error"), id="audit-table")
             with VerticalScroll(id="audit-detail-box"):
                 yield Static("", id="audit-detail")
 
-    def on_mount(self) -> None:
-        table = self.query_one("#audit-table", DataTable)
-        for label, key, width in (
-            ("Time (UTC)", "time", 14),
-            ("Type", "type", 8),
-            ("Op", "operation", 6),
-            ("Path", "path", 28),
-            ("Error", "error", 16),
-        ):
-            table.add_column(label, key=key, width=width)
+    def on_resize(self, event: Resize) -> None:
+        narrow = event.size.width < NARROW
+        self.set_class(narrow, "-narrow")
+        for widget in self.query("#audit-toolbar > *"):
+            widget.compact = narrow  # type: ignore[attr-defined]
 
     # -- loading --------------------------------------------------------------------
 
@@ -173,7 +188,7 @@ class AuditStream(Pane, Vertical):
             self.post_message(self.Loaded(records, cursor, replace=after is None))
 
     def on_audit_stream_loaded(self, event: Loaded) -> None:
-        table = self.query_one("#audit-table", DataTable)
+        table = self.query_one("#audit-table", FittedTable)
         following = table.cursor_row >= table.row_count - 1
         if event.replace:
             table.clear()
@@ -183,7 +198,7 @@ class AuditStream(Pane, Vertical):
             if record.seq in self._records:
                 continue
             self._records[record.seq] = record
-            table.add_row(*self._cells(record), key=str(record.seq))
+            table.put(str(record.seq), self._cells(record))
         while table.row_count > MAX_ROWS:
             oldest = min(self._records)
             del self._records[oldest]
@@ -194,31 +209,54 @@ class AuditStream(Pane, Vertical):
             self.query_one("#audit-detail", Static).update(Text("No entries match.", style="dim"))
 
     @staticmethod
-    def _cells(record: AuditRecord) -> list[Text]:
+    def _cells(record: AuditRecord) -> dict[str, Text]:
         entry = record.entry
         request = entry.get("request") or {}
         error = str(entry.get("error") or "")
         style = "bold red" if error else ""
-        return [
-            Text(utc_stamp(record.time)[5:], style=style),
-            plain(str(entry.get("type", "")), style=style),
-            plain(str(request.get("operation", "")), style=style),
-            plain(str(request.get("path", "")), style=style),
-            plain(error, style=style),
-        ]
+        return {
+            "time": Text(utc_stamp(record.time)[5:], style=style),
+            "type": plain(str(entry.get("type", "")), style=style),
+            "operation": plain(str(request.get("operation", "")), style=style),
+            "path": plain(str(request.get("path", "")), style=style),
+            "error": plain(error, style=style),
+        }
+
+    @staticmethod
+    def _json(record: AuditRecord) -> str:
+        # json.dumps escapes C0 controls; printable also catches C1 (CSI 0x9b) and U+2028.
+        return printable(
+            json.dumps(record.entry, indent=2, sort_keys=True, ensure_ascii=False),
+            keep_newlines=True,
+        )
+
+    @staticmethod
+    def _syntax(text: str) -> Syntax:
+        return Syntax(text, "json", word_wrap=True, background_color="default", theme="ansi_dark")
 
     @on(DataTable.RowHighlighted, "#audit-table")
     def _show_detail(self, event: DataTable.RowHighlighted) -> None:
         record = self._records.get(int(event.row_key.value or 0))
+        if record is not None:
+            self.query_one("#audit-detail", Static).update(self._syntax(self._json(record)))
+
+    @on(DataTable.RowSelected, "#audit-table")
+    def action_details(self) -> None:
+        """The entry in full: at 80 columns the side detail is hidden and paths are cut."""
+        key = self.query_one("#audit-table", FittedTable).cursor_key
+        record = self._records.get(int(key)) if key else None
         if record is None:
+            say(self, "No audit entry is selected.", severity="warning")
             return
-        # json.dumps escapes C0 controls; printable also catches C1 (CSI 0x9b) and U+2028.
-        text = printable(
-            json.dumps(record.entry, indent=2, sort_keys=True, ensure_ascii=False),
-            keep_newlines=True,
+        text = self._json(record)
+        self.app.push_screen(
+            DetailScreen(
+                f"Audit entry #{record.seq}",
+                self._syntax(text),
+                copy_text=text,
+                copy_what="the entry as JSON",
+            )
         )
-        detail = Syntax(text, "json", word_wrap=True, background_color="default", theme="ansi_dark")
-        self.query_one("#audit-detail", Static).update(detail)
 
     # -- filters ------------------------------------------------------------------------
 
@@ -254,7 +292,9 @@ class AuditStream(Pane, Vertical):
 
     @on(Button.Pressed, "#audit-verify-button")
     def action_verify(self) -> None:
-        self.query_one("#audit-verify", Static).update(Text("Verifying the chain…"))
+        verdict = self.query_one("#audit-verify", Static)
+        verdict.update(Text("Verifying the chain…"))
+        verdict.display = True
         self.verify_chain(self.service)
 
     @work(
@@ -281,7 +321,7 @@ class AuditStream(Pane, Vertical):
             text = plain(f"Chain BROKEN{where}: {result.problem}", style="bold red")
             say(self, f"Audit chain broken{where}: {result.problem}", severity="error", timeout=15)
             if result.bad_seq is not None and result.bad_seq in self._records:
-                table = self.query_one("#audit-table", DataTable)
+                table = self.query_one("#audit-table", FittedTable)
                 table.move_cursor(row=table.get_row_index(str(result.bad_seq)))
         self.query_one("#audit-verify", Static).update(text)
 

@@ -144,6 +144,7 @@ class HelpScreen(ModalScreen[None]):
         from workbench.tui.command_line import CommandBar, VaultResultScreen
         from workbench.tui.confirm import ConfirmScreen, PromptScreen
         from workbench.tui.contain_dialog import ContainmentScreen
+        from workbench.tui.detail_view import DetailScreen
         from workbench.tui.find_dialog import FindLeaseScreen
         from workbench.tui.issue_dialog import CredentialScreen, IssueRequestScreen
         from workbench.tui.lease_detail import LeaseDetailScreen
@@ -166,6 +167,11 @@ class HelpScreen(ModalScreen[None]):
                 "Every field of the lease, how it was revoked, and its AWS calls from "
                 "CloudTrail (read again every 2 s; flagged calls in bold).",
                 LeaseDetailScreen.BINDINGS,
+            ),
+            (
+                "Audit entry, IAM user (enter on the Audit or IAM pane)",
+                "The row in full: what a narrow column cuts (…) or leaves out.",
+                DetailScreen.BINDINGS,
             ),
             (
                 "Find leaked (F)",

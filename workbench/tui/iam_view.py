@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -15,11 +15,24 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from workbench.domain.formatting import utc_stamp
 from workbench.service import ReconcileReport
+from workbench.tui.detail_view import DetailScreen
 from workbench.tui.display import error_text, plain, report_worker_error, say
+from workbench.tui.fitted_table import FitColumn, FittedTable
 from workbench.tui.pane import Pane
 
 if TYPE_CHECKING:
-    from workbench.service import Workbench
+    from workbench.service import IamUserView, Workbench
+
+COLUMNS = (
+    FitColumn("user", "IAM user", least=20, weight=4, middle=True),
+    FitColumn("path", "Path", 12, middle=True),
+    FitColumn("created", "Created (UTC)", 14),  # MM-DD hh:mm:ss: the year is in the detail
+    FitColumn("lease", "Lease", least=20, weight=4, middle=True),
+    FitColumn("state", "Lease state", 11),
+    FitColumn("flag", "", 5),
+)
+# At 80 columns the lease and its state matter most: path and creation time go first.
+DROP = ("path", "created")
 
 
 class IamView(Pane, Vertical):
@@ -37,6 +50,13 @@ class IamView(Pane, Vertical):
     )
 
     BINDINGS = [
+        Binding(
+            "enter",
+            "details",
+            "Details",
+            id="iam.details",
+            tooltip="Show the selected user in full: path, creation time, lease and state",
+        ),
         Binding("g", "refresh_users", "Refresh", id="iam.refresh", tooltip="List the users now"),
         Binding(
             "D",
@@ -60,23 +80,11 @@ class IamView(Pane, Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._strays = 0
+        self._users: dict[str, IamUserView] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Listing IAM users…", id="iam-summary")
-        table: DataTable[Text] = DataTable(id="iam-table", cursor_type="row")
-        yield table
-
-    def on_mount(self) -> None:
-        table = self.query_one("#iam-table", DataTable)
-        for label, width in (
-            ("IAM user", 40),
-            ("Path", 8),
-            ("Created (UTC)", 19),
-            ("Lease", 42),
-            ("Lease state", 11),
-            ("", 6),
-        ):
-            table.add_column(label, key=label or "flag", width=width)
+        yield FittedTable(COLUMNS, drop=DROP, id="iam-table")
 
     def action_refresh_users(self) -> None:
         self.refresh_users()
@@ -98,22 +106,21 @@ class IamView(Pane, Vertical):
 
     def on_iam_view_listed(self, event: Listed) -> None:
         report = event.report
-        table = self.query_one("#iam-table", DataTable)
-        selected = None
-        if table.row_count:
-            selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        table = self.query_one("#iam-table", FittedTable)
+        selected = table.cursor_key
         table.clear()
+        self._users = {user.name: user for user in report.users}
         for user in sorted(report.users, key=lambda user: user.created):
             flag = Text("stray", style="bold red") if user.stray else Text("ok", style="green")
-            table.add_row(
-                plain(user.name),
-                plain(user.path),
-                Text(utc_stamp(user.created)),
-                plain(user.lease_id or "-"),
-                plain(user.lease_state or "-"),
-                flag,
-                key=user.name,
-            )
+            cells = {
+                "user": plain(user.name),
+                "path": plain(user.path),
+                "created": Text(utc_stamp(user.created)[5:]),
+                "lease": plain(user.lease_id or "-"),
+                "state": plain(user.lease_state or "-"),
+                "flag": flag,
+            }
+            table.put(user.name, cells)
         if selected is not None and selected in {user.name for user in report.users}:
             table.move_cursor(row=table.get_row_index(selected), animate=False)
         self._strays = len(report.strays)
@@ -128,6 +135,33 @@ class IamView(Pane, Vertical):
         listed_at = self.wb.clock()
         summary.append(f"  (listed {utc_stamp(listed_at)[11:]} UTC)", style="dim")
         self.query_one("#iam-summary", Static).update(summary)
+
+    @on(DataTable.RowSelected, "#iam-table")
+    def action_details(self) -> None:
+        """The user in full (at 80 columns the path and creation time are not shown)."""
+        key = self.query_one("#iam-table", FittedTable).cursor_key
+        user = self._users.get(key or "")
+        if user is None:
+            say(self, "No IAM user is selected.", severity="warning")
+            return
+        status = (
+            "stray: no live lease owns it (D deletes the strays)"
+            if user.stray
+            else "matched to a live lease"
+        )
+        rows = [
+            ("IAM user", user.name),
+            ("Path", user.path),
+            ("Created", f"{utc_stamp(user.created)} UTC"),
+            ("Lease", user.lease_id or "-"),
+            ("Lease state", user.lease_state or "-"),
+            ("Status", status),
+        ]
+        self.app.push_screen(
+            DetailScreen(
+                f"IAM user {user.name}", rows, copy_text=user.name, copy_what="the user name"
+            )
+        )
 
     def action_delete_strays(self) -> None:
         engine = self.wb.engine

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -155,7 +155,7 @@ class CredentialScreen(ModalScreen[None]):
         ),
     ]
 
-    AUTO_FOCUS = "#close"
+    AUTO_FOCUS = "#credential-scroll"  # arrows scroll it; enter and esc close
 
     def __init__(self, issued: IssuedCredential) -> None:
         super().__init__(classes="dialog-screen")
@@ -180,7 +180,9 @@ class CredentialScreen(ModalScreen[None]):
             body.append(plain(f"{value}\n"))
         with Vertical(classes="dialog", id="credential"):
             yield Label("New credential (shown once)", classes="dialog-title")
-            yield Static(body, id="credential-body")
+            # Scrolls on its own (an STS token is long), so the copy keys stay in sight.
+            with VerticalScroll(id="credential-scroll"):
+                yield Static(body, id="credential-body")
             for warning in issued.warnings:
                 yield Static(plain(f"warning: {warning}"), classes="credential-warning")
             yield Static(
@@ -190,7 +192,7 @@ class CredentialScreen(ModalScreen[None]):
                 ),
                 classes="dialog-hint",
             )
-            with Horizontal(classes="dialog-buttons"):
+            with Horizontal(classes="dialog-buttons", id="credential-buttons"):
                 yield Button("env (e)", id="copy-env")
                 yield Button("profile (p)", id="copy-profile")
                 yield Button("credential_process (c)", id="copy-credential-process")
