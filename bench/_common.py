@@ -126,10 +126,13 @@ def postgres() -> Iterator[Any]:
         server = PgServer()
     except RuntimeError as error:
         raise SystemExit(f"cannot start PostgreSQL for the bench: {error}") from None
+    # A bench ended by SIGTERM (a timeout) stops its server too: pg_ctl's server outlives us.
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     try:
         yield server
     finally:
         server.stop()
+        signal.signal(signal.SIGTERM, previous)
 
 
 def pg_settings(server: Any) -> str:

@@ -196,10 +196,11 @@ async def paint_times(service: Any, home: Path, count: int) -> tuple[list[float]
     times = []
     rows = 0
     for _ in range(count):
-        async with painted(service, home) as (seconds, app, _pilot):
+        async with painted(service, home) as (seconds, app, pilot):
             times.append(seconds)
             await app.workers.wait_for_complete()
             rows = app.screen.query_one(LeaseTable).lease_count
+            await pilot.pause(0.3)  # the other panes mounted before the app exits
     return times, rows
 
 
