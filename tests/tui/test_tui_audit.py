@@ -14,6 +14,7 @@ from tests.tui.tui_helpers import open_pane, screen_text, settle
 from workbench.domain.errors import NotFound
 from workbench.store import Store
 from workbench.tui.audit_stream import AuditStream
+from workbench.tui.theme_colors import theme_style
 
 
 def paths(stream: AuditStream) -> list[str]:
@@ -58,7 +59,7 @@ async def test_the_tail_is_live_and_filters_by_path_operation_and_errors(
         assert stream.query_one("#audit-errors", Checkbox).value
         assert paths(stream) == ["sys/leases/renew"]
         error_cell = table.get_row_at(0)[4]
-        assert "red" in str(error_cell.style)
+        assert error_cell.style == theme_style(stream, "bold $text-error")
         assert str(error_cell).endswith("…")  # cut to its column; enter shows the entry whole
         await pilot.press("enter")
         await settle(pilot)

@@ -222,10 +222,12 @@ async def test_filter_and_sort(tui_service: Any, make_app: Any) -> None:
 
 async def test_the_countdown_ticks_and_changes_colour(tui_service: Any, make_app: Any) -> None:
     lease = tui_service.creds.issue("aws", "webapp", ttl="10m").lease
+    tui_service.creds.issue("aws", "webapp", ttl="50m")
     app = make_app(tui_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         lease_table = table(app)
+        await pilot.press("down")  # the cursor's row is drawn in the cursor's colours
 
         def countdown_at(now: float) -> tuple[str, str]:
             app.clock = lambda: now

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from workbench.domain.models import Lease, LeaseState
+from workbench.tui.theme_colors import theme_style
 
 MINUTES = 30
 BARS = " ▁▂▃▄▅▆▇█"
@@ -63,7 +64,10 @@ class ActivityGraph(Widget):
         text = Text()
         text.append(f"{label:<8}", style="bold")
         text.append(bars, style=self.get_component_rich_style(component))
-        text.append(f"  {sum(values)} in {MINUTES} min, {values[-1]} this minute", style="dim")
+        text.append(
+            f"  {sum(values)} in {MINUTES} min, {values[-1]} this minute",
+            style=theme_style(self, "$text-muted"),
+        )
         return text
 
     def render(self) -> Text:

@@ -17,6 +17,7 @@ from workbench.domain.errors import WorkbenchError
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.display import ControlCharacterFilter, say, show_error
 from workbench.tui.screenshot import ScreenshotDelivery
+from workbench.tui.theme_colors import ReadableThemeColors
 
 if TYPE_CHECKING:
     from workbench.domain.models import Engine
@@ -41,7 +42,7 @@ class LeaseWorkerEvent(Message):
         self.message = message
 
 
-class WorkbenchApp(ScreenshotDelivery, App[None]):
+class WorkbenchApp(ScreenshotDelivery, ReadableThemeColors, App[None]):
     """Lease Workbench: engines, roles, leases, audit and IAM, keyboard-first."""
 
     CSS_PATH = "app.tcss"

@@ -26,6 +26,7 @@ from workbench.tui.find_dialog import FindLeaseScreen
 from workbench.tui.fitted_table import FitColumn, FittedTable
 from workbench.tui.lease_detail import LeaseDetailScreen
 from workbench.tui.pane import Pane
+from workbench.tui.theme_colors import theme_style, themed
 
 if TYPE_CHECKING:
     from workbench.service import Workbench
@@ -152,6 +153,10 @@ class AuditStream(Pane, Vertical):
         else:
             self.load_entries(self.service, self._cursor, *self._filters())
 
+    def theme_changed(self) -> None:
+        if self._loaded:  # rows keep the colours they were made in
+            self.reload()
+
     def reload(self) -> None:
         self._loaded = True
         self.load_entries(self.service, None, *self._filters())
@@ -206,14 +211,14 @@ class AuditStream(Pane, Vertical):
         if event.records and (following or event.replace):
             table.move_cursor(row=table.row_count - 1, animate=False)
         if not self._records:
-            self.query_one("#audit-detail", Static).update(Text("No entries match.", style="dim"))
+            none = themed("No entries match.", "$workbench-muted")
+            self.query_one("#audit-detail", Static).update(none)
 
-    @staticmethod
-    def _cells(record: AuditRecord) -> dict[str, Text]:
+    def _cells(self, record: AuditRecord) -> dict[str, Text]:
         entry = record.entry
         request = entry.get("request") or {}
         error = str(entry.get("error") or "")
-        style = "bold red" if error else ""
+        style = theme_style(self, "bold $text-error" if error else "")
         return {
             "time": Text(utc_stamp(record.time)[5:], style=style),
             "type": plain(str(entry.get("type", "")), style=style),
@@ -310,15 +315,15 @@ class AuditStream(Pane, Vertical):
     def on_audit_stream_verified(self, event: Verified) -> None:
         result = event.result
         if result.ok:
-            text = Text(
+            text = themed(
                 f"Chain verified ✓  {result.count} entries, head #{result.head_seq} "
                 f"{result.head_hash[:16]}…",
-                style="bold green",
+                "bold $text-success",
             )
             say(self, f"Audit chain verified: {result.count} entries.")
         else:
             where = f" (entry #{result.bad_seq})" if result.bad_seq is not None else ""
-            text = plain(f"Chain BROKEN{where}: {result.problem}", style="bold red")
+            text = themed(f"Chain BROKEN{where}: {result.problem}", "bold $text-error")
             say(self, f"Audit chain broken{where}: {result.problem}", severity="error", timeout=15)
             if result.bad_seq is not None and result.bad_seq in self._records:
                 table = self.query_one("#audit-table", FittedTable)

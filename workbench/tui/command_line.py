@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from workbench.domain.errors import WorkbenchError
 from workbench.tui.display import TUI_HINTS, error_text, plain, say
+from workbench.tui.theme_colors import theme_style
 
 if TYPE_CHECKING:
     from workbench.service import VaultCommand, VaultResult, Workbench
@@ -294,7 +295,8 @@ class VaultResultScreen(ModalScreen[None]):
             table.add_column(
                 plain(header), no_wrap=not last, overflow="fold" if last else "ellipsis"
             )
-        table.add_row(*(plain("-" * len(header), style="dim") for header in headers))
+        rule = theme_style(self, "$text-muted")
+        table.add_row(*(plain("-" * len(header), style=rule) for header in headers))
         for row in rows:
             table.add_row(*(plain(cell or "n/a") for cell in row))
         return table

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 from textual.dom import DOMNode
@@ -93,7 +94,7 @@ def middle_ellipsis(text: str, width: int) -> str:
     return text[:head] + "…" + text[len(text) - tail :]
 
 
-def plain(text: str, style: str = "") -> Text:
+def plain(text: str, style: str | Style = "") -> Text:
     """Outside text as a Rich Text: literal (no markup), control characters shown escaped."""
     return Text(printable(text, keep_newlines=True), style=style)
 

@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
@@ -19,6 +20,7 @@ from workbench.domain.models import Engine
 from workbench.tui.confirm import PromptScreen
 from workbench.tui.display import error_text, plain, say
 from workbench.tui.pane import Pane
+from workbench.tui.theme_colors import themed
 
 if TYPE_CHECKING:
     from workbench.service import Workbench
@@ -157,7 +159,7 @@ class EngineForm(Pane, VerticalScroll):
 
     def _show_error(self, error: BaseException, title: str) -> None:
         message = error_text(error)
-        self.query_one("#engine-result", Static).update(plain(message, style="bold red"))
+        self.query_one("#engine-result", Static).update(themed(message, "bold $text-error"))
         say(self, message, title=title, severity="error", timeout=10)
 
     def on_engine_form_loaded(self, event: Loaded) -> None:
@@ -280,10 +282,9 @@ class EngineForm(Pane, VerticalScroll):
 
     def on_engine_form_connection_tested(self, event: ConnectionTested) -> None:
         identity = event.identity
-        text = Text()
-        text.append("Connected ✓\n", style="bold green")
-        text.append(
-            plain(f"Account  {identity.get('account', '')}\nARN      {identity.get('arn', '')}")
+        text = Content.assemble(
+            themed("Connected ✓\n", "bold $text-success"),
+            themed(f"Account  {identity.get('account', '')}\nARN      {identity.get('arn', '')}"),
         )
         self.query_one("#engine-result", Static).update(text)
         say(self, f"Connected as {identity.get('arn', '')}")

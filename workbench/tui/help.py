@@ -10,10 +10,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
 from workbench.tui.display import key_names
+from workbench.tui.theme_colors import themed
 
 EXPLAIN = {
     ("issued", "iam_user"): [
@@ -107,19 +109,19 @@ class TraineePanel(VerticalScroll):
         about.append("What this pane shows\n", style="bold")
         about.append(self._about)
         self.query_one("#trainee-pane", Static).update(about)
-        recent = Text()
-        recent.append("\nWhat just happened\n", style="bold")
+        recent = [themed("\nWhat just happened\n", "bold")]
         if not self._recent:
             recent.append(
-                "Nothing yet: issue or revoke a credential (Leases pane) to see the "
-                "AWS calls behind it.",
-                style="dim",
+                themed(
+                    "Nothing yet: issue or revoke a credential (Leases pane) to see the "
+                    "AWS calls behind it.",
+                    "$workbench-muted",
+                )
             )
         for headline, steps in self._recent:
-            recent.append(f"{headline}\n", style="bold")
-            for step in steps:
-                recent.append(f"  • {step}\n")
-        self.query_one("#trainee-recent", Static).update(recent)
+            recent.append(themed(f"{headline}\n", "bold"))
+            recent.extend(themed(f"  • {step}\n") for step in steps)
+        self.query_one("#trainee-recent", Static).update(Content.assemble(*recent))
 
 
 def _binding_rows(bindings: Iterable[BindingType]) -> list[str]:

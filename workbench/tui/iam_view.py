@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -19,6 +20,7 @@ from workbench.tui.detail_view import DetailScreen
 from workbench.tui.display import error_text, plain, report_worker_error, say
 from workbench.tui.fitted_table import FitColumn, FittedTable
 from workbench.tui.pane import Pane
+from workbench.tui.theme_colors import theme_style, themed
 
 if TYPE_CHECKING:
     from workbench.service import IamUserView, Workbench
@@ -89,6 +91,9 @@ class IamView(Pane, Vertical):
     def action_refresh_users(self) -> None:
         self.refresh_users()
 
+    def theme_changed(self) -> None:
+        self.refresh_users()  # the flags keep the colours they were made in
+
     def refresh_users(self) -> None:
         """List the users again, unless a listing is still on its way."""
         running = any(
@@ -111,7 +116,10 @@ class IamView(Pane, Vertical):
         table.clear()
         self._users = {user.name: user for user in report.users}
         for user in sorted(report.users, key=lambda user: user.created):
-            flag = Text("stray", style="bold red") if user.stray else Text("ok", style="green")
+            flag = Text(
+                "stray" if user.stray else "ok",
+                style=theme_style(self, "bold $text-error" if user.stray else "$text-success"),
+            )
             cells = {
                 "user": plain(user.name),
                 "path": plain(user.path),
@@ -124,17 +132,22 @@ class IamView(Pane, Vertical):
         if selected is not None and selected in {user.name for user in report.users}:
             table.move_cursor(row=table.get_row_index(selected), animate=False)
         self._strays = len(report.strays)
-        summary = plain(f"{len(report.users)} IAM user(s) in engine {report.engine}'s account; ")
-        summary.append(f"{self._strays} stray", style="bold red" if self._strays else "green")
-        summary.append(" ")
+        summary = [
+            themed(f"{len(report.users)} IAM user(s) in engine {report.engine}'s account; "),
+            themed(
+                f"{self._strays} stray ", "bold $text-error" if self._strays else "$text-success"
+            ),
+        ]
         if report.missing_users:
             summary.append(
-                f"; {len(report.missing_users)} live lease(s) whose user is gone",
-                style="bold yellow",
+                themed(
+                    f"; {len(report.missing_users)} live lease(s) whose user is gone",
+                    "bold $text-warning",
+                )
             )
         listed_at = self.wb.clock()
-        summary.append(f"  (listed {utc_stamp(listed_at)[11:]} UTC)", style="dim")
-        self.query_one("#iam-summary", Static).update(summary)
+        summary.append(themed(f"  (listed {utc_stamp(listed_at)[11:]} UTC)", "$workbench-muted"))
+        self.query_one("#iam-summary", Static).update(Content.assemble(*summary))
 
     @on(DataTable.RowSelected, "#iam-table")
     def action_details(self) -> None:
@@ -194,7 +207,7 @@ class IamView(Pane, Vertical):
             # Shown in place, not notified: the listing repeats every two seconds.
             if event.state is WorkerState.ERROR and event.worker.error is not None:
                 self.query_one("#iam-summary", Static).update(
-                    plain(f"Listing failed: {error_text(event.worker.error)}", style="bold red")
+                    themed(f"Listing failed: {error_text(event.worker.error)}", "bold $text-error")
                 )
             return
         report_worker_error(self, event)

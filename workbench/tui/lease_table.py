@@ -26,6 +26,7 @@ from workbench.domain.formatting import expires_in, utc_time
 from workbench.domain.models import Lease, LeaseState
 from workbench.domain.text import printable
 from workbench.tui.display import middle_ellipsis, urgency
+from workbench.tui.theme_colors import readable
 
 STATE_ORDER = {state: index for index, state in enumerate(LeaseState)}
 
@@ -278,7 +279,8 @@ class LeaseTable(ScrollView, can_focus=True):
 
         A partial Rich style leaves out what Textual works out against the
         background: `$text-muted` is `auto 60%`, which came out white (white on a
-        light theme's grey), and a translucent colour lost its alpha.
+        light theme's grey), and a translucent colour lost its alpha. A colour
+        that falls short of WCAG AA there is made readable (theme_colors).
         """
         styles = self.get_component_styles(component)
         behind = background + styles.background if styles.has_rule("background") else background
@@ -287,7 +289,7 @@ class LeaseTable(ScrollView, can_focus=True):
             color = styles.color
             if styles.has_rule("auto_color") and styles.auto_color:
                 color = behind.get_contrast_text(color.a)
-            color = behind + color
+            color = readable(color, behind)
         return styles.text_style + Style(
             color=color.rich_color if color else None,
             bgcolor=behind.rich_color if styles.has_rule("background") else None,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from workbench.tui.display import show_error
+from workbench.tui.theme_colors import follow_theme
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -61,6 +62,15 @@ class Pane(_Base):
                 act()
 
         self.app.push_screen(ConfirmScreen(title, question, yes_label=yes_label), answered)
+
+    def on_mount(self) -> None:
+        follow_theme(self, self.theme_changed)
+
+    def theme_changed(self) -> None:
+        """The theme changed: a pane whose table cells carry theme_style colours makes them again.
+
+        (CSS colours and `themed` text follow by themselves.)
+        """
 
     @property
     def wb(self) -> WorkbenchApp:

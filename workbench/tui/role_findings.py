@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+
+from workbench.tui.theme_colors import themed
 
 if TYPE_CHECKING:
     from workbench.service import Finding
@@ -18,10 +20,10 @@ if TYPE_CHECKING:
 MIN_LIST_HEIGHT = 3  # one finding and the list's border
 
 SEVERITY_STYLES = {
-    "ERROR": "bold red",
-    "SECURITY_WARNING": "bold magenta",
-    "WARNING": "yellow",
-    "SUGGESTION": "cyan",
+    "ERROR": "bold $text-error",
+    "SECURITY_WARNING": "bold $text-warning",
+    "WARNING": "$text-warning",
+    "SUGGESTION": "$text-primary",
 }
 
 
@@ -81,24 +83,30 @@ class RoleFindings(Vertical):
 
     @staticmethod
     def _option(finding: Finding) -> Option:
-        text = Text(f"{finding.line}:{finding.column}  ")
-        text.append(str(finding.severity), style=SEVERITY_STYLES.get(str(finding.severity), ""))
-        text.append(f"  {finding.code}  {finding.message}")
-        return Option(text)
+        severity = str(finding.severity)
+        return Option(
+            Content.assemble(
+                themed(f"{finding.line}:{finding.column}  "),
+                themed(severity, SEVERITY_STYLES.get(severity, "")),
+                themed(f"  {finding.code}  {finding.message}"),
+            )
+        )
 
-    def _status(self) -> Text:
+    def _status(self) -> Content:
         if self.form_error:
-            return Text(self.form_error, style="bold red")
+            return themed(self.form_error, "bold $text-error")
         if self.error_count:  # one line at 80 columns: the findings below say the rest
             others = len(self.findings) - self.error_count
             also = f", {others} other(s)" if others else ""
-            return Text(f"{self.error_count} ERROR(s){also}: saving is refused.", style="bold red")
-        if self.findings:
-            return Text(
-                f"{len(self.findings)} finding(s), no ERRORs: the role can be saved.",
-                style="yellow",
+            return themed(
+                f"{self.error_count} ERROR(s){also}: saving is refused.", "bold $text-error"
             )
-        return Text("No findings: the role can be saved.", style="green")
+        if self.findings:
+            return themed(
+                f"{len(self.findings)} finding(s), no ERRORs: the role can be saved.",
+                "$text-warning",
+            )
+        return themed("No findings: the role can be saved.", "$text-success")
 
     @on(OptionList.OptionSelected, "#findings")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

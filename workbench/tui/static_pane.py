@@ -12,6 +12,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Static
@@ -24,6 +25,7 @@ from workbench.tui.display import error_text, plain, report_worker_error, say
 from workbench.tui.pane import Pane
 from workbench.tui.static_form import StaticRoleScreen
 from workbench.tui.static_table import StaticTable, note
+from workbench.tui.theme_colors import themed
 
 if TYPE_CHECKING:
     from workbench.service import StaticCredential, Workbench
@@ -152,14 +154,21 @@ class StaticPane(Pane, Vertical):
         self.table.fit(event.size.width)
         self._show_detail()
 
+    def theme_changed(self) -> None:
+        self.table.fit(self.size.width, again=True)  # cells keep the colours they were made in
+
     def _show_summary(self) -> None:
         count, engine = len(self.table.roles), self.engine
         if not count:
-            text = plain(f"No static roles in engine {engine}. ")
-            text.append("n takes an existing IAM user's key over.", style="dim")
+            text = Content.assemble(
+                themed(f"No static roles in engine {engine}. "),
+                themed("n takes an existing IAM user's key over.", "$workbench-muted"),
+            )
         else:
-            text = plain(f"{count} static role(s) in engine {engine}; ")
-            text.append("each key is replaced when its period is up.", style="dim")
+            text = Content.assemble(
+                themed(f"{count} static role(s) in engine {engine}; "),
+                themed("each key is replaced when its period is up.", "$workbench-muted"),
+            )
         self.query_one("#static-summary", Static).update(text)
 
     def _show_detail(self) -> None:
@@ -174,7 +183,7 @@ class StaticPane(Pane, Vertical):
             f"rotated every {format_duration(role.rotation_period)}; next rotation "
             f"{utc_stamp(role.next_rotation)} UTC"
         )
-        extra = note(role)
+        extra = note(role, self)
         if extra.plain:
             text.append("\n")
             text.append_text(extra)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable
 
 from rich.text import Text
+from textual.dom import DOMNode
 from textual.widgets import DataTable
 
 from workbench.domain.durations import format_duration
@@ -19,6 +20,7 @@ from workbench.domain.models import StaticRole
 from workbench.domain.text import printable
 from workbench.tui.display import middle_ellipsis, plain
 from workbench.tui.lease_table import Column  # width 0: shares what the fixed columns leave
+from workbench.tui.theme_colors import theme_style
 
 STEP_NOTES = {
     "claimed": "rotation starting",
@@ -71,12 +73,14 @@ def layout(width: int) -> dict[str, int]:
     return widths
 
 
-def note(role: StaticRole) -> Text:
-    """A rotation in progress, or what the last one failed on."""
+def note(role: StaticRole, node: DOMNode) -> Text:
+    """A rotation in progress, or what the last one failed on (in `node`'s theme)."""
     if role.step is not None:
-        return Text(STEP_NOTES.get(role.step, f"rotating ({role.step})"), style="bold yellow")
+        step = STEP_NOTES.get(role.step, f"rotating ({role.step})")
+        return Text(step, style=theme_style(node, "bold $text-warning"))
     if role.error:
-        return plain(f"last rotation failed: {role.error}", style="bold red")
+        failed = f"last rotation failed: {role.error}"
+        return plain(failed, style=theme_style(node, "bold $text-error"))
     return Text("")
 
 
@@ -112,12 +116,12 @@ class StaticTable(DataTable[Text]):
         if name in self.roles:
             self.move_cursor(row=self.get_row_index(name), animate=False)
 
-    def fit(self, width: int) -> None:
-        """Lay the columns out for `width` cells (the pane's); nothing to do if unchanged."""
+    def fit(self, width: int, *, again: bool = False) -> None:
+        """Lay the columns out for `width` cells (the pane's); if unchanged, only `again`."""
         if width <= 0:
             return  # a hidden tab: laid out when shown
         widths = layout(width)
-        if widths == self._widths:
+        if widths == self._widths and not again:
             return
         self._widths = widths
         # Every cell is cut to its column's new width: rebuild (a resize, a few rows).
@@ -168,7 +172,7 @@ class StaticTable(DataTable[Text]):
             "period": Text(format_duration(role.rotation_period)),
             "last_rotated": Text(self._rotated_at(role)),
             "next": self._countdown(role),
-            "note": note(role),
+            "note": note(role, self),
         }
         return {key: _cut(values[key], width) for key, width in self._widths.items()}
 
@@ -181,9 +185,9 @@ class StaticTable(DataTable[Text]):
 
     def _countdown(self, role: StaticRole) -> Text:
         if role.step is not None:
-            return Text("now", style="bold yellow")
+            return Text("now", style=theme_style(self, "bold $text-warning"))
         clock = getattr(self.app, "clock", time.time)
         remaining = role.next_rotation - clock()
         if remaining <= 0:
-            return Text("due", style="bold yellow")
+            return Text("due", style=theme_style(self, "bold $text-warning"))
         return Text(expires_in(remaining), style="bold" if remaining <= 60 else "")
