@@ -265,7 +265,7 @@ class LeaseDetailScreen(Pane, ModalScreen[None]):
                 yield Static("", id="trail-status")
                 yield TrailView(id="lease-detail-trail")
             yield Static(
-                Text("esc close · r renew by… · t the AWS calls · c copy the id · ↑↓ pgup pgdn"),
+                Text("esc close · r renew by… · t AWS calls · c copy id · ↑↓ scroll"),
                 classes="dialog-hint",
             )
 
