@@ -87,7 +87,7 @@ def test_a_template_change_loses_no_user(
     assert found["strays"] == []
     assert found["missing_users"] == []  # the old-template users are still known to be there
     text = run_cli(home, "reconcile")
-    assert "3 IAM user(s)" in text.stdout and "--force" not in text.stdout
+    assert "This store made 3 of the " in text.stdout and "--force" not in text.stdout
     users = {u["UserName"] for u in iam.list_users()["Users"]}
     assert len(users) == 3
     assert any(name.startswith("svc-") for name in users)

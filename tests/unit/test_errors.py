@@ -85,6 +85,18 @@ def test_no_core_message_names_a_cli_flag_or_command() -> None:
     assert offenders == []
 
 
+def test_no_message_puts_a_possessive_after_a_quoted_name() -> None:
+    # "engine 'aws''s template": a name quoted by !r (or in quotes) takes no 's.
+    possessive = re.compile(r"""!r\}'s\b|'\{[^{}]*\}''s\b""")
+    offenders = [
+        f"{path.relative_to(CORE)}:{number}: {line.strip()}"
+        for path in sorted(CORE.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if possessive.search(line)
+    ]
+    assert offenders == []
+
+
 def test_root_credential_errors_name_the_fields_each_faces_way(tmp_path: Path) -> None:
     from tests.conftest import PASSPHRASE, fast_kdf
     from workbench.service import Workbench

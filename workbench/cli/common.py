@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from workbench.service import StoreLocation, Workbench
 
 PASSPHRASE_ENV = "WORKBENCH_PASSPHRASE"
+NEW_PASSPHRASE_TRIES = 3  # a new passphrase refused at a terminal is asked again, this often
 
 
 @dataclass
@@ -74,9 +75,7 @@ class CliState:
         """A new passphrase: prompted twice, or from the same sources as `passphrase`."""
         if self.passphrase_file or PASSPHRASE_ENV in os.environ or not sys.stdin.isatty():
             return self.passphrase(prompt)
-        return _checked(
-            str(click.prompt(prompt, hide_input=True, confirmation_prompt=True)), "the prompt"
-        )
+        return ask_new_passphrase(prompt)
 
     def service(self) -> Workbench:
         """The unlocked service facade, closed when the command ends."""
@@ -88,6 +87,28 @@ class CliState:
             )
             click.get_current_context().call_on_close(self._service.close)
         return self._service
+
+
+def ask_new_passphrase(prompt: str) -> str:
+    """A new passphrase typed twice; at a terminal, one too short is asked for again.
+
+    From a pipe there is nobody to ask again: a short one is an error at once.
+    """
+    from workbench.domain.passphrase import check_new_passphrase
+
+    left = NEW_PASSPHRASE_TRIES if sys.stdin.isatty() else 1
+    while True:
+        passphrase = _checked(
+            str(click.prompt(prompt, hide_input=True, confirmation_prompt=True)), "the prompt"
+        )
+        try:
+            check_new_passphrase(passphrase)
+            return passphrase
+        except InvalidInput as error:
+            left -= 1
+            if not left:
+                raise
+            click.echo(f"{error}; try again", err=True)
 
 
 def _checked(passphrase: str, source: str) -> str:

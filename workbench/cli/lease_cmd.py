@@ -17,7 +17,7 @@ from workbench.cli.common import (
     pass_state,
 )
 from workbench.domain.errors import InvalidInput, WorkbenchError
-from workbench.domain.formatting import in_words, iso_utc
+from workbench.domain.formatting import counted, in_words, iso_utc
 from workbench.domain.lifecycle import LIVE
 from workbench.domain.models import Lease, UnreadableLease
 
@@ -239,8 +239,9 @@ def reconcile(state: CliState, engine: str, delete: bool, yes: bool, fmt: str) -
         )
     else:
         click.echo(
-            f"{len(report.users)} IAM user(s) of engine {engine!r} made by this store; "
-            f"{len(report.strays)} stray"
+            f"This store made {len(report.users)} of the "
+            f"{counted(report.account_users, 'IAM user')} of engine {engine!r}; "
+            f"{counted(len(report.strays), 'stray')}"
         )
         if report.strays:
             emit_table(

@@ -8,6 +8,7 @@ import click
 
 from workbench.cli.common import (
     CliState,
+    ask_new_passphrase,
     emit_json,
     emit_table,
     format_option,
@@ -35,9 +36,7 @@ def add(state: CliState, name: str, new_passphrase_file: str | None) -> None:
     if new_passphrase_file:
         passphrase = read_passphrase_file(new_passphrase_file)
     else:
-        passphrase = str(
-            click.prompt(f"Passphrase for {name}", hide_input=True, confirmation_prompt=True)
-        )
+        passphrase = ask_new_passphrase(f"Passphrase for {name}")
     added = service.operators.add(name, passphrase)
     click.echo(f"Operator {added.name} can now unlock the store (--operator {added.name}).")
 

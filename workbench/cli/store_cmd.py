@@ -6,7 +6,13 @@ import os
 
 import click
 
-from workbench.cli.common import CliState, pass_state, passphrase_from_env, read_passphrase_file
+from workbench.cli.common import (
+    CliState,
+    ask_new_passphrase,
+    pass_state,
+    passphrase_from_env,
+    read_passphrase_file,
+)
 from workbench.domain.errors import InvalidInput
 
 NEW_PASSPHRASE_ENV = "WORKBENCH_NEW_PASSPHRASE"
@@ -48,7 +54,7 @@ def passwd(state: CliState, new_passphrase_file: str | None) -> None:
     elif NEW_PASSPHRASE_ENV in os.environ:
         new = passphrase_from_env(NEW_PASSPHRASE_ENV)
     else:
-        new = str(click.prompt("New passphrase", hide_input=True, confirmation_prompt=True))
+        new = ask_new_passphrase("New passphrase")
     service.change_passphrase(new)
     click.echo(
         f"Passphrase of operator {service.operators.me} changed; "

@@ -73,7 +73,8 @@ class IssuedCredential:
         return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in self.environment().items())
 
     def credentials_profile(self, profile: str = "workbench") -> str:
-        """An `~/.aws/credentials` section."""
+        """An `~/.aws/credentials` section that works as it is: the keys, the region and a
+        custom endpoint (`endpoint_url`, read by the AWS CLI v2 and boto3 from either file)."""
         lines = [
             f"[{profile}]",
             f"aws_access_key_id = {self.lease.access_key_id}",
@@ -81,6 +82,16 @@ class IssuedCredential:
         ]
         if self.lease.session_token:
             lines.append(f"aws_session_token = {self.lease.session_token}")
+        lines.append(f"region = {self.region}")
+        if self.iam_endpoint and self.iam_endpoint == self.sts_endpoint:
+            lines.append(f"endpoint_url = {self.iam_endpoint}")  # one endpoint: every service
+        else:
+            # A profile has one endpoint_url; one per service needs a [services] section.
+            lines += [
+                f"# {service} endpoint: {url} (AWS_ENDPOINT_URL_{service.upper()}={url})"
+                for service, url in (("iam", self.iam_endpoint), ("sts", self.sts_endpoint))
+                if url
+            ]
         return "\n".join(lines)
 
     def render(self, fmt: str) -> str:

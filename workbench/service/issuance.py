@@ -317,8 +317,8 @@ class Credentials(ServicePart):
         if role_arn:
             if role_arn not in role.role_arns:
                 raise InvalidInput(
-                    f"{{field:role_arn}} {role_arn} is not one of role {role.name!r}'s "
-                    f"role_arns: {', '.join(role.role_arns)}",
+                    f"{{field:role_arn}} {role_arn} is not one of the role_arns of role "
+                    f"{role.name!r}: {', '.join(role.role_arns)}",
                     field="role_arn",
                 )
             return role_arn

@@ -21,7 +21,7 @@ from workbench.aws import iam_user as aws_iam
 from workbench.aws.clients import AwsClients
 from workbench.aws.errors import AwsCallError
 from workbench.domain import lifecycle
-from workbench.domain.durations import format_duration, parse_duration
+from workbench.domain.durations import parse_duration
 from workbench.domain.errors import (
     AuditFailure,
     AwsError,
@@ -32,6 +32,7 @@ from workbench.domain.errors import (
     WorkbenchError,
 )
 from workbench.domain.faults import fault_point
+from workbench.domain.formatting import in_words
 from workbench.domain.lifecycle import LIVE, RetryPolicy
 from workbench.domain.models import Lease, LeaseState
 from workbench.service import cutoff
@@ -107,7 +108,7 @@ class LeaseLifecycle:
             if renewal.capped:
                 warnings.append(
                     "TTL capped at the lease's max TTL; it ends in "
-                    f"{format_duration(round(renewal.expire_time - now))}"
+                    f"{in_words(renewal.expire_time - now)}"
                 )
             if engine.root.expiry_guard:
                 role = self.ctx.store.roles.get(lease.engine, lease.role)

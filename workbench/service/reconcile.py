@@ -45,7 +45,8 @@ class IamUserView:
 @dataclass
 class ReconcileReport:
     engine: str
-    users: list[IamUserView] = field(default_factory=list)
+    users: list[IamUserView] = field(default_factory=list)  # the ones this store made
+    account_users: int = 0  # every IAM user in the account, whoever made it
     missing_users: list[str] = field(default_factory=list)  # live leases whose user is gone
     deleted: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
@@ -83,6 +84,7 @@ class Iam(ServicePart):
             bad.iam_user_name: bad for bad in report.unreadable if bad.iam_user_name
         }
         users = aws_iam.list_users(clients, "/")
+        report.account_users = len(users)
         known = by_user.keys() | unreadable_users.keys()
         unknown = [user for user in users if user["UserName"] not in known]
         tags = self._tags_of(clients, unknown)

@@ -100,6 +100,8 @@ class WorkbenchApp(ScreenshotDelivery, ReadableThemeColors, App[None]):
         self._lease_worker: Any = None
         self._last_worker_error = ""
         self._control_filter = ControlCharacterFilter()
+        self.expiry_guards: dict[str, bool] = {}
+        """Each engine's expiry guard, as last read (note_engines)."""
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then one that keeps control characters off the terminal."""
@@ -152,8 +154,10 @@ class WorkbenchApp(ScreenshotDelivery, ReadableThemeColors, App[None]):
             self._start_lease_worker()
 
     def note_engines(self, engines: list[Engine]) -> None:
-        """The engines as last read (by a worker): the palette offers to switch to them."""
+        """The engines as last read (by a worker): the palette offers to switch to them, and
+        the trainee panel says whether their iam_user policies carry the expiry guard."""
         self.engine_names = tuple(engine.name for engine in engines)
+        self.expiry_guards = {engine.name: engine.root.expiry_guard for engine in engines}
 
     def _engines_read(self, engines: list[Engine]) -> None:
         """Act on an enabled engine: the panes follow `engine` when it changes."""

@@ -21,8 +21,8 @@ EXPLAIN = {
     ("issued", "iam_user"): [
         "iam:CreateUser (path, tags, permissions boundary)",
         "iam:AttachUserPolicy for each policy ARN",
-        "iam:PutUserPolicy: the role's policy plus the expiry guard, a Deny * once "
-        "aws:CurrentTime passes the lease's expiry",
+        "iam:PutUserPolicy: the role's policy plus the expiry guard (on for this engine), "
+        "a Deny * once aws:CurrentTime passes the lease's expiry",
         "iam:AddUserToGroup for each group",
         "iam:CreateAccessKey: the key pair you were shown once",
     ],
@@ -68,10 +68,30 @@ EXPLAIN = {
 }
 
 
-def explain(event: str, credential_type: str | None) -> list[str]:
-    """The AWS calls behind an event, as a trainee would want them listed."""
+# An iam_user lease of an engine whose expiry guard is off (`config root --no-expiry-guard`).
+UNGUARDED = {
+    "issued": [
+        "iam:CreateUser (path, tags, permissions boundary)",
+        "iam:AttachUserPolicy for each policy ARN",
+        "iam:PutUserPolicy: the role's policy, if it has one; no expiry guard (it is off for "
+        "this engine): the key works until the workbench revokes it",
+        "iam:AddUserToGroup for each group",
+        "iam:CreateAccessKey: the key pair you were shown once",
+    ],
+    "renewed": [
+        "nothing in AWS: the expiry guard is off for this engine, so only the workbench "
+        "ends the key, at the new expiry",
+    ],
+}
+
+
+def explain(event: str, credential_type: str | None, *, expiry_guard: bool = True) -> list[str]:
+    """The AWS calls behind an event, as a trainee would want them listed, as the engine
+    is configured (`expiry_guard`: whether its iam_user policies carry the guard)."""
     if credential_type and credential_type != "iam_user":
         return EXPLAIN.get((event, credential_type)) or EXPLAIN.get((event, "sts"), [])
+    if not expiry_guard and event in UNGUARDED:
+        return UNGUARDED[event]
     return EXPLAIN.get((event, "iam_user"), [])
 
 

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from workbench.domain.formatting import utc_stamp
+from workbench.domain.formatting import counted, utc_stamp
 from workbench.service import ReconcileReport
 from workbench.tui.detail_view import DetailScreen
 from workbench.tui.display import error_text, plain, report_worker_error, say
@@ -133,15 +133,19 @@ class IamView(Pane, Vertical):
             table.move_cursor(row=table.get_row_index(selected), animate=False)
         self._strays = len(report.strays)
         summary = [
-            themed(f"{len(report.users)} IAM user(s) in engine {report.engine}'s account; "),
             themed(
-                f"{self._strays} stray ", "bold $text-error" if self._strays else "$text-success"
+                f"This store made {len(report.users)} of the "
+                f"{counted(report.account_users, 'IAM user')} in engine {report.engine}'s account; "
+            ),
+            themed(
+                counted(self._strays, "stray"),
+                "bold $text-error" if self._strays else "$text-success",
             ),
         ]
         if report.missing_users:
             summary.append(
                 themed(
-                    f"; {len(report.missing_users)} live lease(s) whose user is gone",
+                    f"; {counted(len(report.missing_users), 'live lease')} whose user is gone",
                     "bold $text-warning",
                 )
             )
@@ -183,7 +187,7 @@ class IamView(Pane, Vertical):
             return
         self.confirm_then(
             "Delete strays",
-            f"Delete {self._strays} stray IAM user(s) in engine "
+            f"Delete {counted(self._strays, 'stray IAM user')} in engine "
             f"{engine}'s account (and their keys and policies)?",
             lambda: self.delete_strays(self.service, engine),
             yes_label="Delete",
@@ -195,7 +199,7 @@ class IamView(Pane, Vertical):
 
     def on_iam_view_strays_deleted(self, event: StraysDeleted) -> None:
         report = event.report
-        message = f"Deleted {len(report.deleted)} stray user(s)."
+        message = f"Deleted {counted(len(report.deleted), 'stray IAM user')}."
         if report.errors:
             message += f" {len(report.errors)} could not be deleted: "
             message += "; ".join(f"{name}: {error}" for name, error in report.errors.items())

@@ -25,6 +25,22 @@ COPY_FORMATS = {
 }
 
 
+class IssueSelect(Select[str]):
+    """A select of the issue dialog: down, up or space open it; enter, while it is closed,
+    issues (the dialog's button says "Issue (enter)")."""
+
+    BINDINGS = [
+        Binding(
+            "enter",
+            "screen.submit",
+            "Issue",
+            show=False,
+            id="issue.submit",
+            tooltip="Issue with what is chosen (down, up or space open the list)",
+        ),
+    ]
+
+
 @dataclass(frozen=True)
 class IssueRequest:
     """What the person asked for: a role, and optionally a TTL, role ARN or MFA code."""
@@ -51,19 +67,19 @@ class IssueRequestScreen(ModalScreen[IssueRequest | None]):
         with Vertical(classes="dialog", id="issue-request"):
             yield Label("Issue a credential", classes="dialog-title")
             yield Label("Role")
-            yield Select(
+            yield IssueSelect(
                 [
                     (plain(f"{name}  ({role.credential_type.value})"), name)
                     for name, role in self._roles.items()
                 ],
-                value=self._selected or Select.BLANK,
+                value=self._selected or Select.NULL,
                 allow_blank=False,
                 id="issue-role",
             )
             yield Label("TTL (blank: the role's or engine's default)")
             yield Input(placeholder="e.g. 15m, 1h", id="issue-ttl")
             yield Label("Role ARN", id="issue-role-arn-label")
-            yield Select([], id="issue-role-arn", allow_blank=True)
+            yield IssueSelect([], id="issue-role-arn", allow_blank=True)
             yield Label("MFA code", id="issue-mfa-label")
             yield Input(placeholder="6 digits", id="issue-mfa")
             with Horizontal(classes="dialog-buttons"):
@@ -93,6 +109,9 @@ class IssueRequestScreen(ModalScreen[IssueRequest | None]):
         needs_mfa = bool(role and role.mfa_serial_number)
         for widget_id in ("#issue-mfa", "#issue-mfa-label"):
             self.query_one(widget_id).display = needs_mfa
+
+    def action_submit(self) -> None:
+        self._submit()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#issue")

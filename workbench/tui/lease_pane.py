@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import Input, Static
 from textual.worker import Worker, get_current_worker
 
-from workbench.domain.formatting import expires_in
+from workbench.domain.formatting import in_words
 from workbench.domain.models import Lease, UnreadableLease
 from workbench.service import IssuedCredential
 from workbench.tui.activity import ActivityGraph, count_history
@@ -271,7 +271,7 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
 
     def on_lease_pane_lease_renewed(self, event: LeaseRenewed) -> None:
         self.reload()
-        left = expires_in(event.lease.expire_time - self.wb.clock())
+        left = in_words(event.lease.expire_time - self.wb.clock())
         message = f"Renewed {event.lease.lease_id}; it now expires in {left}."
         for warning in event.warnings:
             message += f"\n{warning}"

@@ -349,12 +349,15 @@ class MainScreen(Screen[None]):
     # -- what just happened (for the trainee panel) ------------------------------------
 
     def on_lease_pane_credential_issued(self, event: LeasePane.CredentialIssued) -> None:
-        kind = event.issued.lease.credential_type.value
-        self._happened(f"Issued a credential ({kind})", explain("issued", kind))
+        lease = event.issued.lease
+        kind = lease.credential_type.value
+        guard = self.wb.expiry_guards.get(lease.engine, True)
+        self._happened(f"Issued a credential ({kind})", explain("issued", kind, expiry_guard=guard))
 
     def on_lease_pane_lease_renewed(self, event: LeasePane.LeaseRenewed) -> None:
         kind = event.lease.credential_type.value
-        self._happened("Renewed a lease", explain("renewed", kind))
+        guard = self.wb.expiry_guards.get(event.lease.engine, True)
+        self._happened("Renewed a lease", explain("renewed", kind, expiry_guard=guard))
 
     def on_lease_pane_lease_revoked(self, event: LeasePane.LeaseRevoked) -> None:
         kind = event.lease.credential_type.value
