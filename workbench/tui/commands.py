@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from workbench.domain.text import printable
-from workbench.tui.display import key_names
+from workbench.tui.key_reference import key_display
 
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
@@ -45,7 +45,7 @@ class WorkbenchCommands(Provider):
                     commands.append(
                         (
                             binding.tooltip,
-                            f"{pane.PANE_TITLE} pane, key {key_names(binding.key)}",
+                            f"{pane.PANE_TITLE} pane, key {', '.join(key_display(app, binding))}",
                             partial(screen.pane_action, pane.PANE_ID, binding.action),
                         )
                     )

@@ -152,10 +152,3 @@ class ControlCharacterFilter(LineFilter):
             else Segment(_CONTROL.sub("", segment.text), segment.style)
             for segment in segments
         ]
-
-
-def key_names(keys: str) -> str:
-    """A binding's keys as a person types them: `slash` is `/`, `question_mark` is `?`."""
-    from textual.keys import format_key
-
-    return ", ".join(format_key(key.strip()) for key in keys.split(","))

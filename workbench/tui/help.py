@@ -8,13 +8,12 @@ from collections.abc import Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
-from workbench.tui.display import key_names
 from workbench.tui.theme_colors import themed
 
 EXPLAIN = {
@@ -144,87 +143,15 @@ class TraineePanel(VerticalScroll):
         self.query_one("#trainee-recent", Static).update(Content.assemble(*recent))
 
 
-def _binding_rows(bindings: Iterable[BindingType]) -> list[str]:
-    rows = []
-    for binding in bindings:
-        if not isinstance(binding, Binding):
-            continue
-        keys = ", ".join(f"`{key}`" for key in key_names(binding.key).split(", "))
-        rows.append(f"| {keys} | {binding.description} | {binding.tooltip} |")
-    return rows
-
-
 class HelpScreen(ModalScreen[None]):
-    """Every pane, and every key, taken from the bindings themselves."""
+    """Every pane, and every key, taken from the bindings themselves (key_reference.py)."""
 
     BINDINGS = [
         Binding("escape,f1,q", "dismiss", "Close", id="help.close", tooltip="Close the help"),
     ]
 
     def compose(self) -> ComposeResult:
-        from workbench.tui.app import WorkbenchApp
-        from workbench.tui.command_line import CommandBar, VaultResultScreen
-        from workbench.tui.confirm import ConfirmScreen, PromptScreen
-        from workbench.tui.contain_dialog import ContainmentScreen
-        from workbench.tui.detail_view import DetailScreen
-        from workbench.tui.find_dialog import FindLeaseScreen
-        from workbench.tui.issue_dialog import CredentialScreen, IssueRequestScreen
-        from workbench.tui.lease_detail import LeaseDetailScreen
-        from workbench.tui.main_screen import MainScreen
-        from workbench.tui.panes import PANES
-        from workbench.tui.static_form import StaticRoleScreen
+        from workbench.tui.key_reference import reference_markdown
 
-        sections = [
-            "# Lease Workbench",
-            "Keyboard first; everything is also on the mouse and in the command palette "
-            "(`ctrl+p`). Destructive actions always ask first.",
-        ]
-        parts: list[tuple[str, str, list[BindingType]]] = [
-            ("Everywhere", "", [*WorkbenchApp.BINDINGS, *MainScreen.BINDINGS]),
-            *((f"{p.PANE_TITLE} ({p.PANE_KEY})", p.PANE_HELP, p.BINDINGS) for p in PANES),
-            ("Issue dialog", "", IssueRequestScreen.BINDINGS),
-            ("New credential dialog", "", CredentialScreen.BINDINGS),
-            (
-                "Lease detail (enter on a lease)",
-                "Every field of the lease, how it was revoked, and its AWS calls from "
-                "CloudTrail (read again every 2 s; flagged calls in bold).",
-                LeaseDetailScreen.BINDINGS,
-            ),
-            (
-                "Audit entry, IAM user (enter on the Audit or IAM pane)",
-                "The row in full: what a narrow column cuts (…) or leaves out.",
-                DetailScreen.BINDINGS,
-            ),
-            (
-                "Find leaked (F)",
-                "Paste an access key id or a secret key (masked); enter finds its lease.",
-                FindLeaseScreen.BINDINGS,
-            ),
-            ("Containment result (after C)", "", ContainmentScreen.BINDINGS),
-            (
-                "New static role (n on Static)",
-                "Name, IAM user and rotation period; enter writes it. A user that has keys "
-                "is taken over only after a confirm listing the keys that go.",
-                StaticRoleScreen.BINDINGS,
-            ),
-            (
-                "Command line (:)",
-                "Vault's own commands as Vault's docs show them, the `vault` word optional: "
-                "`read aws/creds/webapp`, `write aws/roles/NAME credential_type=iam_user "
-                "policy_document=@policy.json`, `list aws/roles`, `lease renew|revoke [-prefix] "
-                "ID`, `secrets enable aws`, `status` (the same as `workbench vault` on the shell). "
-                "Enter runs it; revoking and deleting ask first.",
-                CommandBar.BINDINGS,
-            ),
-            ("A Vault command's answer", "", VaultResultScreen.BINDINGS),
-            ("Confirm dialogs", "", ConfirmScreen.BINDINGS),
-            ("Prefix and other one-line prompts (enter: OK)", "", PromptScreen.BINDINGS),
-        ]
-        for title, about, bindings in parts:
-            sections.append(f"## {title}")
-            if about:
-                sections.append(about)
-            sections.append("| Key | Action | What it does |\n|---|---|---|")
-            sections[-1] += "\n" + "\n".join(_binding_rows(bindings))
         with VerticalScroll(id="help-body", classes="dialog"):
-            yield Markdown("\n\n".join(sections))
+            yield Markdown(reference_markdown(self.app))
