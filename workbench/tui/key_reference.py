@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -131,7 +132,7 @@ def key_sections() -> list[KeySection]:
     return sections + [_noted(cls) for cls in screens] + [_noted(cls) for cls in widgets]
 
 
-def key_display(app: App[object], binding: Binding) -> list[str]:
+def key_display(app: App[Any], binding: Binding) -> list[str]:
     """Each of the binding's keys as the footer shows it (`?`, `/`, `^p`, `del`)."""
     return [
         app.get_key_display(replace(binding, key=key.strip())) for key in binding.key.split(",")
@@ -142,7 +143,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def reference_markdown(app: App[object]) -> str:
+def reference_markdown(app: App[Any]) -> str:
     """The reference as Markdown: a table of key, action and what it does per section."""
     parts = [
         "# Lease Workbench",
