@@ -27,13 +27,10 @@ import pytest
 
 from tests.helpers import HANG_GUARD_SECONDS, wait_for
 from workbench.domain.errors import InvalidInput, StoreUnavailable, WorkbenchError
-from workbench.store.pg_coord import (
-    DEAD_AFTER_SECONDS,
-    PgProcessRegistry,
-    PgWorkerLock,
-    registry_key,
-)
+from workbench.store.pg_coord import DEAD_AFTER_SECONDS, registry_key
+from workbench.store.pg_registry import PgProcessRegistry
 from workbench.store.pg_status import pg_lock_is_held, read_pg_status, write_pg_status
+from workbench.store.pg_worker_lock import PgWorkerLock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # lock until its stdin closes (or it is killed).
 WORKER = """
 import sys, time
-from workbench.store.pg_coord import PgWorkerLock
+from workbench.store.pg_worker_lock import PgWorkerLock
 lock = PgWorkerLock(sys.argv[1])
 lock.open()
 said = None
@@ -60,7 +57,7 @@ lock.release()
 # A process that writes leases: registers and prints its owner, then lives on.
 REGISTERED = """
 import sys
-from workbench.store.pg_coord import PgProcessRegistry
+from workbench.store.pg_registry import PgProcessRegistry
 registry = PgProcessRegistry(sys.argv[1])
 print(registry.owner(), flush=True)
 sys.stdin.read()
@@ -69,7 +66,7 @@ sys.stdin.read()
 # The same, forking a child that registers (and exits) while the parent lives on.
 FORKING = """
 import os, sys
-from workbench.store.pg_coord import PgProcessRegistry
+from workbench.store.pg_registry import PgProcessRegistry
 registry = PgProcessRegistry(sys.argv[1])
 print(registry.owner(), flush=True)
 child = os.fork()

@@ -20,7 +20,7 @@ from tests.conftest import PASSPHRASE, MotoServer, fast_kdf, make_service
 from tests.helpers import wait_for
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
-from workbench.store.pg_coord import PgProcessRegistry
+from workbench.store.pg_registry import PgProcessRegistry
 from workbench.worker.runner import LeaseWorker
 
 SLOW_SWEEP_SECONDS = 30.0  # far longer than a revocation: one waiting for it would show

@@ -35,7 +35,8 @@ from workbench.store.pg_conn import CONNECT_TIMEOUT_SECONDS, PgConnection, conne
 from workbench.store.pg_sql import redact_url, scrub
 
 if TYPE_CHECKING:
-    from workbench.store.pg_coord import PgProcessRegistry, PgWorkerLock
+    from workbench.store.pg_registry import PgProcessRegistry
+    from workbench.store.pg_worker_lock import PgWorkerLock
 
 __all__ = ["PgConnection", "PgStore", "pg_store_exists"]
 
@@ -209,13 +210,13 @@ class PgStore(StoreBase):
 
     def process_registry(self) -> PgProcessRegistry:
         """Which processes own leases: session advisory locks on the server, one per process."""
-        from workbench.store.pg_coord import PgProcessRegistry
+        from workbench.store.pg_registry import PgProcessRegistry
 
         return PgProcessRegistry(self._url)
 
     def worker_lock(self) -> PgWorkerLock:
         """The one-revoker lock: a session advisory lock on the server."""
-        from workbench.store.pg_coord import PgWorkerLock
+        from workbench.store.pg_worker_lock import PgWorkerLock
 
         return PgWorkerLock(self._url)
 

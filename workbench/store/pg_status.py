@@ -21,11 +21,11 @@ from workbench.store.pg_coord import (
     WORKER_KEY,
     describe_store,
     error_text,
-    find_holder,
     is_granted,
     pg_connect,
     printable_name,
 )
+from workbench.store.pg_worker_lock import find_holder
 from workbench.store.worker_lock import judge_health
 
 if TYPE_CHECKING:
