@@ -5,7 +5,7 @@
     soak_agent.py cli ARGS...       the real `workbench ARGS...` CLI, its AWS calls fault-injected
 
 Every process opens the store the CLI would ($WORKBENCH_STORE, else the SQLite
-file in $WORKBENCH_HOME). Every process appends JSON lines to its own file under $SOAK_EVENTS: each
+file in $WORKBENCH_HOME), and appends JSON lines to its own file under $SOAK_EVENTS: each
 credential right after the client received it (lease id, access key id and
 the SHA-256 of the secret, never the secret), each renew and revoke, each
 injected AWS fault. The raw secrets go to the checker over stdout only
