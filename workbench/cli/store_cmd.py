@@ -19,14 +19,22 @@ NEW_PASSPHRASE_ENV = "WORKBENCH_NEW_PASSPHRASE"
 
 
 @click.command()
+@click.option(
+    "--store",
+    "store",
+    metavar="URL",
+    help="Create it here: a postgresql:// URL (team mode) or a folder (as the global --store).",
+)
 @pass_state
-def init(state: CliState) -> None:
-    """Create the encrypted store and the engine `aws`.
+def init(state: CliState, store: str | None) -> None:
+    """Create the encrypted store and the engine `aws`, with your key slot.
 
     Refuses to touch an existing store.
     """
     from workbench.service import create_workbench
 
+    if store:
+        state.store = store
     location = state.location
     if location.exists():
         raise InvalidInput(f"a store already exists at {location.describe()}; nothing was changed")
