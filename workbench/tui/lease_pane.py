@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,7 @@ from workbench.tui.activity import ActivityGraph, count_history
 from workbench.tui.contain_dialog import Containing
 from workbench.tui.display import report_worker_error, say
 from workbench.tui.find_dialog import FindLeaseScreen
+from workbench.tui.heap import settle_heap
 from workbench.tui.issue_dialog import CredentialScreen, IssueRequest, IssueRequestScreen
 from workbench.tui.lease_detail import LeaseDetailScreen
 from workbench.tui.lease_keys import LEASE_BINDINGS
@@ -95,7 +95,8 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._loaded_once = False
+        self._history_requested = False
+        self._graph_minute: int | None = None
         self._reload_after_ops = False
         self._select_on_load: str | None = None
 
@@ -114,6 +115,7 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
         return self.query_one(LeaseTable)
 
     def on_mount(self) -> None:
+        settle_heap()  # the app's modules and widgets: the load's collections skip them
         self.reload()
 
     # -- loading ---------------------------------------------------------------
@@ -127,9 +129,14 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
         )
 
     def tick(self, store_changed: bool) -> None:
-        """Called once a second: redraw countdowns; reload if anything may have changed."""
+        """Called once a second: redraw the countdowns (the table's visible lines), the graph
+        when a new minute starts (its bars move by the minute); reload if anything may have
+        changed."""
         self.table.refresh()
-        self.query_one(ActivityGraph).refresh()
+        minute = int(self.wb.clock() // 60)
+        if minute != self._graph_minute:
+            self._graph_minute = minute
+            self.query_one(ActivityGraph).refresh()
         if store_changed or self.busy or self._reload_after_ops:
             self._reload_after_ops = self.busy
             self.reload()
@@ -150,6 +157,18 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(leases, unreadable, problem))
 
+    def seed_graph(self) -> None:
+        """Read the lease history into the activity graph, once.
+
+        The main screen asks once the leases are drawn and the other panes are
+        mounted: the read builds every lease ever issued (ended ones too), and a
+        thread doing that at the same time holds the GIL the UI thread needs to
+        draw the first paint.
+        """
+        if not self._history_requested:
+            self._history_requested = True
+            self.load_history(self.service, self.wb.clock())
+
     @work(thread=True, group="lease-history", exit_on_error=False, description="Load lease history")
     def load_history(self, service: Workbench, now: float) -> None:
         counts = count_history(service.leases.list(include_history=True), now)
@@ -158,15 +177,12 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
     def on_lease_pane_loaded(self, event: Loaded) -> None:
         self.table.set_leases(event.leases)
         self.query_one(UnreadableNotice).show(event.unreadable, event.problem)
-        self.call_after_refresh(_settle_heap)
+        self.call_after_refresh(settle_heap)
         if self._select_on_load and self.table.select(self._select_on_load):
             self._select_on_load = None
         if not self.history:  # the graph counts issues and revocations among live leases
             self.query_one(ActivityGraph).observe(event.leases)
         self._show_count()
-        if not self._loaded_once:
-            self._loaded_once = True
-            self.load_history(self.service, self.wb.clock())
 
     def on_lease_pane_history_loaded(self, event: HistoryLoaded) -> None:
         self.query_one(ActivityGraph).seed(event.issued, event.revoked)
@@ -322,15 +338,3 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if report_worker_error(self, event) and event.worker.group == OPS_GROUP:
             self.reload()
-
-
-def _settle_heap() -> None:
-    """Take the lease snapshot out of the cyclic GC's reach, so countdowns do not stutter.
-
-    A full collection walking 10,000 leases costs ~80 ms on the UI thread, a visible
-    hitch in a one-second countdown. Leases hold no reference cycles, so reference
-    counting still frees a snapshot when the next replaces it; the young generations
-    are collected first, so little cyclic garbage gets frozen with it.
-    """
-    gc.collect(1)
-    gc.freeze()

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import AwaitMount
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import Header, Input, TabbedContent, TabPane, TextArea
 
 from workbench.domain.text import printable
 from workbench.tui.audit_stream import AuditStream
 from workbench.tui.command_line import CommandBar, refresh_panes, trainee_note
-from workbench.tui.display import error_text, plain, show_error
+from workbench.tui.demo_banner import DemoBanner
+from workbench.tui.display import error_text, show_error
+from workbench.tui.footer import Footer
+from workbench.tui.heap import settle_heap
 from workbench.tui.help import TraineePanel, explain
 from workbench.tui.iam_view import IamView
 from workbench.tui.lease_pane import LeasePane
+from workbench.tui.pane import Pane
 from workbench.tui.panes import PANES, pane_class
 from workbench.tui.role_editor import RoleEditor
 from workbench.tui.static_pane import StaticPane
@@ -27,62 +30,12 @@ from workbench.tui.static_pane import StaticPane
 if TYPE_CHECKING:
     from workbench.tui.app import DemoInfo, WorkbenchApp
 
+__all__ = ["DemoBanner", "MainScreen"]
+
+PaneT = TypeVar("PaneT", bound=Pane)
+
 IAM_REFRESH_TICKS = 2
-COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30  # below either, the banner drops its notes
 TRAINEE_CHECK_TICKS = 5  # the demo's trainee key is checked (and replaced if low) this often
-
-
-class DemoBanner(Static):
-    """Says the app runs on an embedded AWS, and how to reach it from another terminal.
-
-    The command is broken between its arguments only (one per line), so it reads
-    whole at 80 columns; `y` copies it on one line.
-    """
-
-    def __init__(self, demo: DemoInfo) -> None:
-        self.demo = demo
-        self.example = demo.example
-        self._compact = False
-        super().__init__(self._text(), id="demo-banner")
-
-    def on_resize(self) -> None:
-        """A small terminal keeps the endpoint and the command (the notes are in `?`)."""
-        compact = self.size.width < COMPACT_WIDTH or self.screen.size.height < COMPACT_HEIGHT
-        if compact != self._compact:
-            self._compact = compact
-            self.update(self._text())
-
-    def _text(self) -> Text:
-        text = Text()
-        text.append("DEMO", style="bold")
-        text.append(plain(f"  embedded AWS (moto) at {self.demo.endpoint}"))
-        if not self._compact:
-            for note in self.demo.notes:
-                text.append(plain(f"\n{note}"))
-        if self.example:
-            text.append("\nTry in another terminal (y copies it):\n", style="bold")
-            text.append(plain(" \\\n  ".join(_arguments(self.example))))
-        return text
-
-    def show_example(self, example: str) -> None:
-        """Show a new trainee command (the last key ran low or was revoked)."""
-        if example and example != self.example:
-            self.example = example
-            self.update(self._text())
-
-
-def _arguments(command: str) -> list[str]:
-    """The trainee command's lines: each NAME=value, then `aws` and its options, then the call."""
-    words = command.split()
-    lines = []
-    while words and _ASSIGNMENT.fullmatch(words[0]):
-        lines.append(words.pop(0))
-    call = words.index("sts") if "sts" in words[1:] else len(words)
-    lines += [" ".join(part) for part in (words[:call], words[call:]) if part]
-    return lines
-
-
-_ASSIGNMENT = re.compile(r"[A-Z_][A-Z0-9_]*=\S*")
 
 
 class MainScreen(Screen[None]):
@@ -148,6 +101,7 @@ class MainScreen(Screen[None]):
         self._ticks = 0
         self._panes_mounted = False
         self._panes_mounting: list[AwaitMount] = []
+        self._settling = False
         self._tick_error = ""
         self._polling = False
 
@@ -181,8 +135,19 @@ class MainScreen(Screen[None]):
             widget.focus()  # the pane shown, even if a key switched it before this ran
 
     def on_lease_pane_loaded(self) -> None:
-        if not self._panes_mounted:
-            self.call_after_refresh(self.mount_panes)
+        if not self._settling:
+            self._settling = True
+            self.call_after_refresh(self._after_first_paint)
+
+    async def _after_first_paint(self) -> None:
+        """Once the leases are shown: mount the other panes, take their widgets out of the
+        cyclic GC's reach (a full collection over them was a 25-30 ms tick), and only then
+        read the lease history for the graph (a thread that competes with the UI thread)."""
+        await self.mount_panes()
+        settle_heap()
+        leases = self._pane(LeasePane)
+        if leases is not None:
+            leases.seed_graph()
 
     async def mount_panes(self) -> None:
         """Mount the panes other than Leases (once; later calls wait for the first)."""
@@ -235,18 +200,29 @@ class MainScreen(Screen[None]):
         changed = self._token is not None and token != self._token
         self._token = token
         active = self.active_pane
-        self.query_one(LeasePane).tick(changed)
-        if active == "audit":
-            for audit in self.query(AuditStream):
-                audit.tick()
-        elif active == "iam" and self._ticks % IAM_REFRESH_TICKS == 0:
-            for iam in self.query(IamView):
-                iam.refresh_users()
-        if changed:
-            for roles in self.query(RoleEditor):
-                roles.store_changed()
-        for static in self.query(StaticPane):
+        leases = self._pane(LeasePane)
+        if leases is not None:
+            leases.tick(changed)
+        audit = self._pane(AuditStream)
+        if active == "audit" and audit is not None:
+            audit.tick()
+        iam = self._pane(IamView)
+        if active == "iam" and iam is not None and self._ticks % IAM_REFRESH_TICKS == 0:
+            iam.refresh_users()
+        roles = self._pane(RoleEditor)
+        if changed and roles is not None:
+            roles.store_changed()
+        static = self._pane(StaticPane)
+        if static is not None:
             static.tick(changed, shown=active == "static")
+
+    def _pane(self, kind: type[PaneT]) -> PaneT | None:
+        """The pane of `kind`, if mounted, found by its id: Textual keeps that lookup, while a
+        query by type walks every widget on the screen (2-3 ms a tick once all are mounted)."""
+        try:
+            return self.query_one(f"#{kind.PANE_WIDGET_ID}", kind)
+        except NoMatches:
+            return None
 
     @property
     def active_pane(self) -> str:
