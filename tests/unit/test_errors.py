@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from workbench.cli.common import CLI_HINTS, cli_message
 from workbench.domain.durations import parse_duration
 from workbench.domain.errors import InvalidInput, NotFound
-from workbench.tui.display import TUI_HINTS, error_text
+from workbench.tui.display import FIELD_LABELS, TUI_HINTS, error_text
 
 
 def test_a_duration_error_names_the_field_each_faces_way() -> None:
@@ -61,6 +63,21 @@ def test_every_hint_the_core_raises_is_phrased_by_both_faces() -> None:
     assert raised - TUI_HINTS.keys() == set()
 
 
+def _flag_built_from_parts(node: ast.JoinedStr) -> bool:
+    """An f-string that writes a CLI flag from parts: `f"--{name}"` (Vault's own `-flag`s
+    belong to the Vault syntax both faces share)."""
+    parts = node.values
+    for part, after in itertools.pairwise(parts):
+        if (
+            isinstance(part, ast.Constant)
+            and isinstance(part.value, str)
+            and re.search(r"(^|[\s`'(])--$", part.value)
+            and isinstance(after, ast.FormattedValue)
+        ):
+            return True
+    return False
+
+
 def test_no_core_message_names_a_cli_flag_or_command() -> None:
     # A string literal in the core that tells a person to type a flag or a command is
     # wrong in the TUI; such advice is a hint code that each face phrases.
@@ -82,7 +99,67 @@ def test_no_core_message_names_a_cli_flag_or_command() -> None:
                 and re.search(r"(^|[\s`'(])--[a-z]|`workbench ", node.value)
             ):
                 offenders.append(f"{path.relative_to(CORE)}:{node.lineno}: {node.value!r}")
+            if isinstance(node, ast.JoinedStr) and _flag_built_from_parts(node):
+                offenders.append(f"{path.relative_to(CORE)}:{node.lineno}: {ast.unparse(node)}")
     assert offenders == []
+
+
+def test_every_field_the_core_names_has_the_tui_s_own_label() -> None:
+    # A field without a label would reach the TUI as its parameter name (lease_max).
+    named = {
+        name
+        for path in _core_sources()
+        for name in re.findall(
+            r'\{field:([a-z_]+)\}|field="([a-z_]+)"', path.read_text(encoding="utf-8")
+        )
+        for name in name
+        if name
+    }
+    assert {"ttl", "lease", "lease_max", "region"} <= named
+    assert sorted(named - FIELD_LABELS.keys()) == []
+
+
+@pytest.mark.parametrize(
+    ("call", "cli", "tui"),
+    [
+        (
+            lambda service: service.engines.write_lease("aws", lease="2h", lease_max="1h"),
+            "--lease is longer than --lease-max",
+            "Lease (default TTL) is longer than Lease max",
+        ),
+        (
+            lambda service: service.engines.write_lease("aws", lease="soon", lease_max="1h"),
+            "--lease 'soon' is not a duration",
+            "Lease (default TTL) 'soon' is not a duration",
+        ),
+        (
+            lambda service: service.creds.issue("aws", "webapp", ttl="soon"),
+            "--ttl 'soon' is not a duration",
+            "TTL 'soon' is not a duration",
+        ),
+        (
+            lambda service: service.engines.write_root("aws", region="mars-1"),
+            "--region 'mars-1' is not an AWS region",
+            "Region 'mars-1' is not an AWS region",
+        ),
+    ],
+)
+def test_config_and_issue_errors_speak_each_faces_words(
+    tmp_path: Path, call: Any, cli: str, tui: str
+) -> None:
+    from tests.conftest import PASSPHRASE, fast_kdf
+    from workbench.service import Workbench
+    from workbench.store import Store
+
+    service = Workbench(Store.create(tmp_path / "h", PASSPHRASE, fast_kdf()), operator="t")
+    service.engines.enable("aws")
+    service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
+    with pytest.raises(InvalidInput) as caught:
+        call(service)
+    assert cli_message(caught.value).startswith(cli)
+    assert error_text(caught.value).startswith(tui)
+    assert "--" not in error_text(caught.value) and "_" not in error_text(caught.value)[:30]
+    service.close()
 
 
 def test_no_message_puts_a_possessive_after_a_quoted_name() -> None:

@@ -103,7 +103,10 @@ class Engines(ServicePart):
                 field="profile",
             )
         if "region" in given and not REGION_RE.fullmatch(given["region"] or ""):
-            raise InvalidInput(f"region {given['region']!r} is not an AWS region, e.g. us-east-1")
+            raise InvalidInput(
+                f"{{field:region}} {given['region']!r} is not an AWS region, e.g. us-east-1",
+                field="region",
+            )
         for option in ("iam_endpoint", "sts_endpoint"):
             if option in given:
                 given[option] = _check_endpoint(option, given[option])

@@ -48,7 +48,8 @@ def decide_ttl(engine: Engine, role: Role, requested: str | int | None) -> TtlDe
         ttl = cap
     if role.credential_type.is_sts and ttl < STS_MIN_SECONDS:
         raise InvalidInput(
-            f"TTL of {format_duration(ttl)} is shorter than AWS allows for "
-            f"{role.credential_type.value} credentials (15m minimum)"
+            f"{{field:ttl}} of {format_duration(ttl)} is shorter than AWS allows for "
+            f"{role.credential_type.value} credentials (15m minimum)",
+            field="ttl",
         )
     return TtlDecision(ttl=ttl, max_ttl=cap, warning=warning)

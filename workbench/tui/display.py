@@ -47,6 +47,9 @@ FIELD_LABELS = {
     "secret": "Secret key",
     "since": "Since",
     "label": "The name shown",
+    "region": "Region",
+    "name": "Name",
+    "cache_min_left": "The cache's least share left",
 }
 TUI_HINTS = {
     "create_store": "start the workbench again to create one",

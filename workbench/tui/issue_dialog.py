@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -9,13 +10,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from workbench.domain.formatting import utc_stamp
 from workbench.domain.models import CredentialType, Role
 from workbench.service import IssuedCredential
-from workbench.tui.display import plain, say
+from workbench.tui.display import error_text, plain, say
+from workbench.tui.theme_colors import themed
 
 COPY_FORMATS = {
     "env": "env exports",
@@ -51,17 +54,35 @@ class IssueRequest:
     mfa_code: str | None = None
 
 
+# The dialog's input for each field an issue error can concern (WorkbenchError.field).
+FIELD_INPUTS = {"ttl": "#issue-ttl", "role_arn": "#issue-role-arn", "mfa_code": "#issue-mfa"}
+
+
 class IssueRequestScreen(ModalScreen[IssueRequest | None]):
-    """Choose the role and TTL; only the fields the role's type needs are shown."""
+    """Choose the role and TTL; only the fields the role's type needs are shown.
+
+    With `on_request`, the dialog stays open while the credential is issued: the
+    lease pane closes it when it is, or hands a refusal back (`failed`), shown
+    here in the TUI's words with what was typed kept. Without, it is dismissed
+    with the request.
+    """
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="issue.cancel", tooltip="Close without issuing"),
     ]
 
-    def __init__(self, roles: list[Role], *, selected: str | None = None) -> None:
+    def __init__(
+        self,
+        roles: list[Role],
+        *,
+        selected: str | None = None,
+        on_request: Callable[[IssueRequest], object] | None = None,
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self._roles = {role.name: role for role in roles}
         self._selected = selected if selected in self._roles else next(iter(self._roles), None)
+        self._on_request = on_request
+        self.issuing = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="issue-request"):
@@ -82,12 +103,14 @@ class IssueRequestScreen(ModalScreen[IssueRequest | None]):
             yield IssueSelect([], id="issue-role-arn", allow_blank=True)
             yield Label("MFA code", id="issue-mfa-label")
             yield Input(placeholder="6 digits", id="issue-mfa")
+            yield Static("", id="issue-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Issue (enter)", variant="primary", id="issue")
                 yield Button("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
         self._show_fields()
+        self.query_one("#issue-error").display = False
         self.query_one("#issue-ttl", Input).focus()
 
     @on(Select.Changed, "#issue-role")
@@ -116,17 +139,36 @@ class IssueRequestScreen(ModalScreen[IssueRequest | None]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#issue")
     def _submit(self) -> None:
-        if not self._selected:
+        if not self._selected or self.issuing:
             return
         arn = self.query_one("#issue-role-arn", Select).value
-        self.dismiss(
-            IssueRequest(
-                role=self._selected,
-                ttl=self.query_one("#issue-ttl", Input).value.strip() or None,
-                role_arn=arn if isinstance(arn, str) else None,
-                mfa_code=self.query_one("#issue-mfa", Input).value.strip() or None,
-            )
+        request = IssueRequest(
+            role=self._selected,
+            ttl=self.query_one("#issue-ttl", Input).value.strip() or None,
+            role_arn=arn if isinstance(arn, str) else None,
+            mfa_code=self.query_one("#issue-mfa", Input).value.strip() or None,
         )
+        if self._on_request is None:
+            self.dismiss(request)
+            return
+        self.issuing = True
+        self.query_one("#issue", Button).disabled = True
+        self._say(themed("Issuing…", "$workbench-muted"))
+        self._on_request(request)
+
+    def failed(self, error: BaseException) -> None:
+        """The issue was refused: say why here, in the TUI's words, and keep what was typed."""
+        self.issuing = False
+        self.query_one("#issue", Button).disabled = False
+        self._say(themed(error_text(error), "bold $text-error"))
+        concerned = FIELD_INPUTS.get(getattr(error, "field", None) or "")
+        if concerned and self.query_one(concerned).display:
+            self.query_one(concerned).focus()
+
+    def _say(self, text: Content) -> None:
+        shown = self.query_one("#issue-error", Static)
+        shown.update(text)
+        shown.display = True
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

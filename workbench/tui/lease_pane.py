@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from workbench.domain.formatting import in_words
 from workbench.domain.models import Lease, UnreadableLease
@@ -31,6 +31,8 @@ from workbench.tui.unreadable_notice import UnreadableNotice, read_unreadable
 if TYPE_CHECKING:
     from workbench.domain.models import Role
     from workbench.service import Workbench
+
+ISSUE_WORKER = "issue-credential"  # its failure is shown in the issue dialog, kept open
 
 
 class LeasePane(PrefixRevoking, Containing, Vertical):
@@ -99,6 +101,7 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
         self._graph_minute: int | None = None
         self._reload_after_ops = False
         self._select_on_load: str | None = None
+        self._issue_dialog: IssueRequestScreen | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="lease-toolbar"):
@@ -244,13 +247,20 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
             return
         selected = role or (self.table.selected.role if self.table.selected else None)
 
-        def issue(request: IssueRequest | None) -> None:
-            if request is not None:
-                self.issue_credential(self.service, engine, request)
+        def issue(request: IssueRequest) -> None:
+            self.issue_credential(self.service, engine, request)
 
-        self.app.push_screen(IssueRequestScreen(roles, selected=selected), issue)
+        # It stays open while issuing: closed once issued, or shown why not (on_worker_...).
+        self._issue_dialog = IssueRequestScreen(roles, selected=selected, on_request=issue)
+        self.app.push_screen(self._issue_dialog)
 
-    @work(thread=True, group=OPS_GROUP, exit_on_error=False, description="Issue a credential")
+    @work(
+        thread=True,
+        group=OPS_GROUP,
+        exit_on_error=False,
+        description="Issue a credential",
+        name=ISSUE_WORKER,
+    )
     def issue_credential(self, service: Workbench, engine: str, request: IssueRequest) -> None:
         issued = service.creds.issue(
             engine,
@@ -262,6 +272,9 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
         self.post_message(self.CredentialIssued(issued))
 
     def on_lease_pane_credential_issued(self, event: LeasePane.CredentialIssued) -> None:
+        dialog, self._issue_dialog = self._issue_dialog, None
+        if dialog is not None and self.app.screen is dialog:
+            dialog.dismiss(None)
         self._reload_after_ops = True
         self._select_on_load = event.issued.lease.lease_id
         self.reload()
@@ -336,5 +349,16 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
             say(self, f"Copied {lease.lease_id}")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        dialog, error = self._issue_dialog, event.worker.error
+        if (
+            event.worker.name == ISSUE_WORKER
+            and event.state is WorkerState.ERROR
+            and error is not None
+            and dialog is not None
+            and dialog in self.app.screen_stack
+        ):
+            dialog.failed(error)  # shown in the dialog, which keeps what was typed
+            self.reload()
+            return
         if report_worker_error(self, event) and event.worker.group == OPS_GROUP:
             self.reload()
