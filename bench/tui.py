@@ -180,8 +180,12 @@ async def measure_app(service: Any, home: Path, ticks: int) -> dict[str, Any]:
         screen: Any = app.screen
         figures: dict[str, Any] = {"first_paint": first_paint, "paint_cpu": cpu, "ticks_ms": []}
         figures["rows"] = screen.query_one(LeaseTable).lease_count
+        # Steady state (and an app that can exit cleanly): the other panes mounted and
+        # their first reads shown.
+        await screen.mount_panes()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         if ticks:
-            await screen.mount_panes()  # as they are once the leases are shown
             figures["ticks_ms"] = await tick_costs(screen, ticks)
         await app.workers.wait_for_complete()
     figures["gc_pause_ms"] = max(pauses, default=0.0)
@@ -198,15 +202,17 @@ async def tick_costs(screen: Any, ticks: int) -> list[float]:
     """
     marks: list[float] = []
     answer = screen._ticked  # the poll's answer, called on the UI thread
+    done = asyncio.Event()  # waited on, not polled: a polling loop here is UI-thread work too
 
     def timed(token: int) -> None:
         marks.append(time.thread_time())
         answer(token)
+        if len(marks) == ticks + 2:
+            done.set()
 
     screen._ticked = timed
     try:
-        while len(marks) < ticks + 2:
-            await asyncio.sleep(0.05)
+        await done.wait()
     finally:
         del screen._ticked
     return [(end - begin) * 1000 for begin, end in itertools.pairwise(marks[1:])]
