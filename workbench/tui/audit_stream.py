@@ -235,9 +235,10 @@ class AuditStream(Pane, Vertical):
             keep_newlines=True,
         )
 
-    @staticmethod
-    def _syntax(text: str) -> Syntax:
-        return Syntax(text, "json", word_wrap=True, background_color="default", theme="ansi_dark")
+    def _syntax(self, text: str) -> Syntax:
+        # A dark theme: the terminal palette's JSON colours; a light one: Pygments' own.
+        palette = "ansi_dark" if self.app.current_theme.dark else "default"
+        return Syntax(text, "json", word_wrap=True, background_color="default", theme=palette)
 
     @on(DataTable.RowHighlighted, "#audit-table")
     def _show_detail(self, event: DataTable.RowHighlighted) -> None:

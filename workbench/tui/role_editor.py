@@ -141,10 +141,18 @@ class RoleEditor(RoleListOps, Horizontal):
                 NEW_POLICY,
                 language="json",
                 show_line_numbers=True,
+                theme=self._editor_theme(),
                 id="policy",
                 tab_behavior="indent",
             )
             yield RoleFindings(id="role-findings")
+
+    def _editor_theme(self) -> str:
+        """The editor's syntax colours are its own: the set made for a dark or a light ground."""
+        return "css" if self.app.current_theme.dark else "github_light"
+
+    def theme_changed(self) -> None:
+        self.query_one("#policy", TextArea).theme = self._editor_theme()
 
     def on_mount(self) -> None:
         self.watch(self.app, "engine", self._engine_changed, init=False)
