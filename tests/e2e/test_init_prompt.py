@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import subprocess
@@ -35,10 +36,8 @@ class Terminal:
         def arrived() -> bool:
             ready, _, _ = select.select([self.master], [], [], 0.1)
             if ready:
-                try:
+                with contextlib.suppress(OSError):  # the process ended and closed its side
                     self.output += os.read(self.master, 4096).decode(errors="replace")
-                except OSError:  # the process ended and closed its side
-                    pass
             return text in self.output[self.seen :]
 
         wait_for(arrived, f"{text!r} on the terminal (after {self.output[self.seen :]!r})")
