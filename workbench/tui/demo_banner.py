@@ -30,8 +30,12 @@ class DemoBanner(Static):
         super().__init__(self._text(), id="demo-banner")
 
     def on_resize(self) -> None:
-        """A small terminal keeps the endpoint and the command (the notes are in `?`)."""
-        compact = self.size.width < COMPACT_WIDTH or self.screen.size.height < COMPACT_HEIGHT
+        """A small terminal keeps the endpoint and the command (the notes are in `?`).
+
+        Judged by the terminal's size, not the banner's: opening a side panel
+        must not change what the banner says."""
+        width, height = self.app.size
+        compact = width < COMPACT_WIDTH or height < COMPACT_HEIGHT
         if compact != self._compact:
             self._compact = compact
             self.update(self._text())
