@@ -42,6 +42,10 @@ class MainScreen(Screen[None]):
     """Leases, roles, engines, audit, IAM and static roles; the tick drives countdowns and
     live reloads."""
 
+    # Focus goes to the first pane's main widget, not Textual's default (the first
+    # focusable widget: the tab strip, restyled on focus and again on blur, ~0.1 s of
+    # the first paint before on_mount moved focus to the table).
+    AUTO_FOCUS = PANES[0].PANE_FOCUS
     BINDINGS = [
         *(
             Binding(
