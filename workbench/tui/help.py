@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from workbench.tui.theme_colors import themed
 
@@ -151,6 +151,10 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
+        # Deferred: Markdown brings markdown_it, ~25 ms of the main screen's first paint,
+        # and only f1 shows it.
+        from textual.widgets import Markdown
+
         from workbench.tui.key_reference import reference_markdown
 
         with VerticalScroll(id="help-body", classes="dialog"):
