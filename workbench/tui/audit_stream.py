@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,6 +28,8 @@ from workbench.tui.pane import Pane
 from workbench.tui.theme_colors import theme_style, themed
 
 if TYPE_CHECKING:
+    from rich.syntax import Syntax
+
     from workbench.service import Workbench
 
 INITIAL_ENTRIES = 500
@@ -236,6 +237,9 @@ class AuditStream(Pane, Vertical):
         )
 
     def _syntax(self, text: str) -> Syntax:
+        # Deferred: rich.syntax brings Pygments, ~8 ms of the main screen's first paint.
+        from rich.syntax import Syntax
+
         # A dark theme: the terminal palette's JSON colours; a light one: Pygments' own.
         palette = "ansi_dark" if self.app.current_theme.dark else "default"
         return Syntax(text, "json", word_wrap=True, background_color="default", theme=palette)
