@@ -444,7 +444,13 @@ def test_a_writer_whose_clock_is_an_hour_ahead_still_looks_healthy(pg_url: str) 
     ahead = time.time() + 3600
     body = json.dumps(a_status(last_pass=ahead - 2, written=ahead))
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute("UPDATE worker_status SET body = %s", (body,))
+        # Written now by the server's clock, as write_pg_status does: only the body's
+        # own clock is an hour ahead.
+        conn.execute(
+            "UPDATE worker_status SET body = %s,"
+            " written_time = extract(epoch FROM clock_timestamp())::float8",
+            (body,),
+        )
 
     report = read_pg_status(pg_url)
 
