@@ -122,7 +122,7 @@ def test_assumed_role_with_several_arns_needs_a_choice(service: Workbench) -> No
     with pytest.raises(InvalidInput, match="choose one with role_arn") as caught:
         service.creds.issue("aws", "multi")
     assert caught.value.field == "role_arn"  # the CLI says --role-arn, the TUI "Role ARN"
-    with pytest.raises(InvalidInput, match="not one of role 'multi'"):
+    with pytest.raises(InvalidInput, match="is not one of the role_arns of role 'multi'"):
         service.creds.issue("aws", "multi", role_arn="arn:aws:iam::123456789012:role/c")
     assert service.leases.list() == []
 
