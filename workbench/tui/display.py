@@ -8,9 +8,11 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color
+from textual.content import Content
 from textual.dom import DOMNode
 from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from workbench.domain.errors import WorkbenchError
@@ -100,6 +102,23 @@ def middle_ellipsis(text: str, width: int) -> str:
 def plain(text: str, style: str | Style = "") -> Text:
     """Outside text as a Rich Text: literal (no markup), control characters shown escaped."""
     return Text(printable(text, keep_newlines=True), style=style)
+
+
+def show_text(static: Static, content: Content | Text | str) -> None:
+    """`static.update(content)`, unless it shows that already (the same text and styles).
+
+    Each update lays the whole screen out again, as the text may change size: with every
+    pane mounted that is 15-25 ms of the UI thread, and the panes read again (and set
+    their summaries) whenever the store changes, which can be every second.
+    """
+    shown = static.content
+    if type(shown) is type(content):
+        if isinstance(shown, Content) and isinstance(content, Content):
+            if shown.plain == content.plain and shown.spans == content.spans:
+                return
+        elif shown == content:  # str, or rich Text: its plain text and spans
+            return
+    static.update(content)
 
 
 def say(

@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from workbench.domain.errors import WorkbenchError
 from workbench.domain.models import Role
-from workbench.tui.display import error_text, plain, report_worker_error, say
+from workbench.tui.display import error_text, plain, report_worker_error, say, show_text
 from workbench.tui.role_findings import RoleFindings
 from workbench.tui.role_form import RoleFields
 from workbench.tui.role_list_ops import RoleListOps
@@ -205,7 +205,7 @@ class RoleEditor(RoleListOps, Horizontal):
             say(self, message, title="Load roles", severity="error", timeout=10)
         self._list_error = message
         error = self.query_one("#role-list-error", Static)
-        error.update(plain(f"Cannot list the roles: {message}" if message else ""))
+        show_text(error, plain(f"Cannot list the roles: {message}" if message else ""))
         error.display = bool(message)
 
     def _highlighted_name(self) -> str | None:

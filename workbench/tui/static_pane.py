@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from workbench.domain.durations import format_duration
 from workbench.domain.formatting import expires_in, utc_stamp
 from workbench.domain.models import StaticRole
-from workbench.tui.display import error_text, plain, report_worker_error, say
+from workbench.tui.display import error_text, plain, report_worker_error, say, show_text
 from workbench.tui.pane import Pane
 from workbench.tui.static_form import StaticRoleScreen
 from workbench.tui.static_table import StaticTable, note
@@ -169,14 +169,14 @@ class StaticPane(Pane, Vertical):
                 themed(f"{count} static role(s) in engine {engine}; "),
                 themed("each key is replaced when its period is up.", "$workbench-muted"),
             )
-        self.query_one("#static-summary", Static).update(text)
+        show_text(self.query_one("#static-summary", Static), text)
 
     def _show_detail(self) -> None:
         """The selected role in full under the table (the columns may be cut)."""
         role = self.selected
         detail = self.query_one("#static-detail", Static)
         if role is None:
-            detail.update("")
+            show_text(detail, "")
             return
         text = plain(
             f"{role.name}: IAM user {role.username}, key {role.access_key_id or '-'}, "
@@ -187,7 +187,7 @@ class StaticPane(Pane, Vertical):
         if extra.plain:
             text.append("\n")
             text.append_text(extra)
-        detail.update(text)
+        show_text(detail, text)
 
     def on_data_table_row_highlighted(self) -> None:
         self._show_detail()

@@ -46,6 +46,8 @@ class UnreadableNotice(Static):
 
     def show(self, rows: list[UnreadableLease], problem: str = "") -> None:
         """Show `rows` (set aside, not revoked) or `problem` (the listing itself failed)."""
+        if not (rows or problem or self.rows or self.problem):
+            return  # still nothing to show: an update would lay out the whole screen again
         self.rows, self.problem = rows, problem
         self.set_class(bool(rows or problem), "-shown")
         if problem:
