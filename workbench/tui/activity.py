@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from rich.text import Text
 from textual.widget import Widget
@@ -42,17 +42,22 @@ class ActivityGraph(Widget):
         self._revoked.update(revoked)
         self.refresh()
 
-    def observe(self, live: Iterable[Lease]) -> None:
-        """Compare a new snapshot of live leases with the last: new ones were issued,
-        missing ones ended (revoked, expired)."""
-        leases = {lease.lease_id: lease for lease in live}
+    def observe(self, leases: Mapping[str, Lease]) -> None:
+        """Compare a new snapshot of live leases (by id) with the last: new ones were issued,
+        missing ones ended (revoked, expired). Redrawn only if a count changed."""
         now_minute = int(self._now() // 60)
+        changed = self._known is None
         if self._known is not None:
-            for lease_id in leases.keys() - self._known:
+            issued = leases.keys() - self._known
+            for lease_id in issued:
                 self._issued[int(leases[lease_id].issue_time // 60)] += 1
-            self._revoked[now_minute] += len(self._known - leases.keys())
+            ended = len(self._known - leases.keys())
+            if ended:
+                self._revoked[now_minute] += ended
+            changed = bool(issued or ended)
         self._known = set(leases)
-        self.refresh()
+        if changed:
+            self.refresh()
 
     def _line(self, label: str, counts: Counter[int], now_minute: int, component: str) -> Text:
         values = [counts.get(now_minute - back, 0) for back in range(MINUTES - 1, -1, -1)]

@@ -8,9 +8,8 @@ countdown tick is one `refresh()` of the visible region, whatever the row count.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,12 +22,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from workbench.domain.formatting import expires_in, utc_time
-from workbench.domain.models import Lease, LeaseState
+from workbench.domain.models import Lease
 from workbench.domain.text import printable
 from workbench.tui.display import middle_ellipsis, urgency
+from workbench.tui.lease_rows import Rows, View, arrange, rows_of
 from workbench.tui.theme_colors import readable
-
-STATE_ORDER = {state: index for index, state in enumerate(LeaseState)}
 
 
 @dataclass(frozen=True)
@@ -52,31 +50,6 @@ COLUMNS = (
 MIN_ID_WIDTH = 32
 # When the table is narrow (a side panel is open), these go first, in this order.
 DROP_ORDER = ("issued_by", "engine", "issue_time", "access_key_id", "credential_type", "role")
-
-SORT_KEYS: dict[str, Callable[[Lease], Any]] = {
-    "lease_id": lambda lease: lease.lease_id,
-    "engine": lambda lease: (lease.engine, lease.lease_id),
-    "role": lambda lease: (lease.role, lease.expire_time),
-    "credential_type": lambda lease: (lease.credential_type.value, lease.expire_time),
-    "access_key_id": lambda lease: lease.access_key_id or "",
-    "issue_time": lambda lease: lease.issue_time,
-    "issued_by": lambda lease: (lease.issued_by or "", lease.expire_time),
-    "expire_time": lambda lease: lease.expire_time,
-    "state": lambda lease: (STATE_ORDER[lease.state], lease.expire_time),
-}
-
-
-def _search_text(lease: Lease) -> str:
-    return " ".join(
-        (
-            lease.lease_id,
-            lease.role,
-            lease.credential_type.value,
-            lease.state.value,
-            lease.access_key_id or "",
-            lease.issued_by or "",
-        )
-    ).lower()
 
 
 class LeaseTable(ScrollView, can_focus=True):
@@ -121,8 +94,8 @@ class LeaseTable(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._data = rows_of((), View())
         self._leases: dict[str, Lease] = {}
-        self._search: dict[str, str] | None = None  # made when a filter is typed
         self._rows: list[Lease] = []
         self._positions: dict[str, int] = {}
         self._cursor = 0
@@ -153,11 +126,26 @@ class LeaseTable(ScrollView, can_focus=True):
     def lease_count(self) -> int:
         return len(self._leases)
 
+    @property
+    def arranged(self) -> Rows:
+        """The leases as shown now (a loader reuses the ones that did not change)."""
+        return self._data
+
+    @property
+    def view(self) -> View:
+        """The filter and the sort: what a loader needs to arrange rows off the UI thread."""
+        return View(self.filter_text, self.sort_column, self.sort_reverse)
+
     def set_leases(self, leases: Iterable[Lease]) -> None:
         """Replace every lease (a reload); the cursor stays on the same lease id."""
-        self._leases = {lease.lease_id: lease for lease in leases}
-        self._search = None  # 10,000 search texts cost ~15 ms of the UI thread: made on demand
-        self._arrange()
+        self.show_rows(rows_of(leases, self.view))
+
+    def show_rows(self, rows: Rows) -> None:
+        """Show leases a loader arranged in its thread (`rows_of(leases, table.view)`), so
+        a reload costs the UI thread a swap; arranged again if the view changed since."""
+        if rows.view != self.view:
+            rows = arrange(rows.leases, self.view, rows.search)
+        self._show(rows)
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text.strip().lower()
@@ -180,17 +168,11 @@ class LeaseTable(ScrollView, can_focus=True):
         return True
 
     def _arrange(self) -> None:
-        words = self.filter_text.split()
-        leases: Iterable[Lease] = self._leases.values()
-        if words:
-            if self._search is None:
-                self._search = {key: _search_text(lease) for key, lease in self._leases.items()}
-            search = self._search
-            leases = [
-                lease for lease in leases if all(word in search[lease.lease_id] for word in words)
-            ]
-        self._rows = sorted(leases, key=SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
-        self._positions = {lease.lease_id: index for index, lease in enumerate(self._rows)}
+        self._show(arrange(self._leases, self.view, self._data.search))
+
+    def _show(self, rows: Rows) -> None:
+        self._data = rows
+        self._leases, self._rows, self._positions = rows.leases, rows.shown, rows.positions
         previous = self._cursor_id
         position = self._positions.get(previous) if previous else None
         self._cursor = position if position is not None else min(self._cursor, len(self._rows) - 1)
