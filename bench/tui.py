@@ -22,6 +22,8 @@ Goals (issues 7 and 15):
   only the median): main-thread CPU time from one tick's answer to the next,
   over `--ticks` real one-second ticks, so it holds all the UI thread did in
   that second (the poll's answer, drawing the visible lines, any collection);
+  then as many ticks with another connection committing a write every second,
+  as a revoker or another operator does, so every tick reloads the leases;
 - peak memory <= 200 MB (the app process's maximum RSS).
 """
 
@@ -34,13 +36,15 @@ import itertools
 import json
 import os
 import resource
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +182,7 @@ async def measure_app(service: Any, home: Path, ticks: int) -> dict[str, Any]:
         await app.workers.wait_for_complete()
         await pilot.pause()
         screen: Any = app.screen
-        figures: dict[str, Any] = {"first_paint": first_paint, "paint_cpu": cpu, "ticks_ms": []}
+        figures: dict[str, Any] = {"first_paint": first_paint, "paint_cpu": cpu}
         figures["rows"] = screen.query_one(LeaseTable).lease_count
         # Steady state (and an app that can exit cleanly): the other panes mounted and
         # their first reads shown.
@@ -187,6 +191,8 @@ async def measure_app(service: Any, home: Path, ticks: int) -> dict[str, Any]:
         await pilot.pause()
         if ticks:
             figures["ticks_ms"] = await tick_costs(screen, ticks)
+            with written_every_second(home):
+                figures["reload_ticks_ms"] = await tick_costs(screen, ticks)
         await app.workers.wait_for_complete()
     figures["gc_pause_ms"] = max(pauses, default=0.0)
     return figures
@@ -216,6 +222,34 @@ async def tick_costs(screen: Any, ticks: int) -> list[float]:
     finally:
         del screen._ticked
     return [(end - begin) * 1000 for begin, end in itertools.pairwise(marks[1:])]
+
+
+@contextmanager
+def written_every_second(home: Path) -> Iterator[None]:
+    """Another connection commits a write to the store every second, as a revoker or another
+    operator does (10,000 leases spread over an hour end ~3 a second): each tick's poll
+    sees the change and the lease pane reloads. The write touches one lease's
+    updated_time, which the table does not show (a write that changes no value does not
+    move SQLite's data_version)."""
+    stop = threading.Event()
+
+    def write() -> None:
+        with closing(sqlite3.connect(home / "workbench.db")) as conn:
+            while not stop.wait(1.0):
+                with conn:
+                    conn.execute(
+                        "UPDATE leases SET updated_time = ? "
+                        "WHERE rowid = (SELECT min(rowid) FROM leases)",
+                        (time.time(),),
+                    )
+
+    writer = threading.Thread(target=write, name="bench-writer", daemon=True)
+    writer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        writer.join()
 
 
 def watch_gc() -> list[float]:
@@ -356,12 +390,16 @@ def main() -> None:
         f"{spread(paints)} of {len(paints)}, CPU {spread(paint_cpu)} "
         f"(goal <= {GOALS['first_paint']} s: {verdict(paint <= GOALS['first_paint'])})",
     )
-    ticks = figures["ticks_ms"]
-    line(
-        "UI thread per tick (CPU, one second)",
-        f"{statistics.median(ticks):.1f} ms median, {max(ticks):.1f} ms max of {len(ticks)} "
-        f"(goal: max <= {GOALS['tick_ms']:.0f} ms: {verdict(max(ticks) <= GOALS['tick_ms'])})",
-    )
+    for label, key in (
+        ("UI thread per tick (CPU, one second)", "ticks_ms"),
+        ("same, the store written every second", "reload_ticks_ms"),
+    ):
+        ticks = figures[key]
+        line(
+            label,
+            f"{statistics.median(ticks):.1f} ms median, {max(ticks):.1f} ms max of {len(ticks)} "
+            f"(goal: max <= {GOALS['tick_ms']:.0f} ms: {verdict(max(ticks) <= GOALS['tick_ms'])})",
+        )
     line(
         "longest GC pause (any thread)",
         f"{figures['gc_pause_ms']:.1f} ms (first paint and ticks; it stalls the UI thread too)",
