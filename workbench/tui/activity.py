@@ -31,7 +31,7 @@ class ActivityGraph(Widget):
         super().__init__(id=id)
         self._issued: Counter[int] = Counter()
         self._revoked: Counter[int] = Counter()
-        self._known: set[str] | None = None
+        self._known: frozenset[str] | None = None
 
     def _now(self) -> float:
         return float(getattr(self.app, "clock", time.time)())
@@ -42,20 +42,22 @@ class ActivityGraph(Widget):
         self._revoked.update(revoked)
         self.refresh()
 
-    def observe(self, leases: Mapping[str, Lease]) -> None:
-        """Compare a new snapshot of live leases (by id) with the last: new ones were issued,
-        missing ones ended (revoked, expired). Redrawn only if a count changed."""
+    def observe(self, leases: Mapping[str, Lease], ids: frozenset[str] | None = None) -> None:
+        """Compare a new snapshot of live leases (by id; `ids`: their ids, if made already)
+        with the last: new ones were issued, missing ones ended (revoked, expired). Redrawn
+        only if a count changed."""
+        ids = frozenset(leases) if ids is None else ids
         now_minute = int(self._now() // 60)
         changed = self._known is None
         if self._known is not None:
-            issued = leases.keys() - self._known
+            issued = ids - self._known
             for lease_id in issued:
                 self._issued[int(leases[lease_id].issue_time // 60)] += 1
-            ended = len(self._known - leases.keys())
+            ended = len(self._known - ids)
             if ended:
                 self._revoked[now_minute] += ended
             changed = bool(issued or ended)
-        self._known = set(leases)
+        self._known = ids
         if changed:
             self.refresh()
 

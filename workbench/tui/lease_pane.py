@@ -198,7 +198,7 @@ class LeasePane(PrefixRevoking, Containing, Vertical):
         if self._select_on_load and self.table.select(self._select_on_load):
             self._select_on_load = None
         if not self.history:  # the graph counts issues and revocations among live leases
-            self.query_one(ActivityGraph).observe(event.rows.leases)
+            self.query_one(ActivityGraph).observe(event.rows.leases, event.rows.ids)
         self._show_count()
 
     def on_lease_pane_history_loaded(self, event: HistoryLoaded) -> None:

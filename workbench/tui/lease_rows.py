@@ -45,6 +45,7 @@ class Rows:
     shown: list[Lease]
     positions: dict[str, int]
     search: dict[str, str] | None  # each lease's search text, made when a filter needs it
+    ids: frozenset[str]  # the leases' ids, for the activity graph's comparison
 
 
 def search_text(lease: Lease) -> str:
@@ -71,7 +72,7 @@ def arrange(leases: dict[str, Lease], view: View, search: dict[str, str] | None 
         chosen = [lease for lease in chosen if all(word in texts[lease.lease_id] for word in words)]
     shown = sorted(chosen, key=SORT_KEYS[view.sort_column], reverse=view.sort_reverse)
     positions = {lease.lease_id: index for index, lease in enumerate(shown)}
-    return Rows(leases, view, shown, positions, search)
+    return Rows(leases, view, shown, positions, search, frozenset(leases))
 
 
 def rows_of(
