@@ -10,6 +10,11 @@ from tests.contract.conftest import Backend
 from workbench.domain.errors import StoreCorrupted
 
 
+def _head(backend: Backend) -> str | None:
+    rows = backend.conn.query("SELECT value FROM meta WHERE key = 'audit_head'")
+    return rows[0][0] if rows else None
+
+
 def _row(seq: int, path: str = "aws/creds/web", **fields: Any) -> dict[str, Any]:
     row = {
         "seq": seq,
@@ -33,6 +38,43 @@ def test_an_appended_entry_is_the_new_head(backend: Backend) -> None:
     assert backend.audit.insert(_row(2)) == 2
     assert backend.audit.head() == (2, "h2")
     assert backend.audit.count() == 2
+
+
+def test_an_append_moves_the_signed_head_with_the_row_and_its_link_reads_both(
+    backend: Backend,
+) -> None:
+    """What an append reads and writes under the write lock (one round trip each on
+    PostgreSQL): the last row, the signed head in meta and the enabled devices."""
+    empty = backend.audit.link("audit_head")
+    assert (empty.table_seq, empty.table_hash, empty.head, empty.devices) == (0, "", None, [])
+    backend.audit.add_device("file", "file", {"file_path": "/var/log/a.log", "from_seq": 3}, 2.5)
+    backend.audit.add_device("early", "file", {"file_path": "/b"}, 1.0)
+    with backend.conn.transaction():
+        backend.audit.append(_row(1), "audit_head", '{"seq": 1}')
+        backend.audit.append(_row(2), "audit_head", '{"seq": 2}')
+    link = backend.audit.link("audit_head")
+    assert (link.table_seq, link.table_hash, link.head) == (2, "h2", '{"seq": 2}')
+    assert link.devices == backend.audit.devices()
+    assert [d["name"] for d in link.devices] == ["early", "file"]
+    assert link.devices[1]["options"] == {"file_path": "/var/log/a.log", "from_seq": 3}
+    assert link.devices[1]["created_time"] == 2.5
+    assert _head(backend) == '{"seq": 2}'
+    assert next(backend.audit.iterate(after_seq=1)) == _row(2)
+
+
+def test_an_append_refused_by_the_table_leaves_the_head_where_it_was(backend: Backend) -> None:
+    backend.audit.append(_row(1), "audit_head", '{"seq": 1}')
+    with pytest.raises(Exception):  # noqa: B017 - each backend's own integrity error
+        backend.audit.append(_row(1, request_id="again"), "audit_head", '{"seq": "forged"}')
+    assert _head(backend) == '{"seq": 1}'
+    assert backend.audit.count() == 1
+
+
+def test_a_damaged_device_is_named_by_the_link_too(backend: Backend) -> None:
+    backend.audit.add_device("file", "file", {"file_path": "/a"}, 1.0)
+    backend.conn.execute("UPDATE audit_devices SET options = '[1]'")
+    with pytest.raises(StoreCorrupted, match="audit device 'file' has a damaged record"):
+        backend.audit.link("audit_head")
 
 
 def test_the_trail_filters_by_path_operation_errors_and_newest(backend: Backend) -> None:

@@ -107,6 +107,49 @@ def test_a_write_cut_off_midway_is_refused_whole(
     assert [x.lease_id for x in leases.list()] == ["aws/creds/web/c"]
 
 
+def test_a_write_survives_the_server_dropping_every_idle_connection(
+    conn: PgConnection, store_url: str, pg_server: Any
+) -> None:
+    """A connection dropped while idle in the pool is replaced before the transaction's first
+    statement (which carries BEGIN and the write lock): nothing of it had run yet."""
+    leases = SqliteLeases(conn, Cipher(new_data_key()))
+    leases.insert(make_lease("aws/creds/web/a"))
+    _kill_sessions(pg_server, store_url)
+    with conn.transaction():
+        leases.insert(make_lease("aws/creds/web/b"))
+        leases.insert(make_lease("aws/creds/web/c"))
+    assert [x.lease_id for x in leases.list()] == [
+        "aws/creds/web/a",
+        "aws/creds/web/b",
+        "aws/creds/web/c",
+    ]
+
+
+def test_a_transaction_takes_the_write_lock_with_its_first_statement(
+    conn: PgConnection, store_url: str, pg_server: Any
+) -> None:
+    """Another writer waits from the first statement on; a transaction that runs no statement
+    holds nothing up (and sends nothing)."""
+    second = PgConnection(store_url)
+    try:
+        with conn.transaction():
+            second.execute("INSERT INTO meta (key, value) VALUES ('second', '1')")  # not held
+            conn.query("SELECT 1")
+            blocked = threading.Thread(
+                target=second.execute,
+                args=("INSERT INTO meta (key, value) VALUES ('third', '1')",),
+            )
+            blocked.start()
+            wait_for(lambda: _waiting_for_advisory_lock(pg_server) == 1, "the writer to queue")
+        blocked.join()
+        assert conn.query("SELECT key FROM meta WHERE key IN ('second', 'third') ORDER BY key") == [
+            ("second",),
+            ("third",),
+        ]
+    finally:
+        second.close()
+
+
 def test_writers_queue_on_the_write_lock_while_readers_go_on(
     conn: PgConnection, store_url: str, pg_server: Any
 ) -> None:

@@ -55,16 +55,16 @@ def test_a_credential_withdrawn_for_a_cut_off_response_entry_is_audited(
     store: Any = service._store
     service.roles.write("aws", "webapp", {"credential_type": "iam_user"})
     armed: list[bool] = []
-    insert = store.audit.insert
+    append = store.audit.append
 
-    def cut_off_insert(row: dict[str, Any]) -> Any:
+    def cut_off_append(row: dict[str, Any], *head: str) -> Any:
         # The issuance's response entry, inside its transaction: its connection goes.
         if armed and row["type"] == "response":
             armed.clear()
             _terminate(pg_url, store._pg._pinned().info.backend_pid)
-        return insert(row)
+        return append(row, *head)
 
-    monkeypatch.setattr(store.audit, "insert", cut_off_insert)
+    monkeypatch.setattr(store.audit, "append", cut_off_append)
     client = service._ctx.clients(service.engines.get("aws")).iam
     client.meta.events.register(
         "after-call.iam.CreateAccessKey", lambda **_kwargs: armed.append(True)
@@ -98,10 +98,10 @@ def test_a_credential_withdrawn_for_a_cut_off_response_entry_is_audited(
 def _cut_off_once(
     monkeypatch: pytest.MonkeyPatch, store: Any, url: str, repository: str, hit: Any
 ) -> None:
-    """Cut off the write transaction of the first `store.REPOSITORY.insert/update` call `hit`
+    """Cut off the write transaction of the first `store.REPOSITORY.append/update` call `hit`
     accepts (its connection ended by the server, mid-transaction)."""
     target = getattr(store, repository)
-    name = "insert" if repository == "audit" else "update"
+    name = "append" if repository == "audit" else "update"
     original = getattr(target, name)
     armed = [True]
 
@@ -110,6 +110,7 @@ def _cut_off_once(
             return original(row, *args, **kwargs)
         armed.clear()
         with store.transaction():  # the write's own transaction (joined if one is open)
+            store.get_meta("schema_version")  # begun: the cut comes mid-transaction
             _terminate(url, store._pg._pinned().info.backend_pid)
             return original(row, *args, **kwargs)
 

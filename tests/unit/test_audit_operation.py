@@ -121,10 +121,10 @@ def test_operations_resume_when_the_device_is_writable_again(log: AuditLog, tmp_
 def test_a_failing_store_table_refuses_the_operation(
     log: AuditLog, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def full(row: object) -> int:
+    def full(*row: object) -> None:
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(store.audit, "insert", full)
+    monkeypatch.setattr(store.audit, "append", full)
     with pytest.raises(AuditFailure, match=r"audit device 'store' .*disk is full.*refused"):
         with log.operation("update", "aws/creds/webapp"):
             pytest.fail("the body ran without an audit entry")

@@ -178,18 +178,23 @@ class DeviceSet:
         self._store = store
         self._fsync = fsync
         self._token: int | None = None
+        self._rows: list[dict[str, Any]] | None = None
         self._devices: list[FileDevice] = []
 
     def invalidate(self) -> None:
         """Forget the cache (after this process changed the list itself)."""
-        self._token = None
+        self._token, self._rows = None, None
 
-    def current(self) -> list[FileDevice]:
-        """The devices to write, re-read when the store changed under us."""
-        token = self._store.change_token()
-        if token != self._token:
-            self._devices = self._load(self._store.audit.devices())
-            self._token = token
+    def current(self, rows: list[dict[str, Any]] | None = None) -> list[FileDevice]:
+        """The devices to write: from `rows` when the caller has just read them (an append,
+        under the write lock), else re-read when the store changed under us."""
+        if rows is None:
+            token = self._store.change_token()
+            if token == self._token:
+                return self._devices
+            rows, self._token = self._store.audit.devices(), token
+        if rows != self._rows:
+            self._devices, self._rows = self._load(rows), rows
         return self._devices
 
     def _load(self, rows: list[dict[str, Any]]) -> list[FileDevice]:

@@ -19,6 +19,7 @@ from workbench.audit.redact import Hasher
 from workbench.audit.verify import HEAD_META_KEY, head_meta_value
 from workbench.domain.faults import AUDIT_DEVICE_WRITTEN, fault_point
 from workbench.store import Repositories
+from workbench.store.audit_rows import ChainLink
 
 
 class DeviceFailure(Exception):
@@ -63,12 +64,13 @@ class ChainWriter:
         written: list[tuple[FileDevice, int, int]] = []
         try:
             with self._store.transaction():
-                devices = [d for d in self._devices.current() if d.name not in skip]
-                seq, prev_hash = self._next_link()
+                link = self._store.audit.link(HEAD_META_KEY)
+                devices = [d for d in self._devices.current(link.devices) if d.name not in skip]
+                seq, prev_hash = self._next_link(link)
                 entry_hash = chain_hash(
                     seq, prev_hash, entry_type, request_id, path, operation, error_flag, entry_text
                 )
-                self._store.audit.insert(
+                self._store.audit.append(
                     {
                         "seq": seq,
                         "time": self._clock(),
@@ -80,9 +82,10 @@ class ChainWriter:
                         "entry": entry_text,
                         "prev_hash": prev_hash,
                         "hash": entry_hash,
-                    }
+                    },
+                    HEAD_META_KEY,
+                    head_meta_value(self._hasher, seq, entry_hash),
                 )
-                self._store.set_meta(HEAD_META_KEY, head_meta_value(self._hasher, seq, entry_hash))
                 line = file_line(seq, entry_text, prev_hash, entry_hash)
                 for device in devices:
                     try:
@@ -102,24 +105,22 @@ class ChainWriter:
 
     def next_seq(self) -> int:
         """The seq the next entry will get (call inside a transaction to hold it)."""
-        return self._next_link()[0]
+        return self._next_link(self._store.audit.link(HEAD_META_KEY))[0]
 
-    def _next_link(self) -> tuple[int, str]:
+    def _next_link(self, link: ChainLink) -> tuple[int, str]:
         """The next seq and the hash it follows.
 
         It follows the authenticated head, not merely the table's last row: an
         entry deleted from the end must stay visible as a gap, and a forged row
         appended at the end must stay outside the chain.
         """
-        table_seq, table_hash = self._store.audit.head()
-        head = self._authenticated_head()
+        head = self._authenticated_head(link.head)
         if head is None:
-            return table_seq + 1, table_hash
+            return link.table_seq + 1, link.table_hash
         head_seq, head_hash = head
-        return max(table_seq, head_seq) + 1, head_hash
+        return max(link.table_seq, head_seq) + 1, head_hash
 
-    def _authenticated_head(self) -> tuple[int, str] | None:
-        raw = self._store.get_meta(HEAD_META_KEY)
+    def _authenticated_head(self, raw: str | None) -> tuple[int, str] | None:
         if raw is None:
             return None
         try:

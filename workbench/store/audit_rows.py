@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from workbench.domain.errors import StoreCorrupted
 from workbench.domain.text import printable
-from workbench.store.dialect import SqlConnection
+from workbench.store.dialect import POSTGRESQL, SqlConnection
 
 _AUDIT_COLUMNS = (
     "seq",
@@ -24,6 +24,35 @@ _AUDIT_COLUMNS = (
 )
 
 
+_DEVICE_COLUMNS = "name, kind, options, created_time"
+_DEVICE_ORDER = "created_time, name"
+_HEAD_SQL = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+_META_SQL = "SELECT value FROM meta WHERE key = ?"
+_DEVICES_SQL = f"SELECT {_DEVICE_COLUMNS} FROM audit_devices ORDER BY {_DEVICE_ORDER}"
+_SET_META_SQL = (
+    "INSERT INTO meta (key, value) VALUES (?, ?) "
+    "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+)
+# PostgreSQL: what an append reads, in one round trip (the devices as one JSON array).
+_PG_LINK_SQL = (
+    "SELECT (SELECT seq FROM audit ORDER BY seq DESC LIMIT 1), "
+    "(SELECT hash FROM audit ORDER BY seq DESC LIMIT 1), "
+    "(SELECT value FROM meta WHERE key = ?), "
+    f"(SELECT coalesce(json_agg(json_build_array({_DEVICE_COLUMNS}) ORDER BY {_DEVICE_ORDER}), "
+    "'[]')::text FROM audit_devices)"
+)
+
+
+class ChainLink(NamedTuple):
+    """What an append reads under the write lock: the table's last row, the signed head
+    (meta, raw) and the enabled devices."""
+
+    table_seq: int
+    table_hash: str
+    head: str | None
+    devices: list[dict[str, Any]]
+
+
 class SqliteAudit:
     """The audit table: append-only rows linked by hash (see workbench.audit)."""
 
@@ -32,15 +61,40 @@ class SqliteAudit:
 
     def head(self) -> tuple[int, str]:
         """The last entry's sequence number and hash ((0, "") when empty)."""
-        rows = self._conn.query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        rows = self._conn.query(_HEAD_SQL)
         return (int(rows[0][0]), str(rows[0][1])) if rows else (0, "")
+
+    def link(self, head_key: str) -> ChainLink:
+        """What the next append needs: the last row, meta `head_key` and the devices.
+
+        One round trip on PostgreSQL (SQLite's queries cost no round trip).
+        """
+        if self._conn.dialect != POSTGRESQL:
+            seq, entry_hash = self.head()
+            meta = self._conn.query(_META_SQL, (head_key,))
+            return ChainLink(seq, entry_hash, meta[0][0] if meta else None, self.devices())
+        seq, entry_hash, head, devices = self._conn.query(_PG_LINK_SQL, (head_key,))[0]
+        rows = [_device(*row) for row in json.loads(devices)]
+        return ChainLink(int(seq or 0), str(entry_hash or ""), head, rows)
+
+    def append(self, row: dict[str, Any], head_key: str, head_value: str) -> None:
+        """Insert a row (seq given) and set meta `head_key`, together (one statement on
+        PostgreSQL)."""
+        insert, values = _insert(row)
+        with self._conn.transaction():
+            if self._conn.dialect == POSTGRESQL:
+                self._conn.execute(
+                    f"WITH appended AS ({insert}) {_SET_META_SQL}", [*values, head_key, head_value]
+                )
+            else:
+                self._conn.execute(insert, values)
+                self._conn.execute(_SET_META_SQL, (head_key, head_value))
 
     def insert(self, row: dict[str, Any]) -> int:
         """Append a row; its seq (give it: PostgreSQL numbers nothing, SQLite would)."""
-        columns = [column for column in _AUDIT_COLUMNS if column in row]
-        sql = f"INSERT INTO audit ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        sql, values = _insert(row)
         with self._conn.transaction():
-            cursor = self._conn.execute(sql, [row[column] for column in columns])
+            cursor = self._conn.execute(sql, values)
         return int(row["seq"]) if "seq" in row else int(cursor.lastrowid or 0)
 
     def iterate(
@@ -102,11 +156,7 @@ class SqliteAudit:
 
     def devices(self) -> list[dict[str, Any]]:
         """Enabled audit devices (beyond the table itself), oldest first."""
-        rows = self._conn.query(
-            "SELECT name, kind, options, created_time FROM audit_devices "
-            "ORDER BY created_time, name"
-        )
-        return [_device(*row) for row in rows]
+        return [_device(*row) for row in self._conn.query(_DEVICES_SQL)]
 
     def add_device(
         self, name: str, kind: str, options: dict[str, Any], created_time: float
@@ -124,6 +174,15 @@ class SqliteAudit:
         with self._conn.transaction():
             cursor = self._conn.execute("DELETE FROM audit_devices WHERE name = ?", (name,))
         return cursor.rowcount > 0
+
+
+def _insert(row: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The INSERT for an audit row's columns, and its values."""
+    columns = [column for column in _AUDIT_COLUMNS if column in row]
+    places = ", ".join("?" * len(columns))
+    return f"INSERT INTO audit ({', '.join(columns)}) VALUES ({places})", [
+        row[column] for column in columns
+    ]
 
 
 # The options each device kind reads, and their JSON types.

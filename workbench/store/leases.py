@@ -23,7 +23,7 @@ from workbench.domain.lifecycle import (
 )
 from workbench.domain.models import CredentialType, Lease, LeaseState, UnreadableLease
 from workbench.store.crypto import Cipher
-from workbench.store.dialect import SAME_AS, SqlConnection
+from workbench.store.dialect import POSTGRESQL, SAME_AS, SQLITE, SqlConnection
 from workbench.store.lease_columns import (
     COLUMNS,
     DUE_SQL,
@@ -176,6 +176,10 @@ class SqliteLeases:
         rows = self._conn.query(
             f"SELECT {select}, {self._readable} FROM leases WHERE lease_id = ?", (lease_id,)
         )
+        return self._one(lease_id, rows, secrets)
+
+    def _one(self, lease_id: str, rows: builtins.list[Any], secrets: bool) -> Lease | None:
+        """The lease of a one-row answer (its columns, then whether it is readable)."""
         if not rows:
             return None
         if not rows[0][-1]:
@@ -188,6 +192,14 @@ class SqliteLeases:
         self, *, prefix: str | None = None, lease_id: str | None = None
     ) -> builtins.list[UnreadableLease]:
         """Rows this version cannot read, with what is wrong with each."""
+        sql, params = self.unreadable_query(prefix=prefix, lease_id=lease_id)
+        return [unreadable_row(row) for row in self._conn.query(sql, params)]
+
+    def unreadable_query(
+        self, *, prefix: str | None = None, lease_id: str | None = None
+    ) -> tuple[str, builtins.list[Any]]:
+        """The SELECT `unreadable` runs: its first term is the partial index's own
+        (UNREADABLE_INDEX), so only the unreadable rows are read."""
         clauses = [f"NOT {self._readable}"]
         params: builtins.list[Any] = []
         if prefix:
@@ -196,8 +208,7 @@ class SqliteLeases:
         if lease_id is not None:
             clauses.append("lease_id = ?")
             params.append(lease_id)
-        sql = f"SELECT {', '.join(COLUMNS)} FROM leases WHERE {' AND '.join(clauses)}"
-        return [unreadable_row(row) for row in self._conn.query(sql, params)]
+        return f"SELECT {', '.join(COLUMNS)} FROM leases WHERE {' AND '.join(clauses)}", params
 
     def list(
         self,
@@ -298,20 +309,22 @@ class SqliteLeases:
         that just landed wins. `orphaned_owner` also takes a `pending` lease
         still held by that (dead) issuer.
         """
+        params = {
+            "revoking": REVOKING.value,
+            "until": now + hold,
+            "owner": owner,
+            "now": now,
+            "lease_id": lease_id,
+            "due_only": int(due_only),
+            "orphaned": orphaned_owner,
+        }
         with self._conn.transaction():
-            cursor = self._conn.execute(
-                _CLAIM[self._conn.dialect],
-                {
-                    "revoking": REVOKING.value,
-                    "until": now + hold,
-                    "owner": owner,
-                    "now": now,
-                    "lease_id": lease_id,
-                    "due_only": int(due_only),
-                    "orphaned": orphaned_owner,
-                },
-            )
-            if cursor.rowcount == 0:
+            if self._conn.dialect == POSTGRESQL:  # the taken row comes back: one round trip
+                returning = f" RETURNING {PUBLIC_SELECT}, {self._readable}"
+                return self._one(
+                    lease_id, self._conn.query(_CLAIM[POSTGRESQL] + returning, params), False
+                )
+            if self._conn.execute(_CLAIM[SQLITE], params).rowcount == 0:
                 return None
             return self.get(lease_id, secrets=False)
 

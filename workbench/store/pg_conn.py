@@ -4,10 +4,10 @@
 (execute, query, iterate, transaction), so the same repository classes run on
 both. Reads borrow any pooled connection (autocommit) and are retried once on
 a fresh one if the server dropped it. A write transaction pins one connection
-to its thread and first takes the store's write lock, an advisory lock, so
-writers queue exactly as SQLite's BEGIN IMMEDIATE makes them: the audit
-chain's head and every claim are read and written under it. Nested
-transactions join the outer one.
+to its thread and, with its first statement (one round trip), takes the
+store's write lock, an advisory lock, so writers queue exactly as SQLite's
+BEGIN IMMEDIATE makes them: the audit chain's head and every claim are read
+and written under it. Nested transactions join the outer one.
 
 Every psycopg error that leaves here is a domain error naming the server by
 its URL without the password. This module (and psycopg) loads only when a
@@ -31,16 +31,11 @@ import psycopg.errors
 from psycopg.types.numeric import Int8Dumper
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from workbench.domain.errors import (
-    Conflict,
-    InvalidInput,
-    StoreCorrupted,
-    StoreUnavailable,
-    WorkbenchError,
-)
+from workbench.domain.errors import StoreUnavailable, WorkbenchError
+from workbench.store.pg_errors import LOCK_TIMEOUT_SECONDS, domain_error, reason
 from workbench.store.pg_feed import ChangeFeed
 from workbench.store.pg_schema import CHANNEL
-from workbench.store.pg_sql import redact_url, scrub, to_psycopg
+from workbench.store.pg_sql import redact_url, to_psycopg
 
 # The pool's own warnings (a connection dropped, a reconnect) go to the application's
 # logging if it has some, never as bare lines on a command's stderr.
@@ -49,9 +44,9 @@ logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
 # The store's write lock: every write transaction holds it (pg_advisory_xact_lock),
 # so two processes' writes never interleave. The bytes spell "LWstore!".
 STORE_WRITE_LOCK = int.from_bytes(b"LWstore!", "big")
+_BEGIN = b"BEGIN"
+_LOCK = f"SELECT pg_advisory_xact_lock({STORE_WRITE_LOCK})".encode()
 CONNECT_TIMEOUT_SECONDS = 10
-# How long a writer waits for the write lock (SQLite's busy timeout is the same).
-LOCK_TIMEOUT_SECONDS = 30
 POOL_MAX = 8
 IDLE = psycopg.pq.TransactionStatus.IDLE
 
@@ -141,43 +136,14 @@ class PgConnection:
             psycopg.connect(self._url, **self._kwargs).close()
         except psycopg.Error as error:
             return StoreUnavailable(
-                f"cannot connect to the team store {self.where} ({self._reason(error)}); "
+                f"cannot connect to the team store {self.where} ({reason(error, self._url)}); "
                 "check that the server runs and that the store's URL is right"
             )
         return StoreUnavailable(f"cannot connect to the team store {self.where} (timed out)")
 
-    def _reason(self, error: BaseException) -> str:
-        diag = getattr(error, "diag", None)
-        text = (diag.message_primary if diag is not None else None) or str(error)
-        return scrub(" ".join(text.split()), self._url)
-
     def error(self, error: BaseException) -> WorkbenchError:
         """A psycopg or pool error as the domain error a user reads."""
-        where, reason = self.where, self._reason(error)
-        if isinstance(error, PoolTimeout):
-            return StoreUnavailable(f"no connection to the team store {where} came free ({reason})")
-        if isinstance(error, PoolClosed):
-            return StoreUnavailable(f"the team store {where} is closed")
-        if isinstance(error, psycopg.errors.LockNotAvailable):
-            return StoreUnavailable(
-                f"the team store {where} stayed locked by another writer for "
-                f"{LOCK_TIMEOUT_SECONDS} s; nothing was written, try again"
-            )
-        if isinstance(error, psycopg.errors.QueryCanceled):
-            return StoreUnavailable(f"the team store {where} cancelled a request ({reason})")
-        if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
-            return StoreUnavailable(f"lost the connection to the team store {where} ({reason})")
-        if isinstance(error, psycopg.errors.InsufficientPrivilege):
-            return StoreUnavailable(f"the team store {where} refused access ({reason})")
-        if isinstance(error, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn):
-            return StoreCorrupted(
-                f"{where} is not a workbench store, or one written by another version ({reason})"
-            )
-        if isinstance(error, psycopg.IntegrityError):
-            return Conflict(f"the team store {where} refused a write ({reason})")
-        if isinstance(error, psycopg.DataError):
-            return InvalidInput(f"the team store {where} refused a value ({reason})")
-        return StoreCorrupted(f"the team store {where} failed a request ({reason})")
+        return domain_error(error, self.where, self._url)
 
     # -- connections --------------------------------------------------------------
 
@@ -215,42 +181,32 @@ class PgConnection:
 
     def execute(self, sql: str, params: Any = ()) -> Outcome:
         """One statement; outside a transaction it is one (under the write lock)."""
-        conn = self._pinned()
-        if conn is None:
+        if self._pinned() is None:
             with self.transaction():
                 return self.execute(sql, params)
-        try:
-            cursor = conn.execute(to_psycopg(sql), params or ())
-        except psycopg.Error as error:
-            raise self.error(error) from error
+        cursor = self._in_transaction(lambda conn: conn.execute(to_psycopg(sql), params or ()))
         return Outcome(rowcount=cursor.rowcount)
 
     def script(self, sql: str) -> None:
         """DDL as written (no placeholders), inside the current transaction (migrations)."""
-        conn = self._pinned()
-        if conn is None:
+        if self._pinned() is None:
             with self.transaction():
                 self.script(sql)
             return
-        try:
-            conn.execute(sql.encode())  # bytes: run as written, `%` and `$$` included
-        except psycopg.Error as error:
-            raise self.error(error) from error
+        self._begin_now()
+        self._in_transaction(lambda conn: conn.execute(sql.encode()))  # `%`, `$$` as written
 
     def query(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
         text = to_psycopg(sql)
+        if self._pinned() is not None:
+            cursor = self._in_transaction(lambda conn: conn.execute(text, params or ()))
+            return cursor.fetchall()
 
         def fetch(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
             return conn.execute(text, params or ()).fetchall()
 
-        conn = self._pinned()
-        if conn is None:
-            rows: list[tuple[Any, ...]] = self._borrowed(fetch)
-            return rows
-        try:
-            return fetch(conn)
-        except psycopg.Error as error:
-            raise self.error(error) from error
+        rows: list[tuple[Any, ...]] = self._borrowed(fetch)
+        return rows
 
     def iterate(
         self, sql: str, params: Any = (), *, batch: int = 2000
@@ -260,6 +216,7 @@ class PgConnection:
         name = f"wb_rows_{next(self._cursor_names)}"
         conn = self._pinned()
         if conn is not None:
+            conn = self._begin_now()
             try:
                 yield from _cursor_rows(conn, name, text, params, batch)
             except psycopg.Error as error:
@@ -291,7 +248,12 @@ class PgConnection:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """A write transaction under the store's write lock; nested calls join the outer one."""
+        """A write transaction under the store's write lock; nested calls join the outer one.
+
+        It begins with its first statement: BEGIN, the lock, `begin_query` and that
+        statement go in one round trip (a pipeline), and one that runs no statement
+        sends nothing.
+        """
         local = self._local
         if getattr(local, "depth", 0):
             local.depth += 1
@@ -300,58 +262,70 @@ class PgConnection:
             finally:
                 local.depth -= 1
             return
-        conn, begun = self._begin()
-        local.conn, local.depth = conn, 1
+        local.conn, local.depth, local.begun = self._borrow(), 1, False
         try:
-            if self.on_begin is not None:
-                self.on_begin(begun)
             yield
-            try:
-                conn.execute("COMMIT")
-            except psycopg.Error as error:
-                raise self.error(error) from error
-        except BaseException:
-            if (
-                not _lost(conn)
-                and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
-            ):
+            if local.begun:
                 try:
-                    conn.execute("ROLLBACK")
+                    local.conn.execute(b"COMMIT")
+                except psycopg.Error as error:
+                    raise self.error(error) from error
+        except BaseException:
+            conn = local.conn
+            if local.begun and not _lost(conn) and conn.info.transaction_status != IDLE:
+                try:
+                    conn.execute(b"ROLLBACK")
                 except psycopg.Error:
                     conn.close()  # the pool discards it
             raise
         finally:
-            local.conn, local.depth = None, 0
+            conn, local.conn, local.depth, local.begun = local.conn, None, 0, False
             self._give_back(conn)
 
-    def _begin(self) -> tuple[psycopg.Connection[Any], list[tuple[Any, ...]]]:
-        """A pooled connection in a new transaction holding the write lock, and the rows of
-        `begin_query` read under the lock (one round trip for the three statements).
+    def _in_transaction(
+        self, send: Callable[[psycopg.Connection[Any]], psycopg.Cursor[Any]]
+    ) -> psycopg.Cursor[Any]:
+        """`send` on the pinned connection, its answer read; the first statement of a
+        transaction begins it in the same round trip.
 
-        Nothing of the caller's has run yet, so a connection the server dropped
-        while idle in the pool is replaced once.
+        Nothing of the transaction has run before its first statement, so a
+        connection the server dropped while idle in the pool is replaced once.
         """
-        sql = f"BEGIN; SELECT pg_advisory_xact_lock({STORE_WRITE_LOCK})"
-        if self.begin_query:
-            sql += f"; {self.begin_query}"
-        for attempt in (1, 2):
-            conn = self._borrow()
+        local = self._local
+        if local.begun:
             try:
-                cursor = conn.execute(sql.encode())
-                rows: list[tuple[Any, ...]] = []
-                if self.begin_query:
-                    cursor.nextset()  # the lock's row
-                    cursor.nextset()
-                    rows = cursor.fetchall()
+                return send(local.conn)
             except psycopg.Error as error:
-                lost = _lost(conn)
-                self._give_back(conn)  # the pool rolls back what began
-                if attempt == 1 and lost:
-                    self._pool.check()
+                raise self.error(error) from error
+        for attempt in (1, 2):
+            conn, local.begun = local.conn, True
+            try:
+                with conn.pipeline():
+                    conn.execute(_BEGIN)
+                    conn.execute(_LOCK)
+                    begun = conn.execute(self.begin_query.encode()) if self.begin_query else None
+                    cursor = send(conn)
+                rows = begun.fetchall() if begun is not None else []
+            except psycopg.Error as error:
+                if attempt == 1 and _lost(conn):
+                    self._give_back(conn)
+                    local.conn, local.begun = None, False
+                    self._pool.check()  # drop the other dead ones too (a server restart)
+                    local.conn = self._borrow()
                     continue
                 raise self.error(error) from error
-            return conn, rows
+            if self.on_begin is not None:
+                self.on_begin(rows)
+            return cursor
         raise AssertionError("unreachable")
+
+    def _begin_now(self) -> psycopg.Connection[Any]:
+        """Begin the pinned transaction now if no statement has (before a script or a
+        server-side cursor, which cannot go in a pipeline); its connection."""
+        if not self._local.begun:
+            self._in_transaction(lambda conn: conn.execute(b"SELECT 1"))
+        conn: psycopg.Connection[Any] = self._local.conn
+        return conn
 
     @contextmanager
     def lend(self) -> Iterator[psycopg.Connection[Any]]:

@@ -1,8 +1,8 @@
 """The repository interface: the types the service and the audit log are written against.
 
-`workbench.store.sqlite.Store` implements it today; a second backend (team
-mode's shared database) implements the same protocols, so nothing above the
-store names SQLite.
+`workbench.store.sqlite.Store` and `workbench.store.pg.PgStore` (team mode's
+shared database) implement the same protocols, so nothing above the store
+names a backend.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from workbench.domain.models import Engine, Lease, LeaseState, Role, StaticRole, UnreadableLease
+from workbench.store.audit_rows import ChainLink
 from workbench.store.cache_claims import CacheClaim
 from workbench.store.crypto import KdfParams
 from workbench.store.keyslots import KeySlot
@@ -84,7 +85,9 @@ class CacheClaimRepository(Protocol):
 
 class AuditRepository(Protocol):
     def head(self) -> tuple[int, str]: ...
+    def link(self, head_key: str) -> ChainLink: ...
     def insert(self, row: dict[str, Any]) -> int: ...
+    def append(self, row: dict[str, Any], head_key: str, head_value: str) -> None: ...
     def iterate(
         self,
         *,
@@ -164,6 +167,7 @@ class Repositories(Protocol):
         self, *, store_id: str, hmac_key: bytes, slots: builtins.list[KeySlot], meta: dict[str, str]
     ) -> None: ...
     def describe(self) -> str: ...
+    def refresh_statistics(self) -> None: ...
     def process_registry(self) -> ProcessRegistryLike: ...
     def worker_lock(self) -> WorkerLockLike: ...
     def write_worker_status(self, body: dict[str, Any]) -> None: ...
