@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -235,3 +236,32 @@ def test_a_row_this_version_cannot_read_is_set_aside_and_named(backend: Backend)
     with pytest.raises(StoreCorrupted, match="'aws/creds/web/bad' is unreadable: unknown state"):
         backend.leases.get("aws/creds/web/bad")
     assert backend.leases.claim("aws/creds/web/bad", now=now, hold=60, owner="me") is None
+
+
+def _plan(backend: Backend, sql: str, params: list[Any]) -> str:
+    """The query plan the backend picks for `sql` (PostgreSQL: as if the table were large)."""
+    if backend.name == "sqlite":
+        return " ".join(
+            str(row[3]) for row in backend.conn.query(f"EXPLAIN QUERY PLAN {sql}", params)
+        )
+    with backend.conn.transaction():
+        backend.conn.execute("SET LOCAL enable_seqscan = off")
+        return " ".join(str(row[0]) for row in backend.conn.query(f"EXPLAIN {sql}", params))
+
+
+def test_unreadable_rows_are_found_through_their_index_as_they_come_and_go(
+    backend: Backend,
+) -> None:
+    """Every `lease list` and TUI reload looks for them: an index of the unreadable rows
+    alone, kept as rows are damaged and mended, not a read of every row."""
+    now = time.time()
+    for number in range(3):
+        backend.leases.insert(make_lease(f"aws/creds/web/{number}", issue_time=now, ttl=50))
+    assert backend.leases.unreadable() == []
+    backend.conn.execute("UPDATE leases SET state = 'frozen' WHERE lease_id = 'aws/creds/web/1'")
+    assert [bad.lease_id for bad in backend.leases.unreadable()] == ["aws/creds/web/1"]
+    backend.conn.execute("UPDATE leases SET state = 'active' WHERE lease_id = 'aws/creds/web/1'")
+    assert backend.leases.unreadable() == []
+    for where in ({}, {"prefix": "aws/creds/"}):
+        sql, params = backend.leases.unreadable_query(**where)
+        assert "idx_leases_unreadable" in _plan(backend, sql, params)

@@ -13,6 +13,7 @@ from tests.conftest import PASSPHRASE, fast_kdf
 from tests.contract.conftest import make_lease
 from workbench.domain.errors import Conflict, StoreMissing, WrongPassphrase
 from workbench.domain.models import Engine, RootConfig
+from workbench.store import pg_schema
 from workbench.store.pg import PgStore, pg_store_exists
 
 
@@ -37,7 +38,7 @@ def test_a_store_created_is_opened_again_with_everything_in_it(pg_url: str, tmp_
         assert engine is not None and engine.root.secret_key == "root-s3cret"
         lease = again.leases.get("aws/creds/web/a1", secrets=True)
         assert lease is not None and lease.secret_key == "secret-aws/creds/web/a1"
-        assert again.get_meta("schema_version") == "5"
+        assert again.get_meta("schema_version") == str(pg_schema.SCHEMA_VERSION)
         assert again.home == tmp_path
     finally:
         again.close()

@@ -104,6 +104,7 @@ def _copy(source: Repositories, target_location: StoreLocation) -> CopyReport:
                 slots=slots,
                 meta={HEAD_META_KEY: head_meta} if head_meta else {},
             )
+        target.refresh_statistics()
     except BaseException:
         target.close()
         raise

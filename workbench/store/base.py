@@ -20,6 +20,7 @@ from workbench.domain.text import printable
 from workbench.store.audit_rows import SqliteAudit
 from workbench.store.cache_claims import SqliteCacheClaims
 from workbench.store.crypto import Cipher, KdfParams, new_data_key, new_store_id, unwrap_key
+from workbench.store.dialect import POSTGRESQL
 from workbench.store.engines import SqliteEngines
 from workbench.store.keyslots import KeySlot, check_operator_name, new_slot
 from workbench.store.leases import SqliteLeases
@@ -352,6 +353,12 @@ class StoreBase:
     @property
     def dialect(self) -> str:
         return self._conn.dialect
+
+    def refresh_statistics(self) -> None:
+        """After a bulk load: PostgreSQL's planner statistics now (autovacuum would take a
+        minute), so the first queries already take the indexes (the unreadable rows')."""
+        if self._conn.dialect == POSTGRESQL:
+            self._conn.execute("ANALYZE")
 
     def close(self) -> None:
         self._conn.close()

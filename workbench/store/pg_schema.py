@@ -17,6 +17,9 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from workbench.store.dialect import POSTGRESQL
+from workbench.store.lease_columns import UNREADABLE_INDEX
+
 CHANNEL = "lease_workbench"
 TEXT = 'text COLLATE "C"'
 KEY = f"{TEXT} NOT NULL"
@@ -191,12 +194,18 @@ def _m5_credential_cache(conn: Scripted) -> None:
     conn.script(notify_on("cache_claims"))
 
 
+def _m6_unreadable_index(conn: Scripted) -> None:
+    """A partial index of the lease rows this version cannot read (as SQLite's)."""
+    conn.script(UNREADABLE_INDEX[POSTGRESQL])
+
+
 MIGRATIONS: list[Callable[[Scripted], None]] = [
     _m1_initial,
     _m2_incident,
     _m3_static_roles,
     _m4_team,
     _m5_credential_cache,
+    _m6_unreadable_index,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

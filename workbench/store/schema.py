@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+from workbench.store.dialect import SQLITE
+from workbench.store.lease_columns import UNREADABLE_INDEX
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
@@ -142,11 +147,18 @@ def _m5_credential_cache(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m6_unreadable_index(db: sqlite_utils.Database) -> None:
+    """A partial index of the lease rows this version cannot read: finding them (every
+    `lease list`, every reload of the TUI's table) reads the few there are, not every row."""
+    db.execute(UNREADABLE_INDEX[SQLITE])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_initial,
     _m2_incident,
     _m3_static_roles,
     _m4_team,
     _m5_credential_cache,
+    _m6_unreadable_index,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
