@@ -58,6 +58,31 @@ def test_help_loads_neither_boto3_nor_textual() -> None:
     assert not (AWS_LIBRARIES | {"textual"}) & loaded
 
 
+def test_opening_a_store_at_its_schema_loads_neither_sqlite_utils_nor_psycopg(
+    tmp_path: Path,
+) -> None:
+    """sqlite-utils runs the migrations only, psycopg serves team stores only: a command on
+    a SQLite store at its version pays for neither (~30 ms and ~130 ms of every start)."""
+    from tests.conftest import FAST_KDF, PASSPHRASE
+
+    home = repr(str(tmp_path))
+    created = _loaded_after(
+        "from pathlib import Path\n"
+        "from workbench.service import create_workbench\n"
+        "from workbench.store import KdfParams\n"
+        f"kdf = KdfParams.fresh(**{FAST_KDF!r})\n"
+        f"create_workbench(Path({home}), {PASSPHRASE!r}, kdf=kdf)"
+    )
+    assert "sqlite_utils" in created  # the migrations ran
+    loaded = _loaded_after(
+        "from pathlib import Path\n"
+        "from workbench.service import open_workbench, parse_location\n"
+        f"open_workbench(parse_location(None, Path({home})), {PASSPHRASE!r}).leases.list()"
+    )
+    assert "workbench.store.sqlite" in loaded
+    assert not {"sqlite_utils", "psycopg"} & loaded
+
+
 def test_only_aws_and_demo_import_the_aws_sdk_and_only_tui_imports_textual() -> None:
     offenders = []
     for path in ROOT.rglob("*.py"):

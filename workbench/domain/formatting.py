@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
 
@@ -53,9 +54,18 @@ def policy_size(text: str) -> int:
 
 def in_words(seconds: float) -> str:
     """A span in prose for messages: `an hour`, `14 minutes` (humanize's words)."""
+    if not seconds > 0:  # NaN too
+        return _whole_seconds_in_words(0)
+    return _whole_seconds_in_words(int(min(seconds, 1e12)))  # inf: "31,710 years"
+
+
+@functools.lru_cache(maxsize=8192)
+def _whole_seconds_in_words(seconds: int) -> str:
+    """humanize's words, which read whole seconds only: `lease list` asks 10,000 times, for
+    a few thousand distinct spans."""
     import humanize  # deferred: only messages need it
 
-    return str(humanize.naturaldelta(max(0.0, seconds)))
+    return str(humanize.naturaldelta(seconds))
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from workbench.domain.errors import Conflict, StoreCorrupted, StoreMissing
 from workbench.store import files
@@ -27,6 +26,9 @@ from workbench.store.keyslots import default_operator, new_slot
 from workbench.store.registry import ProcessRegistry
 from workbench.store.schema import MIGRATIONS, SCHEMA_VERSION
 from workbench.store.worker_lock import WorkerLock, write_status_file
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -55,9 +57,16 @@ class Connection:
             uri=read_only,
         )
         self.raw.execute("PRAGMA busy_timeout = 30000")
-        self.db = sqlite_utils.Database(self.raw)
         self.lock = threading.RLock()
         self._depth = 0
+
+    @functools.cached_property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils on this connection, for the migrations (imported only when one runs:
+        every command would pay ~30 ms for it)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.raw)
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         with self.lock:
