@@ -4,7 +4,6 @@ against the embedded AWS, the real `aws` command where it can be had."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,27 +12,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import MotoServer, iam_client
-from tests.e2e.test_engine_cli import WEBAPP
 from tests.e2e.test_operators import _team, alice, bob
-from tests.helpers import WORKBENCH, cli_env, run_cli, setup_cli_store
+from tests.helpers import WORKBENCH, cli_env, run_cli
 
 PROFILE = "wb"
-
-
-@pytest.fixture(scope="session")
-def aws_command(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The AWS CLI: the one installed here, else one in a venv of its own."""
-    found = shutil.which("aws")
-    if found and subprocess.run([found, "--version"], capture_output=True).returncode == 0:
-        return found
-    venv = tmp_path_factory.mktemp("awscli") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "awscli"],
-        check=True,
-        timeout=600,
-    )
-    return str(venv / "bin" / "aws")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -42,16 +24,6 @@ def where(request: pytest.FixtureRequest) -> dict[str, str]:
     if request.param == "sqlite":
         return {}
     return {"WORKBENCH_STORE": request.getfixturevalue("pg_url")}
-
-
-@pytest.fixture
-def cli_home(home: Path, aws: MotoServer, tmp_path: Path) -> Path:
-    setup_cli_store(home, aws)
-    role_file = tmp_path / "webapp.json"
-    role_file.write_text(json.dumps(WEBAPP))
-    written = run_cli(home, "role", "write", "webapp", "--file", str(role_file))
-    assert written.returncode == 0, written.stderr
-    return home
 
 
 class AwsCli:
@@ -109,9 +81,9 @@ def _credential_process(home: Path, *options: str, **env: str) -> dict[str, Any]
 
 
 def test_three_aws_calls_make_one_user_and_a_revoked_lease_is_replaced(
-    cli_home: Path, aws: MotoServer, aws_command: str, tmp_path: Path
+    cli_home: Path, aws: MotoServer, aws_cli: Path, tmp_path: Path
 ) -> None:
-    cli = AwsCli(aws_command, aws, cli_home, tmp_path)
+    cli = AwsCli(str(aws_cli), aws, cli_home, tmp_path)
     arns = [cli.caller() for _ in range(3)]
     assert len(set(arns)) == 1
     assert len(_users(aws)) == 1
@@ -130,9 +102,9 @@ def test_three_aws_calls_make_one_user_and_a_revoked_lease_is_replaced(
 
 
 def test_no_cache_issues_a_fresh_credential_for_every_call(
-    cli_home: Path, aws: MotoServer, aws_command: str, tmp_path: Path
+    cli_home: Path, aws: MotoServer, aws_cli: Path, tmp_path: Path
 ) -> None:
-    cli = AwsCli(aws_command, aws, cli_home, tmp_path, "--no-cache")
+    cli = AwsCli(str(aws_cli), aws, cli_home, tmp_path, "--no-cache")
     arns = [cli.caller() for _ in range(3)]
     assert len(set(arns)) == 3
     assert len(_users(aws)) == 3

@@ -13,27 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import MotoServer, iam_client
-from tests.helpers import WORKBENCH, cli_env, run_cli, setup_cli_store
-
-WEBAPP = {
-    "credential_type": "iam_user",
-    "policy_document": {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
-        ],
-    },
-}
-
-
-@pytest.fixture
-def cli_home(home: Path, aws: MotoServer, tmp_path: Path) -> Path:
-    setup_cli_store(home, aws)
-    role_file = tmp_path / "webapp.json"
-    role_file.write_text(json.dumps(WEBAPP))
-    written = run_cli(home, "role", "write", "webapp", "--file", str(role_file))
-    assert written.returncode == 0, written.stderr
-    return home
+from tests.helpers import WORKBENCH, cli_env, run_cli
 
 
 def _users(aws: MotoServer) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer, iam_client
-from tests.e2e.test_engine_cli import WEBAPP
+from tests.e2e.conftest import WEBAPP
 from tests.helpers import run_cli
 from workbench.service import create_workbench, open_workbench
 from workbench.store import KdfParams

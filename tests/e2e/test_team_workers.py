@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer, iam_client
-from tests.e2e.test_engine_cli import WEBAPP
+from tests.e2e.conftest import WEBAPP
 from tests.helpers import WORKBENCH, cli_env, run_cli, wait_for
 from workbench.service import create_workbench, parse_location
 from workbench.store import KdfParams

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import FAST_KDF, PASSPHRASE, MotoServer
-from tests.e2e.test_engine_cli import WEBAPP
+from tests.e2e.conftest import WEBAPP
 from tests.helpers import run_cli
 from tests.tui.test_tui_leases import shown_ids
 from tests.tui.tui_helpers import screen_text, settle, wait_until

@@ -78,13 +78,13 @@ LOOKS_KEPT_SECONDS = 10.0
 KEEPER_POLL_SECONDS = 1.0
 _TOKEN_CHARS = frozenset("0123456789abcdef")
 
-_LOCK_MATCH = (
+LOCK_MATCH = (
     "l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
     " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     " AND l.classid = %s::bigint::oid AND l.objid = %s::bigint::oid"
 )
 # Every registry lock held in this database, as its bigint key.
-_HELD_REGISTRY_SQL = (
+HELD_REGISTRY_SQL = (
     "SELECT (l.classid::bigint << 32) | l.objid::bigint FROM pg_locks l"
     " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
     " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
@@ -153,7 +153,7 @@ def error_text(error: Exception, url: str) -> str:
     return " ".join(_scrub(text, url).split()) or type(error).__name__
 
 
-def _usable(conn: Connection[Any] | None) -> bool:
+def usable(conn: Connection[Any] | None) -> bool:
     """Whether `conn`'s session goes on: free unless something arrived on the idle socket
     (a DBA's pg_terminate_backend, a server shutting down), then a `SELECT 1`."""
     import psycopg  # deferred: only team mode pays for it
@@ -169,13 +169,13 @@ def _usable(conn: Connection[Any] | None) -> bool:
     return True
 
 
-def _close_quietly(conn: Connection[Any] | None) -> None:
+def close_quietly(conn: Connection[Any] | None) -> None:
     if conn is not None:
         with contextlib.suppress(Exception):
             conn.close()
 
 
-def _app_name(prefix: str, host: str, pid: int) -> str:
+def app_name(prefix: str, host: str, pid: int) -> str:
     """`prefix host:pid` in the server's 63 ASCII characters (the host is cut, never the pid)."""
     room = _APP_NAME_MAX - len(prefix) - len(f":{pid}")
     return f"{prefix}{printable_name(host)[: max(room, 0)]}:{pid}"
@@ -186,13 +186,13 @@ def printable_name(text: str) -> str:
     return "".join(ch if " " <= ch <= "~" else "?" for ch in text)
 
 
-def _key_parts(key: int) -> tuple[int, int]:
+def key_parts(key: int) -> tuple[int, int]:
     """pg_locks' classid and objid of a bigint advisory key."""
     return (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
 
 
 def is_granted(conn: Connection[Any], key: int) -> bool:
-    row = conn.execute(f"SELECT count(*) FROM pg_locks l WHERE {_LOCK_MATCH}", _key_parts(key))
+    row = conn.execute(f"SELECT count(*) FROM pg_locks l WHERE {LOCK_MATCH}", key_parts(key))
     found = row.fetchone()
     return bool(found and found[0])
 
@@ -205,7 +205,7 @@ def registry_key(token: str) -> int:
     return (REGISTRY_NAMESPACE << _KEY_BITS) | (int(token, 16) & ((1 << _KEY_BITS) - 1))
 
 
-def _token_of(owner: str) -> str | None:
+def token_of(owner: str) -> str | None:
     head, _, token = owner.rpartition(":")
     if len(token) == 16 and set(token) <= _TOKEN_CHARS and head.count(":") >= 1:
         return token

@@ -21,21 +21,21 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.domain.errors import StoreUnavailable, WorkbenchError
 from workbench.store.pg_coord import (
-    _HELD_REGISTRY_SQL,
     DEAD_AFTER_SECONDS,
+    HELD_REGISTRY_SQL,
     KEEPER_POLL_SECONDS,
     KEEPER_RETRY_SECONDS,
     LOOKS_KEPT_SECONDS,
     PROCESS_APP_PREFIX,
     RELOCK_SECONDS,
-    _app_name,
-    _close_quietly,
-    _token_of,
-    _usable,
+    app_name,
+    close_quietly,
     describe_store,
     error_text,
     pg_connect,
     registry_key,
+    token_of,
+    usable,
 )
 
 if TYPE_CHECKING:
@@ -86,11 +86,11 @@ class PgProcessRegistry:
     def _session(self) -> Connection[Any]:
         """This process's connection, made anew after a fork or a break (a break keeps
         this process's token: its lock is taken again on the new session)."""
-        if self._pid == os.getpid() and _usable(self._conn):
+        if self._pid == os.getpid() and usable(self._conn):
             assert self._conn is not None
             return self._conn
         if self._pid == os.getpid():
-            _close_quietly(self._conn)
+            close_quietly(self._conn)
             self._conn = None
         else:
             # After a fork the parent's connection is only dropped: psycopg does not end
@@ -98,7 +98,7 @@ class PgProcessRegistry:
             self._conn, self._pid, self._owner = None, None, ""
         host = socket.gethostname()
         self._conn = pg_connect(
-            self.url, application_name=_app_name(PROCESS_APP_PREFIX, host, os.getpid())
+            self.url, application_name=app_name(PROCESS_APP_PREFIX, host, os.getpid())
         )
         self._pid = os.getpid()
         if self._owner:
@@ -186,7 +186,7 @@ class PgProcessRegistry:
         """
         if not owner:
             return True
-        token = _token_of(owner)
+        token = token_of(owner)
         if token is None:
             # `host:pid`, from before the registry: never registered in a shared store.
             return True
@@ -215,7 +215,7 @@ class PgProcessRegistry:
 
         with self._lock:
             try:
-                rows = self._session().execute(_HELD_REGISTRY_SQL).fetchall()
+                rows = self._session().execute(HELD_REGISTRY_SQL).fetchall()
             except (psycopg.Error, WorkbenchError) as error:
                 log.warning("cannot check owner %s: %s", owner, error_text(error, self.url))
                 return None
@@ -232,7 +232,7 @@ class PgProcessRegistry:
         """Leave the registry (closing the session frees its lock)."""
         with self._lock:
             if self._pid == os.getpid():
-                _close_quietly(self._conn)
+                close_quietly(self._conn)
             self._conn = self._pid = None
             self._owner = ""
             self._keeper = None

@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.domain.errors import WorkbenchError
 from workbench.store.pg_coord import (
-    _LOCK_MATCH,
+    LOCK_MATCH,
     WORKER_APP_PREFIX,
     WORKER_KEY,
-    _app_name,
-    _close_quietly,
-    _key_parts,
-    _usable,
+    app_name,
+    close_quietly,
     error_text,
+    key_parts,
     pg_connect,
+    usable,
 )
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 _HOLDER_SQL = (
     "SELECT a.application_name, extract(epoch FROM a.backend_start)::float8,"
     " host(a.client_addr), a.client_port, l.pid"
-    f" FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE {_LOCK_MATCH}"
+    f" FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE {LOCK_MATCH}"
 )
 
 
@@ -53,10 +53,10 @@ class PgWorkerLock:
 
     def open(self) -> None:
         """Connect; StoreUnavailable (no password shown) if the server cannot be reached."""
-        if _usable(self._conn):
+        if usable(self._conn):
             return
         self._drop()
-        name = _app_name(WORKER_APP_PREFIX, socket.gethostname(), os.getpid())
+        name = app_name(WORKER_APP_PREFIX, socket.gethostname(), os.getpid())
         self._conn = pg_connect(self.url, application_name=name, lock=True)
 
     def try_acquire(self) -> bool:
@@ -107,7 +107,7 @@ class PgWorkerLock:
         import psycopg  # deferred: only team mode pays for it
 
         try:
-            if _usable(self._conn):
+            if usable(self._conn):
                 assert self._conn is not None
                 return find_holder(self._conn)
             with pg_connect(self.url) as conn:
@@ -126,21 +126,21 @@ class PgWorkerLock:
 
     def _drop(self) -> None:
         """Close the lock connection (the server frees the lock with the session)."""
-        _close_quietly(self._conn)
+        close_quietly(self._conn)
         self._conn = None
         self._held = False
 
 
 def find_holder(conn: Connection[Any], key: int = WORKER_KEY) -> dict[str, Any] | None:
     """Who holds advisory lock `key` in this database, from pg_locks and pg_stat_activity."""
-    row = conn.execute(_HOLDER_SQL, _key_parts(key)).fetchone()
+    row = conn.execute(_HOLDER_SQL, key_parts(key)).fetchone()
     if row is None:
         return None
-    app_name, since, address, port, backend_pid = row
+    application, since, address, port, backend_pid = row
     host: str | None = None
     pid: int | None = None
-    if isinstance(app_name, str) and app_name.startswith(WORKER_APP_PREFIX):
-        host, _, pid_text = app_name[len(WORKER_APP_PREFIX) :].rpartition(":")
+    if isinstance(application, str) and application.startswith(WORKER_APP_PREFIX):
+        host, _, pid_text = application[len(WORKER_APP_PREFIX) :].rpartition(":")
         pid = int(pid_text) if pid_text.isascii() and pid_text.isdigit() else None
     client = f"{address}:{port}" if address else ("local socket" if port == -1 else None)
     return {"host": host, "pid": pid, "since": since, "client": client, "backend_pid": backend_pid}
