@@ -46,7 +46,8 @@ def test_an_append_moves_the_signed_head_with_the_row_and_its_link_reads_both(
     """What an append reads and writes under the write lock (one round trip each on
     PostgreSQL): the last row, the signed head in meta and the enabled devices."""
     empty = backend.audit.link("audit_head")
-    assert (empty.table_seq, empty.table_hash, empty.head, empty.devices) == (0, "", None, [])
+    assert (empty.table_seq, empty.table_hash, empty.head) == (0, "", None)
+    assert empty.devices == (None if backend.name == "sqlite" else [])
     backend.audit.add_device("file", "file", {"file_path": "/var/log/a.log", "from_seq": 3}, 2.5)
     backend.audit.add_device("early", "file", {"file_path": "/b"}, 1.0)
     with backend.conn.transaction():
@@ -54,10 +55,11 @@ def test_an_append_moves_the_signed_head_with_the_row_and_its_link_reads_both(
         backend.audit.append(_row(2), "audit_head", '{"seq": 2}')
     link = backend.audit.link("audit_head")
     assert (link.table_seq, link.table_hash, link.head) == (2, "h2", '{"seq": 2}')
-    assert link.devices == backend.audit.devices()
-    assert [d["name"] for d in link.devices] == ["early", "file"]
-    assert link.devices[1]["options"] == {"file_path": "/var/log/a.log", "from_seq": 3}
-    assert link.devices[1]["created_time"] == 2.5
+    if backend.name == "postgresql":  # with the link, in the same round trip
+        assert link.devices == backend.audit.devices()
+        assert [d["name"] for d in link.devices] == ["early", "file"]
+        assert link.devices[1]["options"] == {"file_path": "/var/log/a.log", "from_seq": 3}
+        assert link.devices[1]["created_time"] == 2.5
     assert _head(backend) == '{"seq": 2}'
     assert next(backend.audit.iterate(after_seq=1)) == _row(2)
 
@@ -68,13 +70,6 @@ def test_an_append_refused_by_the_table_leaves_the_head_where_it_was(backend: Ba
         backend.audit.append(_row(1, request_id="again"), "audit_head", '{"seq": "forged"}')
     assert _head(backend) == '{"seq": 1}'
     assert backend.audit.count() == 1
-
-
-def test_a_damaged_device_is_named_by_the_link_too(backend: Backend) -> None:
-    backend.audit.add_device("file", "file", {"file_path": "/a"}, 1.0)
-    backend.conn.execute("UPDATE audit_devices SET options = '[1]'")
-    with pytest.raises(StoreCorrupted, match="audit device 'file' has a damaged record"):
-        backend.audit.link("audit_head")
 
 
 def test_the_trail_filters_by_path_operation_errors_and_newest(backend: Backend) -> None:

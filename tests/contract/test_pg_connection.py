@@ -12,9 +12,10 @@ import pytest
 
 from tests.contract.conftest import make_lease
 from tests.helpers import wait_for
-from workbench.domain.errors import StoreUnavailable
+from workbench.domain.errors import StoreCorrupted, StoreUnavailable
 from workbench.domain.models import Engine
 from workbench.store import pg_schema
+from workbench.store.audit_rows import SqliteAudit
 from workbench.store.crypto import Cipher, new_data_key
 from workbench.store.engines import SqliteEngines
 from workbench.store.leases import SqliteLeases
@@ -239,3 +240,12 @@ def test_the_change_feed_comes_back_after_its_connection_is_lost(
         wait_for(lambda: conn.change_token() != token, "the token to move on a later write")
     finally:
         writer.close()
+
+
+def test_a_damaged_device_is_named_by_the_audit_link(conn: PgConnection) -> None:
+    """PostgreSQL's link reads the devices with the chain head: damage is named there too."""
+    audit = SqliteAudit(conn)
+    audit.add_device("file", "file", {"file_path": "/a"}, 1.0)
+    conn.execute("UPDATE audit_devices SET options = '[1]'")
+    with pytest.raises(StoreCorrupted, match="audit device 'file' has a damaged record"):
+        audit.link("audit_head")

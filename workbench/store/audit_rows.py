@@ -45,12 +45,13 @@ _PG_LINK_SQL = (
 
 class ChainLink(NamedTuple):
     """What an append reads under the write lock: the table's last row, the signed head
-    (meta, raw) and the enabled devices."""
+    (meta, raw) and, on PostgreSQL, the enabled devices (None: read them as usual, when the
+    store says they may have changed: SQLite's check is free, a round trip is not)."""
 
     table_seq: int
     table_hash: str
     head: str | None
-    devices: list[dict[str, Any]]
+    devices: list[dict[str, Any]] | None
 
 
 class SqliteAudit:
@@ -65,14 +66,12 @@ class SqliteAudit:
         return (int(rows[0][0]), str(rows[0][1])) if rows else (0, "")
 
     def link(self, head_key: str) -> ChainLink:
-        """What the next append needs: the last row, meta `head_key` and the devices.
-
-        One round trip on PostgreSQL (SQLite's queries cost no round trip).
-        """
+        """What the next append needs: the last row, meta `head_key` and, on PostgreSQL,
+        the devices, all in one round trip (SQLite's queries cost none)."""
         if self._conn.dialect != POSTGRESQL:
             seq, entry_hash = self.head()
             meta = self._conn.query(_META_SQL, (head_key,))
-            return ChainLink(seq, entry_hash, meta[0][0] if meta else None, self.devices())
+            return ChainLink(seq, entry_hash, meta[0][0] if meta else None, None)
         seq, entry_hash, head, devices = self._conn.query(_PG_LINK_SQL, (head_key,))[0]
         rows = [_device(*row) for row in json.loads(devices)]
         return ChainLink(int(seq or 0), str(entry_hash or ""), head, rows)
