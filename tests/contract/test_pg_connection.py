@@ -99,6 +99,7 @@ def test_a_write_cut_off_midway_is_refused_whole(
     leases = SqliteLeases(conn, Cipher(new_data_key()))
     with pytest.raises(StoreUnavailable) as caught, conn.transaction():
         leases.insert(make_lease("aws/creds/web/a"))
+        assert leases.get("aws/creds/web/a") is not None  # sent: the server holds it, uncommitted
         _kill_sessions(pg_server, store_url)
         leases.insert(make_lease("aws/creds/web/b"))
     assert "lost the connection to the team store postgresql://" in str(caught.value)
@@ -126,15 +127,17 @@ def test_a_write_survives_the_server_dropping_every_idle_connection(
     ]
 
 
-def test_a_transaction_takes_the_write_lock_with_its_first_statement(
+def test_a_transaction_takes_the_write_lock_with_its_first_batch(
     conn: PgConnection, store_url: str, pg_server: Any
 ) -> None:
-    """Another writer waits from the first statement on; a transaction that runs no statement
-    holds nothing up (and sends nothing)."""
+    """Another writer waits once the transaction's first batch went (with the first answer
+    it needed); before that it holds nothing up, and a write queued in it is not seen."""
     second = PgConnection(store_url)
     try:
         with conn.transaction():
+            conn.execute("INSERT INTO meta (key, value) VALUES ('first', '1')")  # queued
             second.execute("INSERT INTO meta (key, value) VALUES ('second', '1')")  # not held
+            assert second.query("SELECT key FROM meta WHERE key = 'first'") == []
             conn.query("SELECT 1")
             blocked = threading.Thread(
                 target=second.execute,
@@ -143,10 +146,9 @@ def test_a_transaction_takes_the_write_lock_with_its_first_statement(
             blocked.start()
             wait_for(lambda: _waiting_for_advisory_lock(pg_server) == 1, "the writer to queue")
         blocked.join()
-        assert conn.query("SELECT key FROM meta WHERE key IN ('second', 'third') ORDER BY key") == [
-            ("second",),
-            ("third",),
-        ]
+        assert conn.query(
+            "SELECT key FROM meta WHERE key IN ('first', 'second', 'third') ORDER BY key"
+        ) == [("first",), ("second",), ("third",)]
     finally:
         second.close()
 
@@ -162,7 +164,8 @@ def test_writers_queue_on_the_write_lock_while_readers_go_on(
 
         def first_writer() -> None:
             with conn.transaction():
-                conn.execute("INSERT INTO meta (key, value) VALUES ('first', '1')")
+                # Its row count asked for: the write is sent, and the lock taken with it.
+                assert conn.execute("INSERT INTO meta (key, value) VALUES ('first', '1')").rowcount
                 holding.set()
                 release.wait()
                 written.append("first")

@@ -15,6 +15,7 @@ from workbench.domain.errors import Conflict, StoreMissing, WrongPassphrase
 from workbench.domain.models import Engine, RootConfig
 from workbench.store import pg_schema
 from workbench.store.pg import PgStore, pg_store_exists
+from workbench.store.sqlite import Store
 
 
 def _with_password(url: str) -> str:
@@ -119,3 +120,33 @@ def test_each_operator_opens_the_team_store_with_their_own_passphrase(pg_url: st
         assert "hunter2" not in bob.describe()
     finally:
         bob.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_store_still_holding_a_replaced_data_key_writes_nothing(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """After `operator remove` (a new data key) another process still holding the old key is
+    refused its next write, a write with its COMMIT in one batch too, and told to unlock
+    again: ciphertext sealed under the old key would open for nobody."""
+    if backend == "sqlite":
+        where: Any = tmp_path
+        create, reopen = Store.create, Store.open
+    else:
+        where = request.getfixturevalue("pg_url")
+        create, reopen = PgStore.create, PgStore.open
+    first = create(where, PASSPHRASE, fast_kdf(), operator="alice")
+    first.add_operator("bob", "bob's own passphrase", now=1.0, kdf=fast_kdf())
+    stale = reopen(where, PASSPHRASE, operator="alice")
+    try:
+        assert first.remove_operator("bob") >= 0  # every sealed cell under a new data key
+        with pytest.raises(Conflict, match="data key was replaced") as refused:
+            stale.leases.insert(make_lease("aws/creds/web/stale"))  # one statement, alone
+        assert refused.value.hint == "unlock_again"
+        with pytest.raises(Conflict, match="data key was replaced"):
+            stale.engines.put(Engine("aws", RootConfig(secret_key="sealed-under-the-old-key")))
+        assert first.leases.get("aws/creds/web/stale") is None
+        assert first.engines.get("aws") is None
+    finally:
+        stale.close()
+        first.close()

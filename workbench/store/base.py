@@ -197,11 +197,15 @@ class StoreBase:
         rows = self._conn.query("SELECT value FROM meta WHERE key = ?", (DATA_KEY_ID,))
         current = rows[0][0] if rows else None
         if current != self._key_id:
-            raise Conflict(
-                "the store's data key was replaced (an operator was removed) after this "
-                "workbench unlocked it; nothing was written",
-                hint="unlock_again",
-            )
+            raise self.data_key_replaced()
+
+    def data_key_replaced(self) -> Conflict:
+        """The refusal of a write under a data key another process has replaced."""
+        return Conflict(
+            "the store's data key was replaced (an operator was removed) after this "
+            "workbench unlocked it; nothing was written",
+            hint="unlock_again",
+        )
 
     def change_token(self) -> int:
         """Moves when any process commits a write (cheap to poll)."""

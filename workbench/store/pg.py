@@ -32,6 +32,7 @@ from workbench.store.base import (
 from workbench.store.crypto import KdfParams, new_data_key, new_store_id
 from workbench.store.keyslots import default_operator, new_slot
 from workbench.store.pg_conn import CONNECT_TIMEOUT_SECONDS, PgConnection, connection_kwargs
+from workbench.store.pg_pipeline import GUARD_MARK, Guard
 from workbench.store.pg_sql import redact_url, scrub
 
 if TYPE_CHECKING:
@@ -42,6 +43,12 @@ __all__ = ["PgConnection", "PgStore", "pg_store_exists"]
 
 _HAS_META = "SELECT to_regclass('meta') IS NOT NULL"
 _DATA_KEY_QUERY = f"SELECT value FROM meta WHERE key = '{DATA_KEY_ID}'"
+# Fails (a text that is no integer) unless the store's data key is the one this process
+# holds; the subquery keeps the planner from folding the CAST before it is needed.
+_DATA_KEY_GUARD = (
+    f"SELECT CASE WHEN ({_DATA_KEY_QUERY}) IS NOT DISTINCT FROM %s THEN 0 "
+    f"ELSE CAST(%s || coalesce(({_DATA_KEY_QUERY}), 'none') AS integer) END"
+)
 
 
 def pg_store_exists(url: str) -> bool:
@@ -165,15 +172,11 @@ class PgStore(StoreBase):
         return store
 
     def _watch_key(self) -> None:
-        # The data key's id is read with BEGIN and the write lock, in their round trip.
-        self._pg.begin_query = _DATA_KEY_QUERY
-        self._pg.on_begin = self._check_begun_key
-
-    def _check_begun_key(self, rows: list[tuple[Any, ...]]) -> None:
-        """`check_data_key` on the id read under the lock; a changed one is read again there
-        (the same, as the lock is held) and refused as `check_data_key` refuses it."""
-        if (rows[0][0] if rows else None) != self._key_id:
-            self.check_data_key()
+        # The data key's id is checked on the server with BEGIN and the write lock, in
+        # their round trip: a write sent in the same batch, its COMMIT too, rolls back.
+        self._pg.guard = Guard(
+            _DATA_KEY_GUARD, lambda: (self._key_id, f"{GUARD_MARK}: "), self.data_key_replaced
+        )
 
     def _migrate(self, current: int) -> None:
         if current > pg_schema.SCHEMA_VERSION:

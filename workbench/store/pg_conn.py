@@ -4,10 +4,11 @@
 (execute, query, iterate, transaction), so the same repository classes run on
 both. Reads borrow any pooled connection (autocommit) and are retried once on
 a fresh one if the server dropped it. A write transaction pins one connection
-to its thread and, with its first statement (one round trip), takes the
-store's write lock, an advisory lock, so writers queue exactly as SQLite's
-BEGIN IMMEDIATE makes them: the audit chain's head and every claim are read
-and written under it. Nested transactions join the outer one.
+to its thread; its statements go in batches (`pg_pipeline`), the first taking
+the store's write lock, an advisory lock, before anything else of it runs, so
+writers queue as SQLite's BEGIN IMMEDIATE makes them: the audit chain's head
+and every claim are read and written under it. Nested transactions join the
+outer one.
 
 Every psycopg error that leaves here is a domain error naming the server by
 its URL without the password. This module (and psycopg) loads only when a
@@ -23,7 +24,6 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -34,12 +34,14 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 from workbench.domain.errors import StoreUnavailable, WorkbenchError
 from workbench.store.pg_errors import LOCK_TIMEOUT_SECONDS, domain_error, reason
 from workbench.store.pg_feed import ChangeFeed
+from workbench.store.pg_pipeline import GUARD_MARK, Batches, Guard, Outcome, Send, lost
 from workbench.store.pg_schema import CHANNEL
 from workbench.store.pg_sql import redact_url, to_psycopg
 
-# The pool's own warnings (a connection dropped, a reconnect) go to the application's
-# logging if it has some, never as bare lines on a command's stderr.
-logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
+# psycopg's and its pool's own warnings (a connection dropped, a reconnect, a pipeline
+# ended by a lost connection) go to the application's logging if it has some, never as
+# bare lines on a command's stderr.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 # The store's write lock: every write transaction holds it (pg_advisory_xact_lock),
 # so two processes' writes never interleave. The bytes spell "LWstore!".
@@ -62,18 +64,6 @@ def connection_kwargs(connect_timeout: int = CONNECT_TIMEOUT_SECONDS) -> dict[st
         "keepalives_count": 3,
         "application_name": f"lease-workbench {socket.gethostname()}:{os.getpid()}"[:63],
     }
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a statement did: `rowcount` rows; `lastrowid` is None (pass keys explicitly)."""
-
-    rowcount: int
-    lastrowid: int | None = None
-
-
-def _lost(conn: psycopg.Connection[Any]) -> bool:
-    return bool(conn.closed or conn.broken)
 
 
 def _cursor_rows(
@@ -102,10 +92,11 @@ class PgConnection:
     ) -> None:
         self._url = url
         self.where = redact_url(url)
-        # Run at the start of every outermost write transaction, under the write lock, with
-        # the rows of `begin_query`: a read sent with BEGIN and the lock, in the same round trip.
-        self.on_begin: Callable[[list[tuple[Any, ...]]], None] | None = None
-        self.begin_query: str | None = None
+        # Sent with every write transaction's BEGIN and write lock: a statement that fails
+        # the transaction on the server when the store's data key is no longer this
+        # process's (so even a COMMIT sent in the same batch rolls back), its parameters
+        # then, and the error to raise for it.
+        self.guard: Guard | None = None
         self._kwargs = connection_kwargs(connect_timeout)
         self._local = threading.local()
         self._cursor_names = itertools.count(1)
@@ -143,12 +134,24 @@ class PgConnection:
 
     def error(self, error: BaseException) -> WorkbenchError:
         """A psycopg or pool error as the domain error a user reads."""
+        guard = self.guard
+        if (
+            guard is not None
+            and isinstance(error, psycopg.errors.InvalidTextRepresentation)
+            and GUARD_MARK in str(error)
+        ):
+            return guard.refusal()
         return domain_error(error, self.where, self._url)
 
     # -- connections --------------------------------------------------------------
 
+    def _batches(self) -> Batches | None:
+        """This thread's open write transaction, if any."""
+        return getattr(self._local, "batches", None)
+
     def _pinned(self) -> psycopg.Connection[Any] | None:
-        return getattr(self._local, "conn", None)
+        batches = self._batches()
+        return batches.conn if batches is not None else None
 
     def _borrow(self) -> psycopg.Connection[Any]:
         try:
@@ -169,7 +172,7 @@ class PgConnection:
             try:
                 return work(conn)
             except psycopg.Error as error:
-                if attempt == 1 and _lost(conn):
+                if attempt == 1 and lost(conn):
                     self._pool.check()  # drop the other dead ones too (a server restart)
                     continue
                 raise self.error(error) from error
@@ -180,21 +183,28 @@ class PgConnection:
     # -- statements ----------------------------------------------------------------
 
     def execute(self, sql: str, params: Any = ()) -> Outcome:
-        """One statement; outside a transaction it is one (under the write lock)."""
-        if self._pinned() is None:
+        """One statement; outside a transaction it is one (under the write lock). Inside one
+        it is queued: sent with the next statement that needs an answer, or the COMMIT."""
+        batches = self._batches()
+        if batches is None:
             with self.transaction():
                 return self.execute(sql, params)
-        cursor = self._in_transaction(lambda conn: conn.execute(to_psycopg(sql), params or ()))
-        return Outcome(rowcount=cursor.rowcount)
+        text = to_psycopg(sql)
+        pending = batches.send(lambda conn: conn.execute(text, params or ()), answer=False)
+        return Outcome(pending, batches.settle)
 
     def script(self, sql: str) -> None:
         """DDL as written (no placeholders), inside the current transaction (migrations)."""
-        if self._pinned() is None:
+        batches = self._batches()
+        if batches is None:
             with self.transaction():
                 self.script(sql)
             return
-        self._begin_now()
-        self._in_transaction(lambda conn: conn.execute(sql.encode()))  # `%`, `$$` as written
+        conn = batches.direct()  # several statements in one string: not in a pipeline
+        try:
+            conn.execute(sql.encode())  # bytes: run as written, `%` and `$$` included
+        except psycopg.Error as error:
+            raise self.error(error) from error
 
     def query(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
         """Rows in binary form: 10,000 leases load in half the time their text takes."""
@@ -203,8 +213,9 @@ class PgConnection:
         def send(conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
             return conn.cursor(binary=True).execute(text, params or ())
 
-        if self._pinned() is not None:
-            return self._in_transaction(send).fetchall()
+        batches = self._batches()
+        if batches is not None:
+            return batches.send(send, answer=True).answered().fetchall()
         rows: list[tuple[Any, ...]] = self._borrowed(lambda conn: send(conn).fetchall())
         return rows
 
@@ -214,9 +225,9 @@ class PgConnection:
         """Rows of a long query batch by batch, through a server-side cursor."""
         text = to_psycopg(sql)
         name = f"wb_rows_{next(self._cursor_names)}"
-        conn = self._pinned()
-        if conn is not None:
-            conn = self._begin_now()
+        batches = self._batches()
+        if batches is not None:
+            conn = batches.direct()  # a server-side cursor: not in a pipeline
             try:
                 yield from _cursor_rows(conn, name, text, params, batch)
             except psycopg.Error as error:
@@ -232,7 +243,7 @@ class PgConnection:
                         yield row
                 return
             except psycopg.Error as error:
-                if attempt == 1 and not started and _lost(conn):
+                if attempt == 1 and not started and lost(conn):
                     self._pool.check()
                     continue
                 raise self.error(error) from error
@@ -250,9 +261,9 @@ class PgConnection:
     def transaction(self) -> Iterator[None]:
         """A write transaction under the store's write lock; nested calls join the outer one.
 
-        It begins with its first statement: BEGIN, the lock, `begin_query` and that
-        statement go in one round trip (a pipeline), and one that runs no statement
-        sends nothing.
+        Its statements go in batches (`pg_pipeline.Batches`): BEGIN, the lock and the
+        data-key guard with the first one that needs an answer; one that runs no
+        statement sends nothing.
         """
         local = self._local
         if getattr(local, "depth", 0):
@@ -262,70 +273,38 @@ class PgConnection:
             finally:
                 local.depth -= 1
             return
-        local.conn, local.depth, local.begun = self._borrow(), 1, False
+        batches = Batches(self._borrow(), self._opening(), replace=self._replace, error=self.error)
+        local.batches, local.depth = batches, 1
         try:
             yield
-            if local.begun:
-                try:
-                    local.conn.execute(b"COMMIT")
-                except psycopg.Error as error:
-                    raise self.error(error) from error
+            batches.commit()
         except BaseException:
-            conn = local.conn
-            if local.begun and not _lost(conn) and conn.info.transaction_status != IDLE:
+            conn = batches.conn
+            if batches.sent and not lost(conn) and conn.info.transaction_status != IDLE:
                 try:
                     conn.execute(b"ROLLBACK")
                 except psycopg.Error:
                     conn.close()  # the pool discards it
             raise
         finally:
-            conn, local.conn, local.depth, local.begun = local.conn, None, 0, False
-            self._give_back(conn)
+            local.batches, local.depth = None, 0
+            self._give_back(batches.conn)
 
-    def _in_transaction(
-        self, send: Callable[[psycopg.Connection[Any]], psycopg.Cursor[Any]]
-    ) -> psycopg.Cursor[Any]:
-        """`send` on the pinned connection, its answer read; the first statement of a
-        transaction begins it in the same round trip.
+    def _opening(self) -> list[Send]:
+        """What a write transaction sends first: BEGIN, the write lock, the data-key guard."""
+        opening: list[Send] = [lambda conn: conn.execute(_BEGIN), lambda conn: conn.execute(_LOCK)]
+        guard = self.guard
+        if guard is not None:
+            params = guard.params()
+            opening.append(lambda conn: conn.execute(guard.sql, params))
+        return opening
 
-        Nothing of the transaction has run before its first statement, so a
-        connection the server dropped while idle in the pool is replaced once.
-        """
-        local = self._local
-        if local.begun:
-            try:
-                return send(local.conn)
-            except psycopg.Error as error:
-                raise self.error(error) from error
-        for attempt in (1, 2):
-            conn, local.begun = local.conn, True
-            try:
-                with conn.pipeline():
-                    conn.execute(_BEGIN)
-                    conn.execute(_LOCK)
-                    begun = conn.execute(self.begin_query.encode()) if self.begin_query else None
-                    cursor = send(conn)
-                rows = begun.fetchall() if begun is not None else []
-            except psycopg.Error as error:
-                if attempt == 1 and _lost(conn):
-                    self._give_back(conn)
-                    local.conn, local.begun = None, False
-                    self._pool.check()  # drop the other dead ones too (a server restart)
-                    local.conn = self._borrow()
-                    continue
-                raise self.error(error) from error
-            if self.on_begin is not None:
-                self.on_begin(rows)
-            return cursor
-        raise AssertionError("unreachable")
-
-    def _begin_now(self) -> psycopg.Connection[Any]:
-        """Begin the pinned transaction now if no statement has (before a script or a
-        server-side cursor, which cannot go in a pipeline); its connection."""
-        if not self._local.begun:
-            self._in_transaction(lambda conn: conn.execute(b"SELECT 1"))
-        conn: psycopg.Connection[Any] = self._local.conn
-        return conn
+    def _replace(self, dead: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+        """A fresh connection for one the server dropped before the transaction's first
+        answer (nothing of it had run)."""
+        self._give_back(dead)
+        self._pool.check()  # drop the other dead ones too (a server restart)
+        return self._borrow()
 
     @contextmanager
     def lend(self) -> Iterator[psycopg.Connection[Any]]:
