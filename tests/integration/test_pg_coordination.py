@@ -27,7 +27,12 @@ import pytest
 
 from tests.helpers import HANG_GUARD_SECONDS, wait_for
 from workbench.domain.errors import InvalidInput, StoreUnavailable, WorkbenchError
-from workbench.store.pg_coord import DEAD_AFTER_SECONDS, registry_key
+from workbench.store.pg_coord import (
+    DEAD_AFTER_SECONDS,
+    HELD_REGISTRY_SQL,
+    registry_key,
+    token_of,
+)
 from workbench.store.pg_registry import PgProcessRegistry
 from workbench.store.pg_status import pg_lock_is_held, read_pg_status, write_pg_status
 from workbench.store.pg_worker_lock import PgWorkerLock
@@ -342,6 +347,13 @@ def test_owners_dead_together_are_confirmed_in_one_wait(
     owners = [registry.owner() for registry in registries]
     for registry in registries:
         registry.close()  # three processes gone at once (a host lost)
+    # Their sessions end on the server a moment after the client closes them.
+    keys = {registry_key(token) for owner in owners if (token := token_of(owner))}
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        wait_for(
+            lambda: not keys & {row[0] for row in conn.execute(HELD_REGISTRY_SQL)},
+            "the three sessions to end on the server",
+        )
 
     # Count the waits this thread makes (the order of events, not the clock).
     me, sleep, waits = threading.get_ident(), time.sleep, []
