@@ -20,6 +20,16 @@ WORKBENCH = [sys.executable, "-m", "workbench"]
 # How long a wait may last before the test is called hung: far past what any step
 # takes, even on a saturated 2-core machine. Tests assert order and outcome, not time.
 HANG_GUARD_SECONDS = 60.0
+# The tests' usual iam_user role: read one bucket's objects.
+WEBAPP: dict[str, Any] = {
+    "credential_type": "iam_user",
+    "policy_document": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+        ],
+    },
+}
 
 
 def wait_for(
@@ -106,12 +116,7 @@ def role_with_everything(iam: Any) -> dict[str, Any]:
         "policy_arns": [arn],
         "iam_groups": ["devs"],
         "iam_tags": {"team": "web"},
-        "policy_document": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
-            ],
-        },
+        "policy_document": WEBAPP["policy_document"],
     }
 
 

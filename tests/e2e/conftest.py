@@ -8,17 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MotoServer
-from tests.helpers import run_cli, setup_cli_store
+from tests.helpers import WEBAPP, run_cli, setup_cli_store
 
-WEBAPP = {
-    "credential_type": "iam_user",
-    "policy_document": {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
-        ],
-    },
-}
+__all__ = ["WEBAPP", "cli_home"]
 
 
 @pytest.fixture

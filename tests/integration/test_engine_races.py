@@ -8,20 +8,12 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import FaultInjector, user_names
+from tests.helpers import WEBAPP, FaultInjector, user_names
 from workbench.domain.errors import NotRenewable
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
 
-ROLE = {
-    "credential_type": "iam_user",
-    "policy_document": {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
-        ],
-    },
-}
+ROLE = WEBAPP
 
 
 def test_renew_during_a_revocation_is_refused_and_revocation_completes(
