@@ -13,27 +13,14 @@ found each of these).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import PASSPHRASE, MotoServer, fast_kdf, make_service
 from tests.helpers import user_names
 from workbench.domain.errors import AuditFailure, StoreUnavailable
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
-
-
-@pytest.fixture
-def pg_service(pg_url: str, aws: MotoServer, tmp_path: Path) -> Iterator[Workbench]:
-    from workbench.store.pg import PgStore
-
-    store = PgStore.create(pg_url, PASSPHRASE, fast_kdf(), operator="alice", home=tmp_path)
-    service = make_service(store, aws)
-    yield service
-    service.close()
 
 
 def _terminate(url: str, pid: int) -> None:

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import PASSPHRASE, MotoServer, fast_kdf, make_service
 from tests.helpers import wait_for
 from workbench.domain.models import LeaseState
 from workbench.service import Workbench
@@ -24,16 +21,6 @@ from workbench.store.pg_registry import PgProcessRegistry
 from workbench.worker.runner import LeaseWorker
 
 SLOW_SWEEP_SECONDS = 30.0  # far longer than a revocation: one waiting for it would show
-
-
-@pytest.fixture
-def pg_service(pg_url: str, aws: MotoServer, tmp_path: Path) -> Iterator[Workbench]:
-    from workbench.store.pg import PgStore
-
-    store = PgStore.create(pg_url, PASSPHRASE, fast_kdf(), operator="alice", home=tmp_path)
-    service = make_service(store, aws)
-    yield service
-    service.close()
 
 
 def test_a_due_lease_is_revoked_while_the_recovery_sweep_still_waits(

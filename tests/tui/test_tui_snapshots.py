@@ -42,15 +42,17 @@ def test_leases_pane(snap_compare: Any, snapshot_app: WorkbenchApp) -> None:
     assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=show("1"))
 
 
-def test_roles_pane(snap_compare: Any, snapshot_app: WorkbenchApp) -> None:
-    async def run_before(pilot: Any) -> None:
-        await show("2")(pilot)
-        roles = pilot.app.screen.query_one("#role-list", OptionList)
-        roles.highlighted = [option.id for option in roles.options].index("webapp")
-        await pilot.press("enter")
-        await settle(pilot)
+async def webapp_in_the_editor(pilot: Any) -> None:
+    """The roles pane, role webapp opened in its editor."""
+    await show("2")(pilot)
+    roles = pilot.app.screen.query_one("#role-list", OptionList)
+    roles.highlighted = [option.id for option in roles.options].index("webapp")
+    await pilot.press("enter")
+    await settle(pilot)
 
-    assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=run_before)
+
+def test_roles_pane(snap_compare: Any, snapshot_app: WorkbenchApp) -> None:
+    assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=webapp_in_the_editor)
 
 
 def test_engines_pane(snap_compare: Any, snapshot_app: WorkbenchApp) -> None:
@@ -161,11 +163,7 @@ def shown_credential(kind: CredentialType) -> Any:
 
 
 async def roles_with_findings(pilot: Any) -> None:
-    await show("2")(pilot)
-    roles = pilot.app.screen.query_one("#role-list", OptionList)
-    roles.highlighted = [option.id for option in roles.options].index("webapp")
-    await pilot.press("enter")
-    await settle(pilot)
+    await webapp_in_the_editor(pilot)
     policy = pilot.app.screen.query_one("#policy", TextArea)
     policy.load_text(MANY_FINDINGS)
     await settle(pilot)
