@@ -289,34 +289,26 @@ def child_env(pycache: Path | None) -> dict[str, str]:
     return env
 
 
-def run_app(home: Path, ticks: int, env: dict[str, str]) -> dict[str, Any]:
+def run_child(args: list[str], env: dict[str, str], what: str) -> str:
+    """A fresh Python process's output; a failed one ends the bench with its stderr."""
     done = subprocess.run(
-        [sys.executable, __file__, "--app-child", str(home), "--ticks", str(ticks)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env=env,
+        [sys.executable, *args], capture_output=True, text=True, check=False, cwd=ROOT, env=env
     )
     if done.returncode:
-        raise SystemExit(f"the app's run failed:\n{done.stderr[-3000:]}")
-    return dict(json.loads(done.stdout.splitlines()[-1]))
+        raise SystemExit(f"{what} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def run_app(home: Path, ticks: int, env: dict[str, str]) -> dict[str, Any]:
+    args = [__file__, "--app-child", str(home), "--ticks", str(ticks)]
+    return dict(json.loads(run_child(args, env, "the app's run").splitlines()[-1]))
 
 
 def start_once(app: str, home: Path, env: dict[str, str]) -> tuple[float, float, bool]:
     """One fresh process: (wall seconds from launch to ready, its CPU seconds, boto3 loaded)."""
     launched = time.time()
-    done = subprocess.run(
-        [sys.executable, "-c", START_CHILD, app, str(home)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env=env,
-    )
-    if done.returncode:
-        raise SystemExit(f"the {app} start failed:\n{done.stderr[-3000:]}")
-    ready_at, cpu, boto = done.stdout.split()
+    out = run_child(["-c", START_CHILD, app, str(home)], env, f"the {app} start")
+    ready_at, cpu, boto = out.split()
     return float(ready_at) - launched, float(cpu), boto == "True"  # interpreter start included
 
 
