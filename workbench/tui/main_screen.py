@@ -147,6 +147,8 @@ class MainScreen(Screen[None]):
         """Once the leases are shown: mount the other panes, take their widgets out of the
         cyclic GC's reach (a full collection over them was a 25-30 ms tick), and only then
         read the lease history for the graph (a thread that competes with the UI thread)."""
+        if not self.is_attached:
+            return  # the app is quitting (q pressed while the leases loaded): nothing to add
         await self.mount_panes()
         settle_heap()
         leases = self._pane(LeasePane)
@@ -154,8 +156,9 @@ class MainScreen(Screen[None]):
             leases.seed_graph()
 
     async def mount_panes(self) -> None:
-        """Mount the panes other than Leases (once; later calls wait for the first)."""
-        if not self._panes_mounted:
+        """Mount the panes other than Leases (once; later calls wait for the first). Not
+        while the app quits: Textual refuses mounts then."""
+        if not self._panes_mounted and self.is_attached:
             self._panes_mounted = True
             self._panes_mounting = [
                 self.query_one(f"#{pane.PANE_ID}", TabPane).mount(pane(id=pane.PANE_WIDGET_ID))
